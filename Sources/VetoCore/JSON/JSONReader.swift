@@ -1,0 +1,265 @@
+/// A strict RFC 8259 reader for JOSE: UTF-8 only, duplicate member names rejected
+/// (RFC 7515 §4 lets a parser reject them, and accepting them lets two parsers disagree),
+/// nesting depth bounded, no trailing data, lone surrogates rejected.
+public struct JSONReader: Sendable {
+    public var maxDepth: Int
+
+    public init(maxDepth: Int = 32) {
+        self.maxDepth = maxDepth
+    }
+
+    public func parse<C: Collection>(_ bytes: C) throws(JSONError) -> JSONValue where C.Element == UInt8 {
+        let buffer = Array(bytes)
+        var parser = Parser(bytes: buffer, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count { throw JSONError(.trailingData, at: parser.index) }
+        return value
+    }
+
+    /// Parses a JSON text that must be an object (a JOSE header or a claims set).
+    public func parseObject<C: Collection>(_ bytes: C) throws(JSONError) -> JSONObject where C.Element == UInt8 {
+        guard case let .object(object) = try parse(bytes) else { throw JSONError(.notAnObject, at: 0) }
+        return object
+    }
+}
+
+private struct Parser {
+    let bytes: [UInt8]
+    let maxDepth: Int
+    var index = 0
+
+    init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    func peek() throws(JSONError) -> UInt8 {
+        guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }
+        return bytes[index]
+    }
+
+    mutating func expect(_ literal: StaticString, value: JSONValue) throws(JSONError) -> JSONValue {
+        let text = literal.utf8Start
+        for offset in 0..<literal.utf8CodeUnitCount {
+            guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }
+            guard bytes[index] == text[offset] else { throw JSONError(.unexpectedByte(bytes[index]), at: index) }
+            index += 1
+        }
+        return value
+    }
+
+    mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+        let byte = try peek()
+        switch byte {
+        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): return try expect("true", value: .bool(true))
+        case UInt8(ascii: "f"): return try expect("false", value: .bool(false))
+        case UInt8(ascii: "n"): return try expect("null", value: .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw JSONError(byte >= 0x80 ? .invalidUTF8 : .unexpectedByte(byte), at: index)
+        }
+    }
+
+    mutating func parseObject(depth: Int) throws(JSONError) -> JSONObject {
+        if depth > maxDepth { throw JSONError(.tooDeep(limit: maxDepth), at: index) }
+        index += 1  // {
+        var members: [JSONObject.Member] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            return JSONObject(members: members)
+        }
+        while true {
+            skipWhitespace()
+            let nameOffset = index
+            guard try peek() == UInt8(ascii: "\"") else { throw JSONError(.unexpectedByte(bytes[index]), at: index) }
+            let name = try parseString()
+            for member in members where member.name == name {
+                throw JSONError(.duplicateMember(name), at: nameOffset)
+            }
+            skipWhitespace()
+            guard try peek() == UInt8(ascii: ":") else { throw JSONError(.unexpectedByte(bytes[index]), at: index) }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            members.append(JSONObject.Member(name: name, value: value))
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: ",") { continue }
+            if next == UInt8(ascii: "}") { return JSONObject(members: members) }
+            throw JSONError(.unexpectedByte(next), at: index - 1)
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws(JSONError) -> [JSONValue] {
+        if depth > maxDepth { throw JSONError(.tooDeep(limit: maxDepth), at: index) }
+        index += 1  // [
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            return elements
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: ",") { continue }
+            if next == UInt8(ascii: "]") { return elements }
+            throw JSONError(.unexpectedByte(next), at: index - 1)
+        }
+    }
+
+    mutating func parseNumber() throws(JSONError) -> JSONNumber {
+        let start = index
+        func digit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, digit(bytes[index]) else { throw JSONError(.invalidNumber, at: start) }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, digit(bytes[index]) { throw JSONError(.invalidNumber, at: start) }
+        } else {
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, digit(bytes[index]) else { throw JSONError(.invalidNumber, at: start) }
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, digit(bytes[index]) else { throw JSONError(.invalidNumber, at: start) }
+            while index < bytes.count, digit(bytes[index]) { index += 1 }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        // Double's parser saturates to ±infinity on overflow; callers treat non-finite as malformed.
+        guard let value = Double(text) else { throw JSONError(.invalidNumber, at: start) }
+        return JSONNumber(text: text, doubleValue: value)
+    }
+
+    mutating func parseString() throws(JSONError) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes, so the bytes are the string once validated as UTF-8.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
+                    throw JSONError(.invalidUTF8, at: firstInvalidUTF8(from: start, to: index))
+                }
+                index += 1
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw JSONError(.controlCharacterInString, at: index) }
+            index += 1
+        }
+        guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }
+        // Slow path with escapes.
+        var scalars = [UInt8](bytes[start..<index])
+        while true {
+            guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let string = String(validating: scalars, as: UTF8.self) else {
+                    throw JSONError(.invalidUTF8, at: firstInvalidUTF8(from: start, to: index))
+                }
+                index += 1
+                return string
+            }
+            if byte < 0x20 { throw JSONError(.controlCharacterInString, at: index) }
+            if byte != UInt8(ascii: "\\") {
+                scalars.append(byte)
+                index += 1
+                continue
+            }
+            let escapeStart = index
+            index += 1
+            guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }
+            let escaped = bytes[index]
+            index += 1
+            switch escaped {
+            case UInt8(ascii: "\""): scalars.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): scalars.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): scalars.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): scalars.append(0x08)
+            case UInt8(ascii: "f"): scalars.append(0x0C)
+            case UInt8(ascii: "n"): scalars.append(0x0A)
+            case UInt8(ascii: "r"): scalars.append(0x0D)
+            case UInt8(ascii: "t"): scalars.append(0x09)
+            case UInt8(ascii: "u"):
+                var code = try hex4(at: escapeStart)
+                if (0xD800...0xDBFF).contains(code) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw JSONError(.loneSurrogate, at: escapeStart)
+                    }
+                    index += 2
+                    let low = try hex4(at: escapeStart)
+                    guard (0xDC00...0xDFFF).contains(low) else { throw JSONError(.loneSurrogate, at: escapeStart) }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(code) {
+                    throw JSONError(.loneSurrogate, at: escapeStart)
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw JSONError(.invalidEscape, at: escapeStart) }
+                scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default:
+                throw JSONError(.invalidEscape, at: escapeStart)
+            }
+        }
+    }
+
+    mutating func hex4(at escapeStart: Int) throws(JSONError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw JSONError(.unexpectedEnd, at: bytes.count) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let nibble: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw JSONError(.invalidEscape, at: escapeStart)
+            }
+            value = value << 4 | nibble
+            index += 1
+        }
+        return value
+    }
+
+    /// Locates the first byte of an invalid UTF-8 sequence, for the error message.
+    func firstInvalidUTF8(from start: Int, to end: Int) -> Int {
+        var position = start
+        while position < end {
+            let byte = bytes[position]
+            let length: Int
+            switch byte {
+            case 0x00...0x7F: length = 1
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return position
+            }
+            if position + length > end { return position }
+            if String(validating: bytes[position..<position + length], as: UTF8.self) == nil { return position }
+            position += length
+        }
+        return start
+    }
+}

@@ -1,0 +1,103 @@
+/// A JSON value that keeps object members in their original order, for display, and keeps
+/// each number's original text, so that `1712400000` is shown as written and not as `1.7124e9`.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    public var stringValue: String? {
+        if case let .string(value) = self { return value }
+        return nil
+    }
+
+    public var numberValue: JSONNumber? {
+        if case let .number(value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case let .object(value) = self { return value }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case let .array(value) = self { return value }
+        return nil
+    }
+
+    /// The JSON type name, as used in error messages ("a string", "an object", …).
+    public var typeDescription: String {
+        switch self {
+        case .null: "null"
+        case let .bool(value): "the boolean \(value)"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A JSON number: its source text and its value as a `Double`.
+/// A literal too large for a `Double` has an infinite `doubleValue`, never a wrapped one.
+public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
+    public let text: String
+    public let doubleValue: Double
+
+    public init(text: String, doubleValue: Double) {
+        self.text = text
+        self.doubleValue = doubleValue
+    }
+
+    public init(_ value: Int64) {
+        self.text = String(value)
+        self.doubleValue = Double(value)
+    }
+
+    public var isInteger: Bool {
+        !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    }
+
+    public var description: String { text }
+}
+
+/// A JSON object whose members keep their order. Names are unique: the reader rejects duplicates.
+public struct JSONObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var name: String
+        public var value: JSONValue
+
+        public init(name: String, value: JSONValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var members: [Member]
+
+    public init(members: [Member] = []) {
+        self.members = members
+    }
+
+    public subscript(name: String) -> JSONValue? {
+        get {
+            // Linear: JOSE headers and claim sets are small, and this avoids hashing every name.
+            for member in members where member.name == name { return member.value }
+            return nil
+        }
+        set {
+            if let index = members.firstIndex(where: { $0.name == name }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append(Member(name: name, value: newValue))
+            }
+        }
+    }
+
+    public var names: [String] { members.map(\.name) }
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+}

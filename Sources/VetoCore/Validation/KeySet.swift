@@ -1,0 +1,76 @@
+/// The keys configured for one issuer. Selecting a key never trusts the token beyond `kid` and
+/// `alg`, and `alg` only has to agree with the algorithm the key was pinned to when it was loaded.
+public struct KeySet: Sendable {
+    public let keys: [VerificationKey]
+
+    public init(_ keys: [VerificationKey]) {
+        self.keys = keys
+    }
+
+    public var isEmpty: Bool { keys.isEmpty }
+    public var keyIDs: [String] { keys.compactMap(\.keyID) }
+    public var algorithms: [JWSAlgorithm] {
+        var seen: [JWSAlgorithm] = []
+        for key in keys where !seen.contains(key.algorithm) { seen.append(key.algorithm) }
+        return seen
+    }
+
+    /// Finds the key that verifies `jws`, or the one reason none does.
+    ///
+    /// A token with a `kid` is checked against the keys with that `kid`; a key configured without a
+    /// `kid` (a PEM file, a raw secret) stands for any `kid`. An unknown `kid` is never answered by
+    /// trying the other keys with kids: that is a rotation to diagnose, not a reason to search.
+    public func verify(_ jws: CompactJWS) -> Result<VerificationKey, ValidationFailure> {
+        let header = jws.header
+        if header.isUnsecured {
+            return .failure(ValidationFailure(
+                .algorithmNotAllowed, .algorithm,
+                "The token's alg is \"\(header.algorithmName)\" (unsecured); unsigned tokens are never accepted.",
+                hint: "This is the classic alg=none attack, or a token minted for testing. Sign it with a configured key."))
+        }
+        guard let algorithm = header.algorithm else {
+            return .failure(ValidationFailure(
+                .algorithmNotAllowed, .algorithm,
+                "The token's alg is \"\(header.algorithmName)\", which is not a supported JWS algorithm; the keys are pinned to \(describe(algorithms)).",
+                hint: "Algorithm names are case-sensitive (RS256, not rs256)."))
+        }
+        var candidates = keys
+        if let kid = header.keyID {
+            candidates = keys.filter { $0.keyID == kid }
+            if candidates.isEmpty { candidates = keys.filter { $0.keyID == nil } }
+            if candidates.isEmpty {
+                let known = keyIDs
+                return .failure(ValidationFailure(
+                    .unknownKeyID, .key,
+                    "The token's kid is \"\(kid)\", but no configured key has it; the known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", ")).",
+                    hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known."))
+            }
+        }
+        let pinned = candidates.filter { $0.algorithm.accepts(algorithm) }
+        if pinned.isEmpty {
+            let which = header.keyID.map { "the key with kid \"\($0)\" is" } ?? (candidates.count == 1 ? "the key is" : "the keys are")
+            return .failure(ValidationFailure(
+                .algorithmNotAllowed, .algorithm,
+                "The token's alg is \(algorithm), but \(which) pinned to \(describe(candidates.map(\.algorithm))).",
+                hint: "Either the issuer signs with another algorithm than configured, or someone is trying an algorithm confusion; configure the key as \(algorithm):FILE only if the issuer really uses \(algorithm)."))
+        }
+        if jws.signature.isEmpty {
+            return .failure(ValidationFailure(.signatureInvalid, .signature, "The signature segment is empty.",
+                                              hint: "The token was truncated, or its signature was stripped."))
+        }
+        for key in pinned where key.verifier.verify(signature: jws.signature, signingInput: jws.signingInput) {
+            return .success(key)
+        }
+        let tried = pinned.count == 1 ? "the \(pinned[0].label)" : "any of \(pinned.count) \(algorithm) keys (\(pinned.map(\.label).joined(separator: "; ")))"
+        return .failure(ValidationFailure(
+            .signatureInvalid, .signature,
+            "The signature does not verify with \(tried).",
+            hint: "The token was signed by a different key, or altered after signing. Check that the key belongs to the token's issuer."))
+    }
+
+    private func describe(_ algorithms: [JWSAlgorithm]) -> String {
+        var unique: [JWSAlgorithm] = []
+        for algorithm in algorithms where !unique.contains(algorithm) { unique.append(algorithm) }
+        return unique.isEmpty ? "no algorithm (no keys are configured)" : unique.map(\.rawValue).joined(separator: ", ")
+    }
+}

@@ -1,0 +1,231 @@
+/// The outcome of validating one token: the verified claims, or every reason it was refused.
+public struct ValidationReport: Sendable {
+    public let jws: CompactJWS?
+    public let claims: JWTClaims?
+    /// The key whose signature check passed, even when other checks failed: use `isValid`
+    /// to decide, this only says which key matched.
+    public let key: VerificationKey?
+    /// The policy the token was routed to by its (unverified) `iss`.
+    public let policy: IssuerPolicy?
+    /// The position of `policy` in `TokenValidator.policies`.
+    public let policyIndex: Int?
+    /// Every failed check, in checklist order. Empty means the token is valid.
+    public let failures: [ValidationFailure]
+    /// Checks that could not be evaluated because an earlier step failed (no claims to read, …).
+    public let skipped: Set<ValidationCheck>
+
+    public var isValid: Bool { failures.isEmpty }
+
+    public func failures(for check: ValidationCheck) -> [ValidationFailure] {
+        failures.filter { $0.check == check }
+    }
+}
+
+/// Validates tokens against one or more issuers' policies. Pure: the caller supplies the time.
+///
+/// With several policies, a token is routed by its unverified `iss` and judged only by that
+/// issuer's keys and rules. With one policy, that policy judges every token, so a wrong `iss`
+/// is reported next to the signature and time checks instead of hiding them.
+public struct TokenValidator: Sendable {
+    public let policies: [IssuerPolicy]
+    private let byIssuer: [String: Int]
+
+    public init(policies: [IssuerPolicy]) {
+        self.policies = policies
+        var index: [String: Int] = [:]
+        for (position, policy) in policies.enumerated() {
+            if let issuer = policy.issuer { index[issuer] = position }
+        }
+        self.byIssuer = index
+    }
+
+    public init(policy: IssuerPolicy) {
+        self.init(policies: [policy])
+    }
+
+    public func validate(_ token: String, now: Double) -> ValidationReport {
+        validate(Array(token.utf8), now: now)
+    }
+
+    public func validate(_ token: [UInt8], now: Double) -> ValidationReport {
+        validate(token, now: now) { policies[$0].keys }
+    }
+
+    /// Validates with the keys `keys(policyIndex)` returns instead of the policy's own, for
+    /// issuers whose keys change at run time (a remote JWKS).
+    public func validate(_ token: [UInt8], now: Double, keys: (Int) -> KeySet) -> ValidationReport {
+        let maxSize = policies.map(\.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
+        let jws: CompactJWS
+        do {
+            jws = try CompactJWS.parse(token, maxSize: maxSize)
+        } catch {
+            return ValidationReport(jws: nil, claims: nil, key: nil, policy: nil, policyIndex: nil, failures: [error],
+                                    skipped: Set(ValidationCheck.allCases).subtracting([.structure]))
+        }
+        var failures: [ValidationFailure] = []
+        var skipped: Set<ValidationCheck> = []
+        let (claims, claimFailures) = JWTClaims.parse(payload: jws.payload, contentType: jws.header.contentType)
+
+        // Route by the unverified iss: it only picks which rules apply, it proves nothing.
+        let policyIndex: Int?
+        if policies.count == 1 {
+            policyIndex = 0
+        } else if let issuer = claims?.issuer, let position = byIssuer[issuer] {
+            policyIndex = position
+        } else {
+            policyIndex = policies.firstIndex { $0.issuer == nil }
+        }
+
+        guard let policyIndex else {
+            let known = policies.compactMap(\.issuer).map { "\"\($0)\"" }.joined(separator: ", ")
+            let message: String
+            if let issuer = claims?.issuer {
+                message = "The token's iss is \"\(issuer)\", which is not a configured issuer; the configured issuers are \(known)."
+            } else {
+                message = "The token has no iss claim, so it matches no configured issuer (\(known))."
+            }
+            failures.append(contentsOf: claimFailures)
+            failures.append(ValidationFailure(.issuerUnknown, .issuer, message,
+                                              hint: "Configure this issuer with its keys, or check which identity provider minted the token."))
+            return ValidationReport(jws: jws, claims: claims, key: nil, policy: nil, policyIndex: nil, failures: sorted(failures),
+                                    skipped: [.algorithm, .key, .signature, .expiry, .notBefore, .audience, .type, .requiredClaims, .lifetime])
+        }
+
+        let policy = policies[policyIndex]
+        var key: VerificationKey?
+        switch keys(policyIndex).verify(jws) {
+        case let .success(found): key = found
+        case let .failure(failure): failures.append(failure)
+        }
+        failures.append(contentsOf: claimFailures)
+
+        if let claims {
+            failures.append(contentsOf: checkClaims(claims, header: jws.header, policy: policy, now: now))
+        } else {
+            skipped.formUnion([.expiry, .notBefore, .issuedAt, .issuer, .audience, .requiredClaims, .lifetime])
+        }
+        return ValidationReport(jws: jws, claims: claims, key: key, policy: policy, policyIndex: policyIndex,
+                                failures: sorted(failures), skipped: skipped)
+    }
+
+    func checkClaims(_ claims: JWTClaims, header: JOSEHeader, policy: IssuerPolicy, now: Double) -> [ValidationFailure] {
+        var failures: [ValidationFailure] = []
+        let leeway = policy.leeway
+        if let exp = claims.expiresAt, now >= exp + leeway {
+            failures.append(ValidationFailure(
+                .tokenExpired, .expiry,
+                "The token expired at \(UTCTime.iso8601(exp)), \(HumanDuration.format(now - exp)) ago (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                hint: "Get a fresh token (refresh it). If it expired only seconds ago, check the clocks of the issuer and this host."))
+        }
+        if let nbf = claims.notBefore, now + leeway < nbf {
+            failures.append(ValidationFailure(
+                .tokenNotYetValid, .notBefore,
+                "The token is not valid before \(UTCTime.iso8601(nbf)), \(HumanDuration.format(nbf - now)) from now (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
+        }
+        if let iat = claims.issuedAt, now + leeway < iat {
+            failures.append(ValidationFailure(
+                .tokenNotYetValid, .issuedAt,
+                "The token claims to be issued at \(UTCTime.iso8601(iat)), \(HumanDuration.format(iat - now)) in the future (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
+        }
+        if let expected = policy.issuer {
+            if let issuer = claims.issuer {
+                if issuer != expected {
+                    failures.append(ValidationFailure(
+                        .issuerUnknown, .issuer,
+                        "The token's iss is \"\(issuer)\", but the expected issuer is \"\(expected)\".",
+                        hint: issuerHint(actual: issuer, expected: expected)))
+                }
+            } else if claims.object["iss"] == nil {
+                failures.append(ValidationFailure(.missingClaim, .issuer, "The token has no iss claim; the expected issuer is \"\(expected)\"."))
+            }
+        }
+        if !policy.audiences.isEmpty {
+            let expected = policy.audiences.map { "\"\($0)\"" }.joined(separator: " or ")
+            if let audience = claims.audience {
+                if !audience.contains(where: policy.audiences.contains) {
+                    let actual = audience.isEmpty ? "an empty list" : audience.map { "\"\($0)\"" }.joined(separator: ", ")
+                    failures.append(ValidationFailure(
+                        .audienceMismatch, .audience,
+                        "The token's aud is \(actual), but this service accepts \(expected).",
+                        hint: "The token was minted for another API or environment (staging vs production?). Request a token for \(expected)."))
+                }
+            } else if claims.object["aud"] == nil {
+                failures.append(ValidationFailure(.missingClaim, .audience, "The token has no aud claim; this service accepts \(expected).",
+                                                  hint: "Ask the issuer to include the audience (RFC 8707 resource or the API identifier)."))
+            }
+        }
+        if let required = policy.requiredType {
+            let actual = header.type
+            if actual.map({ normaliseType($0) == normaliseType(required) }) != true {
+                failures.append(ValidationFailure(
+                    .tokenTypeMismatch, .type,
+                    "The token's typ header is \(actual.map { "\"\($0)\"" } ?? "absent"), but \"\(required)\" is required.",
+                    hint: required.lowercased().contains("at+jwt") ? "RFC 9068 access tokens carry typ \"at+jwt\"; an ID token is not an access token." : nil))
+            }
+        }
+        for name in policy.requiredClaims where claims.object[name] == nil {
+            let check: ValidationCheck = switch name {
+            case "exp": .expiry
+            case "nbf": .notBefore
+            case "iat": .issuedAt
+            case "iss": .issuer
+            case "aud": .audience
+            default: .requiredClaims
+            }
+            if check == .issuer && policy.issuer != nil { continue }  // reported above
+            if check == .audience && !policy.audiences.isEmpty { continue }
+            failures.append(ValidationFailure(
+                .missingClaim, check,
+                "The token has no \"\(name)\" claim, which is required\(name == "jti" ? " (without a jti the token cannot be revoked individually)" : name == "exp" ? " (a token without exp never expires)" : "").",
+                hint: "Ask the issuer to include \"\(name)\", or relax the requirement in the configuration."))
+        }
+        if let limit = policy.maxIdentifierBytes {
+            for (name, value) in [("jti", claims.jwtID), ("sub", claims.subject)] {
+                if let value, value.utf8.count > limit {
+                    failures.append(ValidationFailure(
+                        .malformedClaim, .requiredClaims,
+                        "The \"\(name)\" claim is \(value.utf8.count) bytes long; at most \(limit) are accepted, since a longer one could not be revoked.",
+                        hint: "Identifiers this long are usually a bug in the issuer."))
+                }
+            }
+        }
+        if let maxLifetime = policy.maxLifetime, let exp = claims.expiresAt {
+            let start = claims.issuedAt ?? claims.notBefore
+            if let start, exp - start > maxLifetime {
+                failures.append(ValidationFailure(
+                    .lifetimeTooLong, .lifetime,
+                    "The token lives \(HumanDuration.format(exp - start)) (from \(UTCTime.iso8601(start)) to \(UTCTime.iso8601(exp))); the maximum is \(HumanDuration.format(maxLifetime)).",
+                    hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
+            } else if start == nil, exp - now > maxLifetime + policy.leeway {
+                failures.append(ValidationFailure(
+                    .lifetimeTooLong, .lifetime,
+                    "The token expires \(HumanDuration.format(exp - now)) from now, beyond the maximum lifetime of \(HumanDuration.format(maxLifetime)).",
+                    hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
+            }
+        }
+        return failures
+    }
+
+    private func normaliseType(_ type: String) -> String {
+        let lower = type.lowercased()
+        return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
+    }
+
+    private func issuerHint(actual: String, expected: String) -> String {
+        let trim = { (s: String) in s.hasSuffix("/") ? String(s.dropLast()) : s }
+        if trim(actual) == trim(expected) {
+            return "The two differ only by a trailing slash; iss is compared exactly, so configure the issuer exactly as the token spells it."
+        }
+        return "The token comes from another issuer (a provider migration, or another tenant or environment?). Configure \"\(actual)\" as an issuer if it is trusted."
+    }
+
+    private func sorted(_ failures: [ValidationFailure]) -> [ValidationFailure] {
+        let order = Dictionary(uniqueKeysWithValues: ValidationCheck.allCases.enumerated().map { ($1, $0) })
+        return failures.enumerated().sorted { lhs, rhs in
+            let l = order[lhs.element.check] ?? 0, r = order[rhs.element.check] ?? 0
+            return l != r ? l < r : lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+}

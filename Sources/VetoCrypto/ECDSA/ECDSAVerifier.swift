@@ -1,0 +1,14 @@
+import VetoCore
+
+/// ES256/384/512: raw r ‖ s of exactly twice the coordinate length, r and s in [1, n−1].
+struct ECDSAVerifier: SignatureVerifier {
+    let key: EVPKey
+    let curve: ECCurve
+
+    func verify(signature: [UInt8], signingInput: ArraySlice<UInt8>) -> Bool {
+        guard let der = ECDSASignature.der(fromRaw: signature, curve: curve) else { return false }
+        return der.withUnsafeBytes {
+            key.verify(signature: $0, message: signingInput, digest: curve.algorithm.digest, padding: nil)
+        }
+    }
+}

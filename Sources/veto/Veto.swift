@@ -1,0 +1,8 @@
+import VetoCLI
+
+@main
+enum Veto {
+    static func main() async {
+        await VetoCommand.run()
+    }
+}
