@@ -19,7 +19,7 @@ public struct VetoCommand: AsyncParsableCommand {
               veto blocklist ls --redis redis://localhost:6379/0
             """,
         version: version,
-        subcommands: [DecodeCommand.self, VerifyCommand.self, SignCommand.self, KeygenCommand.self]
+        subcommands: [DecodeCommand.self, VerifyCommand.self, SignCommand.self, KeygenCommand.self, ServeCommand.self, BlocklistCommand.self]
     )
 
     public init() {}

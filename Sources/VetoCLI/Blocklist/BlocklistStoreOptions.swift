@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VetoStore
+
+/// Which blocklist a `veto blocklist` command works on, shared by every subcommand.
+struct BlocklistStoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Redis URL: redis://[user:pass@]host:port/db or unix:///path?db=N (default: $VETO_REDIS_URL).",
+        valueName: "url"
+    ))
+    var redis: String?
+
+    @Option(help: ArgumentHelp("The embedded store's data dir, as given to `veto serve --data-dir`.", valueName: "dir"))
+    var dataDir: String?
+
+    @Option(help: "Prefix of every Redis key.")
+    var keyPrefix = "veto:"
+
+    @Option(help: "Seconds a token stays accepted after exp; entries outlive exp by this much.")
+    var leeway: Double = 60
+
+    @Option(help: "Seconds an entry without a known exp lives (plus leeway), and how long a subject cut-off lasts.")
+    var maxTokenLifetime: Double = 86_400
+
+    func validate() throws {
+        if redis != nil && dataDir != nil {
+            throw ValidationError("Give either --redis or --data-dir, not both.")
+        }
+        guard leeway >= 0, leeway.isFinite else { throw ValidationError("--leeway must be a number of seconds ≥ 0.") }
+        guard maxTokenLifetime > 0, maxTokenLifetime.isFinite else {
+            throw ValidationError("--max-token-lifetime must be a number of seconds > 0.")
+        }
+    }
+
+    var configuration: BlocklistConfiguration {
+        BlocklistConfiguration(keyPrefix: keyPrefix, leeway: leeway, maxTokenLifetime: maxTokenLifetime)
+    }
+
+    /// Opens the store; the caller closes it. Nothing is logged: failures come back as errors and the
+    /// command prints them once.
+    func open() async throws -> any Blocklist {
+        let quiet = Logger(label: "veto.blocklist") { _ in SwiftLogNoOpLogHandler() }
+        if let dataDir {
+            let store = try await EmbeddedBlocklist.open(directory: dataDir, configuration: configuration, logger: quiet)
+            for warning in store.recovery.warnings { StandardStreams.printError("warning: \(warning)") }
+            return store
+        }
+        let environment = ProcessInfo.processInfo.environment["VETO_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = redis ?? environment else {
+            throw UsageFailure("No blocklist given: pass --redis URL (or set VETO_REDIS_URL), or --data-dir DIR.")
+        }
+        return try RedisBlocklist(url: url, configuration: configuration, logger: quiet)
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import VetoCore
+import VetoServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the revocation service: /v1/check for gateways, /v1/revoke for logout, and the admin API.",
+        discussion: """
+            Flags cover the single-issuer case; --config FILE (YAML) covers several issuers.
+            Flags override the file. Secrets come from files or environment variables:
+            --admin-token-file or VETO_ADMIN_TOKEN, --redis-password-file or VETO_REDIS_PASSWORD.
+            Without --redis, revocations live in the embedded store (journal in --data-dir).
+
+            Examples:
+              veto serve --issuer https://auth.example.com --audience https://api.example.com \\
+                  --key RS256:pub.pem --data-dir ./data
+              veto serve --issuer https://auth.example.com --jwks-url https://auth.example.com/.well-known/jwks.json \\
+                  --redis redis://127.0.0.1:6379/0 --admin-token-file admin.token
+              veto serve --config veto.yaml
+            """
+    )
+
+    @Option(help: "Configuration file (YAML) for several issuers and every setting.")
+    var config: String?
+
+    @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("Redis URL: redis://[user@]host:port/db or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.", valueName: "URL"))
+    var redis: String?
+
+    @Option(help: ArgumentHelp("File holding the Redis password (env VETO_REDIS_PASSWORD).", valueName: "FILE"))
+    var redisPasswordFile: String?
+
+    @Option(help: ArgumentHelp("Directory of the embedded store's journal.", valueName: "DIR"))
+    var dataDir: String?
+
+    @Option(help: "The issuer (iss) whose tokens are accepted.")
+    var issuer: String?
+
+    @Option(help: "An accepted audience (aud). Repeatable.")
+    var audience: [String] = []
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("A verification key, [ALG:]FILE. Repeatable.", valueName: "[ALG:]FILE"))
+    var keys: [String] = []
+
+    @Option(help: ArgumentHelp("The issuer's JWKS URL, fetched at start and refreshed.", valueName: "URL"))
+    var jwksURL: String?
+
+    @Flag(help: "Find the JWKS through {issuer}/.well-known/openid-configuration.")
+    var discovery = false
+
+    @Option(help: "Clock skew tolerated on exp, nbf and iat, in seconds (default 60).")
+    var leeway: Double?
+
+    @Option(name: .customLong("require"), help: ArgumentHelp("A claim tokens must carry. Repeatable (default: exp, jti).", valueName: "CLAIM"))
+    var required: [String] = []
+
+    @Option(help: "The required typ header, e.g. at+jwt.")
+    var typ: String?
+
+    @Option(name: .customLong("claim-header"), help: ArgumentHelp("Copy a claim into a response header on allow: HEADER=CLAIM. Repeatable.", valueName: "HEADER=CLAIM"))
+    var claimHeaders: [String] = []
+
+    @Option(help: ArgumentHelp("File holding the admin API bearer token (env VETO_ADMIN_TOKEN).", valueName: "FILE"))
+    var adminTokenFile: String?
+
+    @Flag(help: "Let tokens through (marked X-Veto-Degraded) when the store is down. Off by default: fail closed.")
+    var failOpen = false
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try merged(environment: ProcessInfo.processInfo.environment)
+        } catch let error as ConfigurationError {
+            StandardStreams.printError("error: configuration: \(error)")
+            throw ExitCode(2)
+        }
+        let logger = ServeLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
+        do {
+            let built = try await VetoService.build(configuration, logger: logger, eventLoopGroup: group) { channel in
+                logger.notice("veto \(VetoCommand.version) listening on \(channel.localAddress?.description ?? configuration.listen.description)",
+                              metadata: ["store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
+                                         "issuers": .array(configuration.issuers.map { .string($0.issuer) })])
+            }
+            try await built.run()
+        } catch let error as ConfigurationError {
+            StandardStreams.printError("error: configuration: \(error)")
+            try? await group.shutdownGracefully()
+            throw ExitCode(2)
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    /// The config file, then the environment, then flags: later sources override earlier ones.
+    func merged(environment: [String: String]) throws -> ServiceConfiguration {
+        var configuration = try config.map { try ConfigurationFile.load(path: $0, environment: environment) } ?? ServiceConfiguration()
+        if let listen {
+            guard let address = ListenAddress(parsing: listen) else { throw ConfigurationError("--listen", "\"\(listen)\" is not HOST:PORT") }
+            configuration.listen = address
+        }
+        if let url = redis ?? environment["VETO_REDIS_URL"] {
+            if redis != nil, RedisURL.hasPassword(url) {
+                throw ConfigurationError("--redis", "the URL holds a password, which other users can read in the process list; use --redis-password-file or VETO_REDIS_PASSWORD")
+            }
+            configuration.redisURL = url
+        }
+        if let file = redisPasswordFile {
+            configuration.redisURL = try RedisURL.withPassword(try required(configuration.redisURL, "--redis-password-file needs --redis"),
+                                                               password: SecretSource.file(file, field: "--redis-password-file"), field: "--redis-password-file")
+        } else if let password = environment["VETO_REDIS_PASSWORD"], !password.isEmpty, let url = configuration.redisURL {
+            configuration.redisURL = try RedisURL.withPassword(url, password: password, field: "VETO_REDIS_PASSWORD")
+        }
+        if let dataDir { configuration.dataDirectory = dataDir }
+        if let file = adminTokenFile {
+            configuration.adminToken = try SecretSource.file(file, field: "--admin-token-file")
+        } else if let token = environment["VETO_ADMIN_TOKEN"], !token.isEmpty {
+            configuration.adminToken = token
+        }
+        if let token = configuration.adminToken, token.utf8.count < 16 {
+            throw ConfigurationError(adminTokenFile != nil ? "--admin-token-file" : "admin token", "is \(token.utf8.count) characters; use at least 16 random characters (e.g. openssl rand -hex 32)")
+        }
+        if failOpen { configuration.failOpen = true }
+        if let threads {
+            guard threads > 0 else { throw ConfigurationError("--threads", "must be at least 1") }
+            configuration.threads = threads
+        }
+        if let logFormat {
+            guard let format = ServiceConfiguration.LogFormat(rawValue: logFormat) else { throw ConfigurationError("--log-format", "\"\(logFormat)\" is not text or json") }
+            configuration.logFormat = format
+        }
+        if let logLevel {
+            guard Logger.Level(rawValue: logLevel) != nil else { throw ConfigurationError("--log-level", "\"\(logLevel)\" is not a log level") }
+            configuration.logLevel = logLevel
+        }
+        let issuerFlagsGiven = !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || leeway != nil || !required.isEmpty || typ != nil || !claimHeaders.isEmpty
+        if let issuer {
+            var entry = configuration.issuers.first { $0.issuer == issuer } ?? IssuerConfiguration(issuer: issuer)
+            if !audience.isEmpty { entry.audiences = audience }
+            if !keys.isEmpty {
+                for key in keys {
+                    let (algorithm, path) = try KeyFiles.split(key)
+                    entry.keys.append(algorithm.map { "\($0.rawValue):\(path)" } ?? path)
+                }
+            }
+            if let jwksURL { entry.jwksURL = jwksURL }
+            if discovery { entry.discovery = true }
+            if let leeway {
+                guard leeway >= 0 else { throw ConfigurationError("--leeway", "must be zero or more seconds") }
+                entry.leeway = leeway
+            }
+            if !required.isEmpty { entry.requiredClaims = required }
+            if let typ { entry.requiredType = typ }
+            for mapping in claimHeaders {
+                let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ConfigurationError("--claim-header", "\"\(mapping)\" is not HEADER=CLAIM")
+                }
+                entry.claimHeaders.append(.init(header: parts[0], claim: parts[1]))
+            }
+            if let index = configuration.issuers.firstIndex(where: { $0.issuer == issuer }) {
+                configuration.issuers[index] = entry
+            } else {
+                configuration.issuers.append(entry)
+            }
+        } else if issuerFlagsGiven {
+            throw ConfigurationError("--issuer", "is required with --audience, --key, --jwks-url, --leeway, --require, --typ or --claim-header")
+        }
+        return configuration
+    }
+
+    private func required<T>(_ value: T?, _ message: String) throws -> T {
+        guard let value else { throw ConfigurationError("flags", message) }
+        return value
+    }
+}

@@ -1,0 +1,63 @@
+/// The timing rules of revocation (DESIGN §3). Pure, so every store, the server and the CLI agree.
+///
+/// Times are unix seconds as `Double` (NumericDate, fractions allowed); lifetimes are seconds.
+public struct RevocationRules: Sendable, Equatable {
+    /// Seconds a validator still accepts a token after its `exp`.
+    public var leeway: Double
+    /// Lifetime assumed for a token whose `exp` is unknown; also how long a subject cut-off must outlive itself.
+    public var maxTokenLifetime: Double
+
+    /// The latest time an entry may be asked to live to: 9999-12-31T23:59:59Z, the largest NumericDate accepted.
+    public static let latestExpiry: Double = 253_402_300_799
+
+    public init(leeway: Double = 60, maxTokenLifetime: Double = 86_400) {
+        self.leeway = leeway
+        self.maxTokenLifetime = maxTokenLifetime
+    }
+
+    /// When a token entry may disappear: `exp + leeway`, the last moment any validator could accept the token.
+    /// Without a known `exp` (an admin revocation), `now + maxTokenLifetime + leeway`.
+    public func entryExpiry(tokenExpiresAt: Double?, now: Double) -> Double {
+        (tokenExpiresAt ?? now + maxTokenLifetime) + leeway
+    }
+
+    /// When a subject cut-off may disappear: by then every token issued at or before `cutoff` has expired.
+    public func cutoffExpiry(cutoff: Double) -> Double {
+        cutoff + maxTokenLifetime + leeway
+    }
+
+    /// Milliseconds from `now` until `expiry`, rounded up so an entry never ends early.
+    ///
+    /// At least 1, since a store cannot hold something for zero time: an entry for an already expired
+    /// token then vanishes at once, which is harmless because no validator accepts that token any more.
+    public static func timeToLive(until expiry: Double, now: Double) -> Int64 {
+        let milliseconds = ((expiry - now) * 1000).rounded(.up)
+        guard milliseconds >= 1 else { return 1 }
+        return Int64(milliseconds)
+    }
+
+    /// Whether an entry that lives until `expiry` is gone at `now`.
+    public static func isExpired(_ expiry: Double, now: Double) -> Bool {
+        now >= expiry
+    }
+
+    /// Whether a subject cut-off rejects a token: its `iat` is at or before the cut-off.
+    ///
+    /// - Important: A token without a usable `iat` cannot prove it came after the cut-off, so it is rejected.
+    public static func cutoffRejects(issuedAt: Double?, cutoff: Double) -> Bool {
+        guard let issuedAt, issuedAt.isFinite else { return true }
+        return issuedAt <= cutoff
+    }
+
+    /// The expiry a repeated revocation stores: revoking again never shortens an entry.
+    public static func mergedExpiry(existing: Double?, requested: Double) -> Double {
+        guard let existing else { return requested }
+        return max(existing, requested)
+    }
+
+    /// The cut-off a repeated subject revocation stores: a cut-off never moves backwards.
+    public static func mergedCutoff(existing: Double?, requested: Double) -> Double {
+        guard let existing else { return requested }
+        return max(existing, requested)
+    }
+}

@@ -1,0 +1,193 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import VetoCore
+import VetoCrypto
+import VetoRedis
+import VetoStore
+
+/// Builds the whole service from a configuration. `veto serve` and the tests call the same function.
+public enum VetoService {
+    /// What `build` returns: the application to run, and the parts tests look at.
+    public struct Built: Sendable {
+        public let application: Application<RouterResponder<BasicRequestContext>>
+        public let blocklist: any Blocklist
+        let redisClient: RedisClient?
+
+        /// Serves until SIGTERM or SIGINT, drains in-flight requests, then closes the store.
+        public func run() async throws {
+            do {
+                try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            } catch {
+                await close()
+                throw error
+            }
+            await close()
+        }
+
+        /// Closes the store once the application has stopped (after in-flight requests drained).
+        public func close() async {
+            await blocklist.close()
+            if let redisClient { await redisClient.close() }
+        }
+    }
+
+    public static func build(_ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
+                             onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws -> Built {
+        guard !configuration.issuers.isEmpty else {
+            throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")
+        }
+        let metrics = ServiceMetrics()
+        var remoteIssuers: [IssuerKeys] = []
+        var httpClient: HTTPClient?
+        var seenIssuers: Set<String> = []
+        var runtimes: [IssuerRuntime] = []
+        var policies: [IssuerPolicy] = []
+        for (index, issuer) in configuration.issuers.enumerated() {
+            let field = "issuers[\(index)]"
+            guard seenIssuers.insert(issuer.issuer).inserted else { throw ConfigurationError("\(field).issuer", "\"\(issuer.issuer)\" is configured twice") }
+            let keys = try loadKeys(issuer, field: field, logger: logger)
+            guard !keys.isEmpty || issuer.jwksURL != nil || issuer.discovery else {
+                throw ConfigurationError("\(field).keys", "issuer \"\(issuer.issuer)\" has no keys: give keys, jwks_url or discovery")
+            }
+            let provider: any KeyProvider
+            if issuer.jwksURL != nil || issuer.discovery {
+                let remote = RemoteKeyConfiguration(
+                    jwksURL: issuer.jwksURL, discovery: issuer.discovery,
+                    refreshInterval: .milliseconds(Int64(issuer.jwksRefreshInterval * 1000)),
+                    minimumRefreshInterval: .milliseconds(Int64(min(60, issuer.jwksRefreshInterval) * 1000)),
+                    minimumRefetchInterval: .milliseconds(Int64(issuer.jwksRefetchInterval * 1000)),
+                    fetchTimeout: .milliseconds(Int64(issuer.jwksTimeout * 1000)),
+                    defaultAlgorithm: issuer.algorithms.count == 1 ? issuer.algorithms[0] : nil)
+                do {
+                    try remote.validate(issuer: issuer.issuer)
+                } catch {
+                    throw ConfigurationError(issuer.jwksURL != nil ? "\(field).jwks_url" : "\(field).discovery", "\(error)")
+                }
+                let client = httpClient ?? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup),
+                                                      configuration: .init(redirectConfiguration: .disallow))
+                httpClient = client
+                let remoteKeys = IssuerKeys(issuer: issuer.issuer, staticKeys: keys, remote: remote, httpClient: client,
+                                            logger: logger, metricsFactory: metrics.factory)
+                remoteIssuers.append(remoteKeys)
+                provider = remoteKeys
+            } else {
+                provider = StaticKeys(current: KeySet(keys))
+            }
+            runtimes.append(try IssuerRuntime(configuration: issuer, keys: provider))
+            var required = issuer.requiredClaims
+            if issuer.jtiFromTokenDigest { required.removeAll { $0 == "jti" } }
+            policies.append(IssuerPolicy(issuer: issuer.issuer, audiences: issuer.audiences, keys: KeySet(keys), leeway: issuer.leeway,
+                                         requiredClaims: required, requiredType: issuer.requiredType, maxLifetime: issuer.maxLifetime,
+                                         maxTokenSize: configuration.limits.maxTokenBytes,
+                                         maxIdentifierBytes: BlocklistConfiguration().maxKeyComponentLength))
+        }
+        let maxLeeway = configuration.issuers.map(\.leeway).max() ?? IssuerPolicy.defaultLeeway
+        let rules = RevocationRules(leeway: maxLeeway, maxTokenLifetime: configuration.maxTokenLifetime)
+        let (blocklist, redisClient) = try await makeBlocklist(configuration, rules: rules, eventLoopGroup: eventLoopGroup, logger: logger)
+
+        // Fetch remote keys before listening; a provider that is down only delays readiness.
+        await withTaskGroup(of: Void.self) { group in
+            for keys in remoteIssuers {
+                group.addTask {
+                    do { try await keys.refresh() } catch { logger.warning("initial JWKS fetch failed for \(keys.issuer): \(error)") }
+                }
+            }
+        }
+        let engine = CheckEngine(issuers: runtimes, policies: policies, blocklist: blocklist, failOpen: configuration.failOpen,
+                                 clock: { Date().timeIntervalSince1970 },
+                                 digest: { Hex.encode(Digest.sha256($0)) })
+        let responder = CheckResponder(issuers: runtimes, identityHeaderBudget: configuration.limits.identityHeaderBytes,
+                                       retryAfter: configuration.retryAfter)
+        let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
+                                  limits: configuration.limits)
+        let controlPlane = ControlPlane(
+            engine: engine, blocklist: blocklist,
+            credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),
+            metrics: metrics, limits: configuration.limits, logger: logger, eventLoopGroup: eventLoopGroup,
+            readiness: { [runtimes] in
+                var problems: [String] = []
+                for runtime in runtimes where !runtime.keys.isReady {
+                    problems.append("no keys loaded yet for issuer \(runtime.configuration.issuer)")
+                }
+                do { try await blocklist.ping() } catch { problems.append("blocklist store unavailable: \(error)") }
+                return problems
+            })
+
+        let limits = configuration.limits
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [DataPlaneHandler(plane: dataPlane)],
+            idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
+        let application = Application(
+            router: controlPlane.router(),
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "veto"),
+            services: remoteIssuers.isEmpty ? [] : [KeyRefreshService(issuers: remoteIssuers, httpClient: httpClient)],
+            onServerRunning: onServerRunning,
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+        return Built(application: application, blocklist: blocklist, redisClient: redisClient)
+    }
+
+    static func loadKeys(_ issuer: IssuerConfiguration, field: String, logger: Logger) throws -> [VerificationKey] {
+        var keys: [VerificationKey] = []
+        for (position, spec) in issuer.keys.enumerated() {
+            var algorithm: JWSAlgorithm?
+            var path = spec
+            if let colon = spec.firstIndex(of: ":"), let named = JWSAlgorithm(rawValue: String(spec[..<colon])) {
+                algorithm = named
+                path = String(spec[spec.index(after: colon)...])
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError("\(field).keys[\(position)]", "cannot read key file \(path)")
+            }
+            do {
+                let load = try KeyLoader.verificationKeys(from: [UInt8](data), source: path, algorithm: algorithm)
+                for skipped in load.skipped { logger.warning("key skipped: \(skipped)", metadata: ["iss": .string(issuer.issuer)]) }
+                keys.append(contentsOf: load.keys)
+            } catch {
+                throw ConfigurationError("\(field).keys[\(position)]", "\(error)")
+            }
+        }
+        if !issuer.algorithms.isEmpty {
+            for key in keys where !issuer.algorithms.contains(key.algorithm) {
+                throw ConfigurationError("\(field).algorithms", "key \(key.label) is pinned to \(key.algorithm), which is not in the allowed algorithms \(issuer.algorithms.map(\.rawValue))")
+            }
+        }
+        return keys
+    }
+
+    static func makeBlocklist(_ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
+                              logger: Logger) async throws -> (any Blocklist, RedisClient?) {
+        let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
+        if let url = configuration.redisURL {
+            var redis: RedisConfiguration
+            do {
+                redis = try RedisConfiguration(url: url)
+            } catch {
+                throw ConfigurationError("--redis", "\(error)")
+            }
+            redis.commandTimeout = .milliseconds(Int64(configuration.redisCommandTimeout * 1000))
+            redis.clientName = "veto"
+            // One connection per event loop of the server's own group: a check and its Redis
+            // round trip stay on one thread.
+            let client = RedisClient(configuration: redis, eventLoopGroup: eventLoopGroup, logger: logger)
+            return (RedisBlocklist(client: client, configuration: settings), client)
+        }
+        let directory = configuration.dataDirectory ?? "veto-data"
+        do {
+            let store = try await EmbeddedBlocklist.open(directory: directory, configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
+            return (store, nil)
+        } catch {
+            throw ConfigurationError("--data-dir", "\(directory): \(error)")
+        }
+    }
+}

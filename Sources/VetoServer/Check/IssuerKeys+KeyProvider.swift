@@ -1,0 +1,1 @@
+extension IssuerKeys: KeyProvider {}

@@ -1,0 +1,22 @@
+import NIOCore
+import VetoCore
+
+/// Where an issuer's keys come from at check time: fixed files, or a remote JWKS that changes.
+protocol KeyProvider: Sendable {
+    /// The keys now; read on every check, so it must be cheap.
+    var current: KeySet { get }
+    /// The keys after an unknown `kid`: a rate-limited refetch for remote keys, `current` otherwise.
+    func keysAfterUnknownKeyID(on eventLoop: any EventLoop) -> EventLoopFuture<KeySet>
+    var isReady: Bool { get }
+}
+
+/// Keys loaded once from files at start-up.
+struct StaticKeys: KeyProvider {
+    let current: KeySet
+
+    func keysAfterUnknownKeyID(on eventLoop: any EventLoop) -> EventLoopFuture<KeySet> {
+        eventLoop.makeSucceededFuture(current)
+    }
+
+    var isReady: Bool { !current.isEmpty }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import HTTPTypes
+
+/// Admin and OAuth-client authentication, compared in constant time.
+struct Credentials: Sendable {
+    let adminToken: [UInt8]?
+    let clients: [String: [UInt8]]
+
+    init(adminToken: String?, clients: [OAuthClient]) {
+        self.adminToken = adminToken.map { Array($0.utf8) }
+        self.clients = Dictionary(clients.map { ($0.id, Array($0.secret.utf8)) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// True when the request carries `Authorization: Bearer <admin token>`.
+    func isAdmin(_ fields: HTTPFields) -> Bool {
+        guard let adminToken, let header = fields[.authorization], header.count > 7,
+              header.prefix(7).lowercased() == "bearer " else { return false }
+        return Self.constantTimeEquals(Array(header.utf8.dropFirst(7)), adminToken)
+    }
+
+    /// The authenticated OAuth client: HTTP Basic with a configured client (RFC 6749 §2.3.1),
+    /// or the admin token (reported as "admin").
+    func oauthClient(_ fields: HTTPFields) -> String? {
+        if isAdmin(fields) { return "admin" }
+        guard let header = fields[.authorization], header.count > 6, header.prefix(6).lowercased() == "basic ",
+              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":") else { return nil }
+        // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+        let id = String(pair[..<colon]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+        let secret = String(pair[pair.index(after: colon)...]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+        guard let expected = clients[id], Self.constantTimeEquals(Array(secret.utf8), expected) else { return nil }
+        return id
+    }
+
+    /// Compares without an early exit, so timing does not reveal how much of a secret matched.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+        let length = max(lhs.count, rhs.count)
+        for index in 0..<length {
+            let left = index < lhs.count ? lhs[index] : 0
+            let right = index < rhs.count ? rhs[index] : 0
+            difference |= left ^ right
+        }
+        return difference == 0 && lhs.count == rhs.count
+    }
+}

@@ -1,0 +1,95 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import VetoCore
+import VetoStore
+
+/// RFC 7662 token introspection and RFC 7009 token revocation, for OAuth clients.
+struct OAuthEndpoints: Sendable {
+    let plane: ControlPlane
+
+    /// Claims RFC 7662 §2.2 defines, copied from an active token when present.
+    static let introspectionFields = ["scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti"]
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("oauth2/introspect") { request, context in try await introspect(request, context) }
+        router.post("oauth2/revoke") { request, context in try await revoke(request, context) }
+    }
+
+    private func client(_ request: Request) throws -> String {
+        guard let client = plane.credentials.oauthClient(request.headers) else {
+            // RFC 6749 §5.2: invalid_client with a Basic challenge.
+            throw APIError(.unauthorized, "invalid_client", "Client authentication failed: use HTTP Basic with a configured client, or the admin token.",
+                           headers: [.wwwAuthenticate: #"Basic realm="veto""#])
+        }
+        return client
+    }
+
+    private func introspect(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let client = try client(request)
+        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes)
+        guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7662 §2.1).") }
+        let outcome: CheckOutcome
+        do {
+            outcome = try await plane.engine.check(Array(token.utf8), on: plane.eventLoopGroup.any()).get()
+        } catch {
+            throw plane.storeFailure(error)
+        }
+        switch outcome {
+        case let .allowed(verified, degraded):
+            var body = JSONObject()
+            body["active"] = .bool(true)
+            for name in Self.introspectionFields {
+                if let value = verified.claims.object[name] { body[name] = value }
+            }
+            if body["jti"] == nil { body["jti"] = .string(verified.revocationID) }
+            body["token_type"] = .string("Bearer")
+            plane.metrics.request("introspect", degraded ? "degraded" : "allowed")
+            plane.logger.debug("introspected", metadata: DataPlane.metadata(TokenFacts(verified.claims), code: "active"))
+            return JSONResponse.make(.object(body), headers: degraded ? [CheckResponder.degradedHeader: "store_unavailable"] : [:])
+        case let .denied(failure, facts):
+            // RFC 7662 §2.2: an inactive token reveals nothing else.
+            plane.metrics.request("introspect", "denied")
+            plane.logger.info("introspected inactive (client \(client))", metadata: DataPlane.metadata(facts, code: failure.code.rawValue))
+            return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
+        case let .unavailable(reason, _):
+            throw plane.storeFailure(StoreUnavailable(reason: reason))
+        }
+    }
+
+    private func revoke(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let client = try client(request)
+        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes)
+        guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7009 §2.1).") }
+        if let hint = form["token_type_hint"], hint != "access_token", hint != "refresh_token" {
+            // RFC 7009 §2.1: an unknown hint is ignored, not an error.
+            plane.logger.debug("ignoring token_type_hint \(hint.prefix(40))")
+        }
+        let report = try await plane.validate(token, on: plane.eventLoopGroup.any())
+        guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
+            // RFC 7009 §2.2: invalid tokens do not cause an error; there is nothing to revoke.
+            plane.metrics.request("oauth_revoke", "denied")
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        }
+        let revocation = RevocationRequest(issuer: plane.engine.issuers[index].configuration.issuer,
+                                           jti: plane.engine.revocationID(of: report) ?? "",
+                                           subject: claims.subject, tokenExpiresAt: claims.expiresAt,
+                                           reason: "oauth_revoke", actor: "client:\(client)")
+        do {
+            _ = try await plane.blocklist.revoke(revocation, on: plane.eventLoopGroup.any()).get()
+        } catch {
+            throw plane.storeFailure(error)
+        }
+        plane.metrics.revocation("oauth")
+        plane.metrics.request("oauth_revoke", "revoked")
+        plane.logger.info("revoked via RFC 7009 (client \(client))", metadata: DataPlane.metadata(TokenFacts(claims), code: "oauth_revoke"))
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+}
+
+/// The store could not be read during a check; carries the store's (secret-free) message.
+struct StoreUnavailable: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
+}

@@ -1,0 +1,169 @@
+import CoreMetrics
+import HTTPTypes
+import Logging
+import NIOCore
+import VetoCore
+import VetoStore
+
+/// What the data-plane handlers share: built once at start-up, read-only afterwards.
+final class DataPlane: Sendable {
+    let engine: CheckEngine
+    let responder: CheckResponder
+    let blocklist: any Blocklist
+    let metrics: ServiceMetrics
+    let logger: Logger
+    let limits: Limits
+
+    init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits) {
+        self.engine = engine
+        self.responder = responder
+        self.blocklist = blocklist
+        self.metrics = metrics
+        self.logger = logger
+        self.limits = limits
+    }
+
+    enum Route: Sendable, Equatable {
+        case check, revoke
+    }
+
+    /// `/v1/check` with any method and any suffix (Envoy's `path_prefix`), and `POST /v1/revoke`.
+    static func route(_ request: HTTPRequest) -> Route? {
+        guard let path = request.path, path.utf8.count >= 9 else { return nil }
+        let utf8 = path.utf8
+        guard path.hasPrefix("/v1/") else { return nil }
+        if path.hasPrefix("/v1/check") {
+            let rest = utf8.dropFirst(9)
+            if rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?") { return .check }
+            return nil
+        }
+        if request.method == .post, path == "/v1/revoke" || path.hasPrefix("/v1/revoke?") { return .revoke }
+        return nil
+    }
+
+    /// The bearer token of a request, or the failure to answer with.
+    func bearerToken(_ request: HTTPRequest, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
+        if let body, body.readableBytes > 0, request.method == .post,
+           request.headerFields[.contentType]?.lowercased().hasPrefix("application/json") == true {
+            return tokenFromJSON(body)
+        }
+        guard let authorization = request.headerFields[.authorization] else {
+            return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
+        }
+        let utf8 = authorization.utf8
+        guard utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
+            return .failure(ValidationFailure(.missingToken, .structure,
+                                              "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
+        }
+        var token = Array(utf8.dropFirst(7))
+        while token.first == UInt8(ascii: " ") { token.removeFirst() }
+        while token.last == UInt8(ascii: " ") { token.removeLast() }
+        if token.isEmpty {
+            return .failure(ValidationFailure(.missingToken, .structure, "The Authorization header says Bearer but carries no token."))
+        }
+        if token.count > limits.maxTokenBytes {
+            return .failure(ValidationFailure(.tokenTooLarge, .structure, "The token is \(token.count) bytes; the limit is \(limits.maxTokenBytes)."))
+        }
+        return .success(token)
+    }
+
+    private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
+        let bytes = body.readableBytesView
+        guard let object = try? JSONReader(maxDepth: 8).parseObject(bytes) else {
+            return .failure(ValidationFailure(.malformedToken, .structure, "The request body is not a JSON object; send {\"token\": \"<JWT>\"}."))
+        }
+        guard let token = object["token"]?.stringValue, !token.isEmpty else {
+            return .failure(ValidationFailure(.missingToken, .structure, "The JSON body has no \"token\" string; send {\"token\": \"<JWT>\"}."))
+        }
+        let utf8 = Array(token.utf8)
+        if utf8.count > limits.maxTokenBytes {
+            return .failure(ValidationFailure(.tokenTooLarge, .structure, "The token is \(utf8.count) bytes; the limit is \(limits.maxTokenBytes)."))
+        }
+        return .success(utf8)
+    }
+
+    /// Answers one data-plane request. Completes on `eventLoop`.
+    func respond(to route: Route, request: HTTPRequest, body: ByteBuffer?, allocator: ByteBufferAllocator,
+                 on eventLoop: any EventLoop) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+        let started = NIODeadline.now()
+        let token: [UInt8]
+        switch bearerToken(request, body: body) {
+        case let .failure(failure):
+            record(route, outcome: "denied", failure: failure, facts: .none, started: started)
+            return eventLoop.makeSucceededFuture(CheckResponder.denied(failure, allocator: allocator))
+        case let .success(value):
+            token = value
+        }
+        switch route {
+        case .check:
+            return engine.check(token, on: eventLoop).map { outcome in
+                switch outcome {
+                case let .allowed(verified, degraded):
+                    if degraded {
+                        self.metrics.failOpen.increment()
+                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(TokenFacts(verified.claims), code: ReasonCode.storeUnavailable.rawValue))
+                    }
+                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: TokenFacts(verified.claims), started: started)
+                case let .denied(failure, facts):
+                    self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
+                case let .unavailable(reason, facts):
+                    self.metrics.storeErrors.increment()
+                    self.logger.error("store unavailable: \(reason)", metadata: Self.metadata(facts, code: ReasonCode.storeUnavailable.rawValue))
+                    self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
+                }
+                return self.responder.response(for: outcome, allocator: allocator)
+            }
+        case .revoke:
+            return logout(token, allocator: allocator, on: eventLoop, started: started)
+        }
+    }
+
+    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+        engine.validate(token, on: eventLoop).flatMap { report in
+            guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
+                let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
+                self.record(.revoke, outcome: "denied", failure: failure, facts: TokenFacts(report.claims), started: started)
+                return eventLoop.makeSucceededFuture(CheckResponder.denied(failure, allocator: allocator))
+            }
+            let issuer = self.engine.issuers[index].configuration.issuer
+            let request = RevocationRequest(issuer: issuer, jti: self.engine.revocationID(of: report) ?? "",
+                                            subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: "logout", actor: "self")
+            return self.blocklist.revoke(request, on: eventLoop).map { entry in
+                self.metrics.revocation("logout")
+                self.logger.info("revoked", metadata: Self.metadata(TokenFacts(claims), code: "logout"))
+                self.record(.revoke, outcome: "revoked", failure: nil, facts: TokenFacts(claims), started: started)
+                return (CheckResponder.json(.ok, fields: [:]), allocator.buffer(string: RevocationJSON.entry(entry, revoked: true)))
+            }.recover { error in
+                self.metrics.storeErrors.increment()
+                self.logger.error("revocation not stored: \(error)", metadata: Self.metadata(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
+                self.record(.revoke, outcome: "unavailable", failure: nil, facts: TokenFacts(claims), started: started)
+                return self.responder.unavailable(allocator: allocator)
+            }
+        }
+    }
+
+    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: TokenFacts, started: NIODeadline) {
+        let name = route == .check ? "check" : "revoke"
+        metrics.request(name, outcome)
+        if route == .check { metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+        if let failure {
+            metrics.rejection(failure.code)
+            if logger.logLevel <= .info {
+                logger.info("denied", metadata: Self.metadata(facts, code: failure.code.rawValue))
+            }
+        } else if logger.logLevel <= .debug {
+            logger.debug("\(outcome)", metadata: Self.metadata(facts, code: outcome))
+        }
+    }
+
+    /// Log metadata: sub, jti, exp and the reason code. Never the token.
+    static func metadata(_ facts: TokenFacts, code: String) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["code": .string(code)]
+        if let subject = facts.subject { metadata["sub"] = .string(subject) }
+        if let jti = facts.jwtID { metadata["jti"] = .string(jti) }
+        if let exp = facts.expiresAt { metadata["exp"] = .stringConvertible(Int64(exp.rounded(.down))) }
+        if let issuer = facts.issuer { metadata["iss"] = .string(issuer) }
+        return metadata
+    }
+}

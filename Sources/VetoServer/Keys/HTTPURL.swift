@@ -1,0 +1,36 @@
+/// An absolute `http` or `https` URL as text, with a rendering that is safe to log.
+struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
+    /// The URL exactly as given, for the request.
+    let text: String
+    let isHTTPS: Bool
+    /// Scheme, host, port and path: no user info, query or fragment, which may hold credentials.
+    let redacted: String
+
+    init?(_ text: String) {
+        // Control characters and spaces would be rejected by the client anyway; refusing them
+        // here keeps a broken URL out of log lines too.
+        guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else { return nil }
+        let lowered = text.lowercased()
+        let schemeLength: Int
+        if lowered.hasPrefix("https://") {
+            isHTTPS = true
+            schemeLength = 8
+        } else if lowered.hasPrefix("http://") {
+            isHTTPS = false
+            schemeLength = 7
+        } else {
+            return nil
+        }
+        let rest = text.dropFirst(schemeLength)
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard !authority.isEmpty, !authority.hasPrefix(":") else { return nil }
+        let afterAuthority = rest[authorityEnd...]
+        let path = afterAuthority.prefix { $0 != "?" && $0 != "#" }
+        self.text = text
+        self.redacted = "\(isHTTPS ? "https" : "http")://\(authority)\(path)"
+    }
+
+    var description: String { redacted }
+}

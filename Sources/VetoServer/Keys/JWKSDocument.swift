@@ -1,0 +1,44 @@
+import VetoCore
+import VetoCrypto
+
+/// Turns a fetched JWKS into verification keys.
+enum JWKSDocument {
+    struct Loaded: Sendable {
+        let keys: [VerificationKey]
+        /// Why entries were skipped, for the log.
+        let skipped: [String]
+    }
+
+    /// The keys of a JWKS. A well-formed JWKS with no usable key yields no keys rather than an
+    /// error: the document is the issuer's word on which keys are valid, and an emptied set must
+    /// drop the old keys, not keep them.
+    ///
+    /// - Throws: `.malformedDocument` unless the body is a JSON object with a `keys` array (so a
+    ///   PEM or HTML body can never be read as a key), `.unsafeKeySet` for secret or ambiguous keys.
+    static func load(_ body: [UInt8], url: HTTPURL, defaultAlgorithm: JWSAlgorithm?) throws(JWKSFetchError) -> Loaded {
+        let object: JSONObject
+        do {
+            object = try JSONReader().parseObject(body)
+        } catch {
+            throw JWKSFetchError(.malformedDocument, url: url.redacted, "the JWKS is not a JSON object: \(error)")
+        }
+        guard object["keys"]?.arrayValue != nil else {
+            throw JWKSFetchError(.malformedDocument, url: url.redacted, "the JWKS has no \"keys\" array")
+        }
+        let load: KeySetLoad
+        do {
+            load = try KeyLoader.verificationKeys(from: body, source: url.redacted, algorithm: defaultAlgorithm)
+        } catch where error.code == .noUsableKey {
+            return Loaded(keys: [], skipped: [error.message])
+        } catch where error.code == .malformedKey {
+            throw JWKSFetchError(.malformedDocument, url: url.redacted, error.message)
+        } catch {
+            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, error.message)
+        }
+        // A secret in a published document is known to everyone who can read it.
+        if load.keys.contains(where: { $0.algorithm.family == .hmac }) {
+            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public")
+        }
+        return Loaded(keys: load.keys, skipped: load.skipped.map(\.description))
+    }
+}

@@ -1,0 +1,67 @@
+import VetoCore
+
+/// Where and how often an issuer's keys are fetched over HTTP.
+///
+/// The URL comes from the operator (`--jwks-url`) or from the issuer's own discovery document,
+/// never from a token: `jku`, `x5u` and friends are not read anywhere in this module.
+public struct RemoteKeyConfiguration: Sendable {
+    /// The JWKS URL. When nil and `discovery` is on, it is read from
+    /// `{issuer}/.well-known/openid-configuration` (`jwks_uri`).
+    public var jwksURL: String?
+    /// Use the issuer's discovery document when `jwksURL` is nil.
+    public var discovery: Bool
+    /// The longest time between two refreshes, and the interval when the server sends no
+    /// `Cache-Control: max-age`. A key removed from the JWKS is trusted at most this long after.
+    ///
+    /// A larger `max-age` does not stretch it: honouring a provider's 24 h would let a
+    /// compromised key linger for a day. Raise this instead when fewer fetches matter more.
+    public var refreshInterval: Duration
+    /// The shortest refresh interval a `max-age` can ask for (`max-age=0`, `no-cache`).
+    public var minimumRefreshInterval: Duration
+    /// The first retry delay after a failed refresh; it doubles per failure, up to `refreshInterval`.
+    public var retryInterval: Duration
+    /// At most one fetch triggered by unknown `kid`s per this interval, so random kids in forged
+    /// tokens cannot turn into a flood of fetches.
+    public var minimumRefetchInterval: Duration
+    /// The limit for one whole fetch: discovery (when used), JWKS request and body.
+    public var fetchTimeout: Duration
+    /// The largest discovery or JWKS document accepted, in bytes.
+    public var maxDocumentSize: Int
+    /// The algorithm for JWKS keys without `alg` (e.g. Azure's RSA keys). Keys with another `alg` are skipped.
+    public var defaultAlgorithm: JWSAlgorithm?
+
+    public init(
+        jwksURL: String? = nil,
+        discovery: Bool = true,
+        refreshInterval: Duration = .seconds(600),
+        minimumRefreshInterval: Duration = .seconds(60),
+        retryInterval: Duration = .seconds(30),
+        minimumRefetchInterval: Duration = .seconds(30),
+        fetchTimeout: Duration = .seconds(5),
+        maxDocumentSize: Int = 1 << 20,
+        defaultAlgorithm: JWSAlgorithm? = nil
+    ) {
+        self.jwksURL = jwksURL
+        self.discovery = discovery
+        self.refreshInterval = refreshInterval
+        self.minimumRefreshInterval = minimumRefreshInterval
+        self.retryInterval = retryInterval
+        self.minimumRefetchInterval = minimumRefetchInterval
+        self.fetchTimeout = fetchTimeout
+        self.maxDocumentSize = maxDocumentSize
+        self.defaultAlgorithm = defaultAlgorithm
+    }
+
+    /// Checks the settings that would make every fetch fail, so `veto serve` can refuse them at start.
+    public func validate(issuer: String) throws(JWKSFetchError) {
+        _ = try JWKSLocation(issuer: issuer, configuration: self)
+        if let defaultAlgorithm, defaultAlgorithm.family == .hmac {
+            throw JWKSFetchError(.invalidConfiguration, url: jwksURL ?? issuer,
+                                 "\(defaultAlgorithm) keys are secrets and can never come from a published JWKS")
+        }
+        guard maxDocumentSize > 0, fetchTimeout > .zero, refreshInterval > .zero else {
+            throw JWKSFetchError(.invalidConfiguration, url: jwksURL ?? issuer,
+                                 "maxDocumentSize, fetchTimeout and refreshInterval must be positive")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+import VetoCore
+
+/// Every metric the service exports, created once at start-up so the request path only
+/// increments (no label lookups, no allocation).
+final class ServiceMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    /// veto_requests_total{route, outcome}
+    private let requests: [String: CoreMetrics.Counter]
+    /// veto_rejections_total{reason}
+    private let rejections: [ReasonCode: CoreMetrics.Counter]
+    /// veto_revocations_total{kind}
+    private let revocations: [String: CoreMetrics.Counter]
+    let checkLatency: Metrics.Timer
+    let storeLatency: Metrics.Timer
+    let storeErrors: CoreMetrics.Counter
+    let failOpen: CoreMetrics.Counter
+
+    static let routes = ["check", "revoke", "introspect", "oauth_revoke", "admin"]
+    static let outcomes = ["allowed", "denied", "unavailable", "degraded", "revoked", "error"]
+    static let revocationKinds = ["logout", "admin", "subject", "oauth"]
+
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+            .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        self.factory = factory
+        var requests: [String: CoreMetrics.Counter] = [:]
+        for route in Self.routes {
+            for outcome in Self.outcomes {
+                requests["\(route)/\(outcome)"] = CoreMetrics.Counter(label: "veto_requests_total", dimensions: [("route", route), ("outcome", outcome)], factory: factory)
+            }
+        }
+        self.requests = requests
+        var rejections: [ReasonCode: CoreMetrics.Counter] = [:]
+        for code in ReasonCode.allCases {
+            rejections[code] = CoreMetrics.Counter(label: "veto_rejections_total", dimensions: [("reason", code.rawValue)], factory: factory)
+        }
+        self.rejections = rejections
+        var revocations: [String: CoreMetrics.Counter] = [:]
+        for kind in Self.revocationKinds {
+            revocations[kind] = CoreMetrics.Counter(label: "veto_revocations_total", dimensions: [("kind", kind)], factory: factory)
+        }
+        self.revocations = revocations
+        self.checkLatency = Metrics.Timer(label: "veto_request_duration_seconds", dimensions: [("route", "check")], factory: factory)
+        self.storeLatency = Metrics.Timer(label: "veto_store_duration_seconds", factory: factory)
+        self.storeErrors = CoreMetrics.Counter(label: "veto_store_errors_total", factory: factory)
+        self.failOpen = CoreMetrics.Counter(label: "veto_fail_open_total", factory: factory)
+    }
+
+    func request(_ route: String, _ outcome: String) {
+        requests["\(route)/\(outcome)"]?.increment()
+    }
+
+    func rejection(_ code: ReasonCode) {
+        rejections[code]?.increment()
+    }
+
+    func revocation(_ kind: String) {
+        revocations[kind]?.increment()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    func exposition() -> String {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

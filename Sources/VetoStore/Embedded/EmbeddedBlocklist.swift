@@ -1,0 +1,201 @@
+import Logging
+import NIOCore
+import NIOPosix
+import VetoCore
+
+/// The blocklist for a single Veto process, kept in memory and in an fsynced journal in a data dir
+/// (the default when no Redis is configured). A revocation is acknowledged only once it is on disk,
+/// so a restart keeps every acknowledged one.
+///
+/// - Important: One process per data dir. Opening takes an exclusive `flock`; a second process (a CLI
+///   run next to a running server) gets `data_dir_locked` and should go through the server instead.
+public final class EmbeddedBlocklist: Blocklist {
+    public struct Options: Sendable, Equatable {
+        /// The journal is compacted when it holds more records than this and more than twice the live entries.
+        public var compactionMinimumRecords: Int
+        /// Seconds between sweeps that drop expired entries from memory (and may compact the journal).
+        public var maintenanceInterval: Double
+
+        public init(compactionMinimumRecords: Int = 1000, maintenanceInterval: Double = 60) {
+            self.compactionMinimumRecords = compactionMinimumRecords
+            self.maintenanceInterval = maintenanceInterval
+        }
+    }
+
+    public let configuration: BlocklistConfiguration
+    public let eventLoopGroup: any EventLoopGroup
+    /// What opening the journal found, including warnings about a dropped torn record.
+    public let recovery: JournalRecovery
+    public var directory: String { core.directory }
+    private let core: EmbeddedCore
+    private let validator: RequestValidator
+
+    private init(
+        core: EmbeddedCore, recovery: JournalRecovery, configuration: BlocklistConfiguration, eventLoopGroup: any EventLoopGroup
+    ) {
+        self.core = core
+        self.recovery = recovery
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.validator = RequestValidator(configuration: configuration)
+    }
+
+    /// Locks `directory` (creating it), replays its journal, and compacts it if it holds dead records.
+    public static func open(
+        directory: String,
+        configuration: BlocklistConfiguration = BlocklistConfiguration(),
+        options: Options = Options(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "veto.store")
+    ) async throws -> EmbeddedBlocklist {
+        let core = EmbeddedCore(directory: directory, options: options, logger: logger)
+        let recovery = try await core.start()
+        return EmbeddedBlocklist(core: core, recovery: recovery, configuration: configuration, eventLoopGroup: eventLoopGroup)
+    }
+
+    // MARK: Hot path
+
+    public func status(
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RevocationStatus> {
+        let tokenKey = jti.map { EntryKey(issuer: issuer, id: $0) }
+        let subjectKey = subject.map { EntryKey(issuer: issuer, id: $0) }
+        do {
+            let status = try core.read { state, now -> RevocationStatus in
+                if let tokenKey, let entry = state.token(tokenKey, now: now) { return .tokenRevoked(entry) }
+                if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
+                   RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
+                    return .subjectRevoked(cutoff)
+                }
+                return .notRevoked
+            }
+            return eventLoop.makeSucceededFuture(status)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    // MARK: Writes
+
+    public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+        core.write(on: eventLoop) { state, now throws(StoreError) in
+            let candidate = try validator.entry(for: request, now: now)
+            let key = EntryKey(issuer: request.issuer, id: request.jti)
+            if let existing = state.token(key, now: now), existing.entryExpiresAt >= candidate.entryExpiresAt {
+                return (existing, nil)  // never shorten; the same rule as the Redis script
+            }
+            return (candidate, .revoke(candidate))
+        }
+    }
+
+    public func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+        core.write(on: eventLoop) { state, now throws(StoreError) in
+            let candidate = try validator.cutoff(for: request, now: now)
+            guard let existing = state.subject(EntryKey(issuer: request.issuer, id: request.subject), now: now) else {
+                return (candidate, .revokeSubject(candidate))
+            }
+            // The later cut-off wins with its metadata; the entry lives as long as the longer of the two.
+            var merged = existing.cutoff >= candidate.cutoff ? existing : candidate
+            merged.entryExpiresAt = RevocationRules.mergedExpiry(existing: existing.entryExpiresAt, requested: candidate.entryExpiresAt)
+            return merged == existing ? (existing, nil) : (merged, .revokeSubject(merged))
+        }
+    }
+
+    public func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        core.write(on: eventLoop) { state, now in
+            state.token(EntryKey(issuer: issuer, id: jti), now: now) == nil ? (false, nil) : (true, .remove(issuer: issuer, jti: jti))
+        }
+    }
+
+    public func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        core.write(on: eventLoop) { state, now in
+            state.subject(EntryKey(issuer: issuer, id: subject), now: now) == nil
+                ? (false, nil) : (true, .removeSubject(issuer: issuer, subject: subject))
+        }
+    }
+
+    /// Rewrites the journal with live entries only (it also happens by itself as the journal grows).
+    public func compact(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        core.compact(on: eventLoop)
+    }
+
+    public func compact() async throws {
+        try await compact(on: eventLoopGroup.any()).get()
+    }
+
+    // MARK: Reads for operators
+
+    public func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
+        readFuture(on: eventLoop) { state, now in state.token(EntryKey(issuer: issuer, id: jti), now: now) }
+    }
+
+    public func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
+        readFuture(on: eventLoop) { state, now in state.subject(EntryKey(issuer: issuer, id: subject), now: now) }
+    }
+
+    /// Entries in (issuer, jti) byte order; the cursor is the last key returned, so a page never repeats
+    /// or skips an entry that exists throughout the listing.
+    public func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
+        guard query.limit > 0 else {
+            return eventLoop.makeFailedFuture(StoreError(.invalidArgument, "limit must be at least 1"))
+        }
+        var after: EntryKey?
+        if let cursor = query.cursor, !cursor.isEmpty {
+            guard let key = EntryKey(cursor: cursor) else {
+                return eventLoop.makeFailedFuture(StoreError(.invalidArgument, "invalid cursor '\(cursor)'"))
+            }
+            after = key
+        }
+        let issuer = query.issuer.map { Array($0.utf8) }
+        // Filter under the lock, sort outside it: checks wait only for the O(n) pass.
+        return readFuture(on: eventLoop) { state, now in
+            var matches = [(key: EntryKey, entry: RevocationEntry)]()
+            for (key, entry) in state.tokens where !RevocationRules.isExpired(entry.entryExpiresAt, now: now) {
+                guard issuer == nil || key.issuer == issuer,
+                      query.subject == nil || entry.subject == query.subject,
+                      query.reason == nil || entry.reason == query.reason,
+                      after.map({ EntryKey.precedes($0, key) }) ?? true
+                else { continue }
+                matches.append((key, entry))
+            }
+            return matches
+        }.map { matches in
+            let sorted = matches.sorted { EntryKey.precedes($0.key, $1.key) }
+            let page = sorted.prefix(query.limit)
+            let next = sorted.count > query.limit ? page.last?.key.cursor : nil
+            return BlocklistPage(entries: page.map(\.entry), nextCursor: next)
+        }
+    }
+
+    public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
+        readFuture(on: eventLoop) { state, now in
+            BlocklistCount(
+                tokens: state.tokens.values.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) },
+                subjects: state.subjects.values.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
+            )
+        }
+    }
+
+    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        do {
+            try core.health()
+            return eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    public func close() async {
+        await core.shutdown()
+    }
+
+    private func readFuture<T: Sendable>(
+        on eventLoop: any EventLoop, _ body: (EmbeddedState, Double) throws(StoreError) -> T
+    ) -> EventLoopFuture<T> {
+        do {
+            return eventLoop.makeSucceededFuture(try core.read(body))
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+}

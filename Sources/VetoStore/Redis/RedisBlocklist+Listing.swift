@@ -1,0 +1,163 @@
+import NIOCore
+import VetoRedis
+
+/// Listing and counting with SCAN and a cursor, never KEYS: Redis keeps serving checks in between.
+///
+/// A page cursor is `<SCAN cursor>` or, when a page ends inside a SCAN batch, `<SCAN cursor>:<hex of
+/// the last key examined>`. Resuming re-scans that batch and skips keys up to that one in byte order.
+/// Re-scanning a cursor covers at least the keys it covered before, even across a rehash, so a resumed
+/// listing loses no entry that existed throughout; like SCAN, it may repeat one.
+extension RedisBlocklist {
+    static let scanCount = "256"
+
+    public func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
+        eventLoop.makeFutureWithTask {
+            do {
+                return try await self.listPage(query, on: eventLoop)
+            } catch {
+                throw StoreError(redis: error)
+            }
+        }
+    }
+
+    public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
+        eventLoop.makeFutureWithTask {
+            var count = BlocklistCount(tokens: 0, subjects: 0)
+            var cursor = "0"
+            do {
+                repeat {
+                    let batch = try await self.scan(cursor, pattern: self.keys.everything, on: eventLoop)
+                    for key in batch.keys {
+                        switch self.keys.parse(key)?.kind {
+                        case .token: count.tokens += 1
+                        case .subject: count.subjects += 1
+                        case nil: break
+                        }
+                    }
+                    cursor = batch.next
+                } while cursor != "0"
+            } catch {
+                throw StoreError(redis: error)
+            }
+            return count
+        }
+    }
+
+    private func listPage(_ query: BlocklistQuery, on eventLoop: any EventLoop) async throws -> BlocklistPage {
+        guard query.limit > 0 else { throw StoreError(.invalidArgument, "limit must be at least 1") }
+        var (cursor, after) = try Self.parseCursor(query.cursor)
+        if let issuer = query.issuer, !validator.isStorable(issuer) { return BlocklistPage(entries: [], nextCursor: nil) }
+        let pattern = keys.pattern(.token, issuer: query.issuer)
+        var entries = [RevocationEntry]()
+        while true {
+            let batch = try await scan(cursor, pattern: pattern, on: eventLoop)
+            var sorted = batch.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            if let after { sorted.removeAll { !after.lexicographicallyPrecedes($0) } }
+            after = nil
+            let values = try await fetch(sorted, on: eventLoop)
+            for (index, key) in sorted.enumerated() {
+                if let entry = values[index], matches(entry, query) { entries.append(entry) }
+                guard entries.count == query.limit else { continue }
+                if index < sorted.count - 1 {
+                    return BlocklistPage(entries: entries, nextCursor: "\(cursor):\(Self.hex(key))")
+                }
+                return BlocklistPage(entries: entries, nextCursor: batch.next == "0" ? nil : batch.next)
+            }
+            if batch.next == "0" { return BlocklistPage(entries: entries, nextCursor: nil) }
+            cursor = batch.next
+        }
+    }
+
+    private func matches(_ entry: RevocationEntry, _ query: BlocklistQuery) -> Bool {
+        (query.subject == nil || entry.subject == query.subject) && (query.reason == nil || entry.reason == query.reason)
+    }
+
+    private func scan(_ cursor: String, pattern: [UInt8], on eventLoop: any EventLoop) async throws -> (next: String, keys: [[UInt8]]) {
+        let reply = try await client.send(
+            RedisCommand("SCAN", [Array(cursor.utf8), Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(Self.scanCount.utf8)]),
+            on: eventLoop
+        ).get()
+        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let keys = parts[1].array else {
+            throw StoreError(.storeError, "unexpected SCAN reply from Redis")
+        }
+        return (next, keys.compactMap(\.bytes))
+    }
+
+    /// GET and PTTL for every key, pipelined; `nil` for keys that expired meanwhile or are not entries.
+    private func fetch(_ keys: [[UInt8]], on eventLoop: any EventLoop) async throws -> [RevocationEntry?] {
+        guard !keys.isEmpty else { return [] }
+        let now = WallClock.now()
+        let commands = keys.flatMap { [RedisCommand("GET", [$0]), RedisCommand("PTTL", [$0])] }
+        let replies = client.send(commands, on: eventLoop)
+        var entries = [RevocationEntry?]()
+        for (index, key) in keys.enumerated() {
+            let value: RedisValue
+            do {
+                value = try await replies[2 * index].get()
+            } catch let error as RedisError where error.serverErrorPrefix == "WRONGTYPE" {
+                throw StoreError(redis: error, key: key)
+            }
+            let ttl = try await replies[2 * index + 1].get().integer ?? -1
+            guard let bytes = value.bytes, let parsed = self.keys.parse(key) else {
+                entries.append(nil)
+                continue
+            }
+            var entry = EntryJSON.entry(bytes) ?? RevocationEntry(
+                issuer: parsed.issuer, jti: parsed.id, subject: nil, tokenExpiresAt: nil, revokedAt: 0,
+                reason: "(unreadable value)", actor: nil, entryExpiresAt: now
+            )
+            // The key names the entry; the value only describes it.
+            entry.issuer = parsed.issuer
+            entry.jti = parsed.id
+            entry.entryExpiresAt = Self.expiry(stored: entry.entryExpiresAt, fromTTL: ttl >= 0 ? now + Double(ttl) / 1000 : nil)
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    private static func parseCursor(_ cursor: String?) throws(StoreError) -> (scan: String, after: [UInt8]?) {
+        guard let cursor, !cursor.isEmpty else { return ("0", nil) }
+        let parts = cursor.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let scan = parts.first, !scan.isEmpty, scan.allSatisfy(\.isASCIIDigit) else {
+            throw StoreError(.invalidArgument, "invalid cursor '\(cursor)'")
+        }
+        guard parts.count == 2 else { return (String(scan), nil) }
+        guard let after = unhex(parts[1]) else { throw StoreError(.invalidArgument, "invalid cursor '\(cursor)'") }
+        return (String(scan), after)
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func unhex(_ text: Substring) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard !utf8.isEmpty, utf8.count % 2 == 0 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(utf8.count / 2)
+        for index in stride(from: 0, to: utf8.count, by: 2) {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,225 @@
+import Logging
+import NIOCore
+import VetoCore
+import VetoRedis
+
+/// The blocklist in Redis (key layout in KEYS.md). Shared by every Veto instance that points at the
+/// same Redis, so a logout on one is seen by all. Needs Redis 6 or later (ACL, SET KEEPTTL).
+public final class RedisBlocklist: Blocklist {
+    public let configuration: BlocklistConfiguration
+    public let client: RedisClient
+    private let ownsClient: Bool
+    let keys: BlocklistKeys
+    let validator: RequestValidator
+
+    public var eventLoopGroup: any EventLoopGroup { client.eventLoopGroup }
+
+    /// Uses `client` and leaves closing it to the caller.
+    public init(client: RedisClient, configuration: BlocklistConfiguration = BlocklistConfiguration()) {
+        self.client = client
+        self.ownsClient = false
+        self.configuration = configuration
+        self.keys = BlocklistKeys(prefix: configuration.keyPrefix)
+        self.validator = RequestValidator(configuration: configuration)
+    }
+
+    /// Opens its own client (one connection per loop of NIO's shared group), closed by ``close()``.
+    public init(
+        redis: RedisConfiguration,
+        configuration: BlocklistConfiguration = BlocklistConfiguration(),
+        logger: Logger = Logger(label: "veto.redis")
+    ) {
+        self.client = RedisClient(configuration: redis, logger: logger)
+        self.ownsClient = true
+        self.configuration = configuration
+        self.keys = BlocklistKeys(prefix: configuration.keyPrefix)
+        self.validator = RequestValidator(configuration: configuration)
+    }
+
+    /// Parses `url` (`redis://[user:pass@]host:port/db` or `unix:///path?db=N`) and opens its own client.
+    /// A bad URL is `invalid_argument`, with a message that never repeats the password.
+    public convenience init(
+        url: String,
+        configuration: BlocklistConfiguration = BlocklistConfiguration(),
+        logger: Logger = Logger(label: "veto.redis")
+    ) throws(StoreError) {
+        let redis: RedisConfiguration
+        do {
+            redis = try RedisConfiguration(url: url)
+        } catch {
+            throw StoreError(.invalidArgument, error.message)
+        }
+        self.init(redis: redis, configuration: configuration, logger: logger)
+    }
+
+    // MARK: Hot path
+
+    public func status(
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RevocationStatus> {
+        let issuerStorable = validator.isStorable(issuer)
+        let tokenKey = jti.flatMap { issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.token(issuer: issuer, jti: $0) : nil }
+        let subjectKey = subject.flatMap { issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.subject(issuer: issuer, subject: $0) : nil }
+        var commands = [RedisCommand]()
+        if let tokenKey { commands.append(RedisCommand("GET", [tokenKey])) }
+        if let subjectKey { commands.append(RedisCommand("GET", [subjectKey])) }
+        guard !commands.isEmpty else { return eventLoop.makeSucceededFuture(.notRevoked) }
+
+        // Two GETs written back to back: one round trip, and unlike MGET a key of the wrong type is an
+        // error (WRONGTYPE), not a silent nil that would read as "not revoked".
+        let replies = client.send(commands, on: eventLoop)
+        return EventLoopFuture.whenAllComplete(replies, on: eventLoop).flatMapThrowing { results in
+            var index = 0
+            if let tokenKey {
+                switch results[index] {
+                case .success(.null):
+                    break
+                case .success(let value):
+                    return .tokenRevoked(value.bytes.flatMap(EntryJSON.entry))
+                case .failure(let error):
+                    throw StoreError(redis: error, key: tokenKey)
+                }
+                index += 1
+            }
+            if let subjectKey {
+                switch results[index] {
+                case .success(.null):
+                    break
+                case .success(let value):
+                    guard let cutoff = value.bytes.flatMap(EntryJSON.cutoff) else {
+                        throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(subjectKey))")
+                    }
+                    if RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
+                        return .subjectRevoked(cutoff)
+                    }
+                case .failure(let error):
+                    throw StoreError(redis: error, key: subjectKey)
+                }
+            }
+            return .notRevoked
+        }
+    }
+
+    // MARK: Writes
+
+    public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+        let now = WallClock.now()
+        let candidate: RevocationEntry
+        do { candidate = try validator.entry(for: request, now: now) } catch { return eventLoop.makeFailedFuture(error) }
+        let key = keys.token(issuer: request.issuer, jti: request.jti)
+        let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
+        return client.evaluate(
+            Self.revokeTokenScript, keys: [key],
+            arguments: [EntryJSON.encode(candidate), Array(String(ttl).utf8), Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)],
+            on: eventLoop
+        )
+        .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
+        .flatMapThrowing { reply in
+            guard let stored = Self.storedValue(reply), let entry = EntryJSON.entry(stored) else {
+                throw StoreError(.corruptEntry, "unreadable blocklist entry at key \(BlocklistKeys.display(key))")
+            }
+            return entry
+        }
+    }
+
+    public func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+        let now = WallClock.now()
+        let candidate: SubjectCutoff
+        do { candidate = try validator.cutoff(for: request, now: now) } catch { return eventLoop.makeFailedFuture(error) }
+        let key = keys.subject(issuer: request.issuer, subject: request.subject)
+        let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
+        return client.evaluate(
+            Self.revokeSubjectScript, keys: [key],
+            arguments: [
+                EntryJSON.encode(candidate), Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
+                Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8),
+            ],
+            on: eventLoop
+        )
+        .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
+        .flatMapThrowing { reply in
+            guard let stored = Self.storedValue(reply), var cutoff = EntryJSON.cutoff(stored) else {
+                throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(key))")
+            }
+            // The script keeps the later cut-off's value but the longer of the two lifetimes.
+            cutoff.entryExpiresAt = max(cutoff.entryExpiresAt, candidate.entryExpiresAt)
+            return cutoff
+        }
+    }
+
+    public func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        delete(keys.token(issuer: issuer, jti: jti), on: eventLoop)
+    }
+
+    public func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        delete(keys.subject(issuer: issuer, subject: subject), on: eventLoop)
+    }
+
+    private func delete(_ key: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        client.send(RedisCommand("DEL", [key]), on: eventLoop)
+            .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
+            .map { $0.integer == 1 }
+    }
+
+    // MARK: Reads for operators
+
+    public func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
+        let key = keys.token(issuer: issuer, jti: jti)
+        return read(key, on: eventLoop).flatMapThrowing { stored in
+            guard let stored else { return nil }
+            guard var entry = EntryJSON.entry(stored.value) else {
+                throw StoreError(.corruptEntry, "unreadable blocklist entry at key \(BlocklistKeys.display(key))")
+            }
+            entry.entryExpiresAt = Self.expiry(stored: entry.entryExpiresAt, fromTTL: stored.expiry)
+            return entry
+        }
+    }
+
+    public func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
+        let key = keys.subject(issuer: issuer, subject: subject)
+        return read(key, on: eventLoop).flatMapThrowing { stored in
+            guard let stored else { return nil }
+            guard var cutoff = EntryJSON.cutoff(stored.value) else {
+                throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(key))")
+            }
+            cutoff.entryExpiresAt = Self.expiry(stored: cutoff.entryExpiresAt, fromTTL: stored.expiry)
+            return cutoff
+        }
+    }
+
+    /// GET and PTTL in one round trip. `expiry` is the key's real expiry, `nil` if it has none.
+    func read(_ key: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<(value: [UInt8], expiry: Double?)?> {
+        let now = WallClock.now()
+        let replies = client.send([RedisCommand("GET", [key]), RedisCommand("PTTL", [key])], on: eventLoop)
+        return replies[0].and(replies[1])
+            .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
+            .map { value, ttl in
+                guard let bytes = value.bytes else { return nil }
+                let milliseconds = ttl.integer ?? -1
+                return (bytes, milliseconds >= 0 ? now + Double(milliseconds) / 1000 : nil)
+            }
+    }
+
+    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        client.send(RedisCommand("PING"), on: eventLoop)
+            .flatMapErrorThrowing { throw StoreError(redis: $0) }
+            .map { _ in }
+    }
+
+    public func close() async {
+        if ownsClient { await client.close() }
+    }
+
+    /// The key's TTL is the truth, but it carries a millisecond of jitter: when it agrees with the value's
+    /// `expires_at` within a second, show the value's exact figure.
+    static func expiry(stored: Double, fromTTL: Double?) -> Double {
+        guard let fromTTL, abs(fromTTL - stored) > 1 else { return stored }
+        return fromTTL
+    }
+
+    /// The value from the {value, pttl} pair the revoke scripts return.
+    private static func storedValue(_ reply: RedisValue) -> [UInt8]? {
+        guard let pair = reply.array, pair.count == 2, pair[1].integer != nil else { return nil }
+        return pair[0].bytes
+    }
+}

@@ -1,0 +1,98 @@
+import VetoCore
+
+/// The JSON form of entries, shared by Redis values and journal records (documented in KEYS.md).
+///
+/// Times are unix seconds written to the millisecond. Missing optional fields are written as `null`,
+/// so every value shows every field.
+enum EntryJSON {
+    static func members(_ entry: RevocationEntry) -> [JSONObject.Member] {
+        [
+            .init(name: "iss", value: .string(entry.issuer)),
+            .init(name: "jti", value: .string(entry.jti)),
+            .init(name: "sub", value: entry.subject.map(JSONValue.string) ?? .null),
+            .init(name: "exp", value: entry.tokenExpiresAt.map(number) ?? .null),
+            .init(name: "revoked_at", value: number(entry.revokedAt)),
+            .init(name: "reason", value: .string(entry.reason)),
+            .init(name: "actor", value: entry.actor.map(JSONValue.string) ?? .null),
+            .init(name: "expires_at", value: number(entry.entryExpiresAt)),
+        ]
+    }
+
+    static func members(_ cutoff: SubjectCutoff) -> [JSONObject.Member] {
+        [
+            .init(name: "iss", value: .string(cutoff.issuer)),
+            .init(name: "sub", value: .string(cutoff.subject)),
+            .init(name: "cutoff", value: number(cutoff.cutoff)),
+            .init(name: "revoked_at", value: number(cutoff.revokedAt)),
+            .init(name: "reason", value: .string(cutoff.reason)),
+            .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
+            .init(name: "expires_at", value: number(cutoff.entryExpiresAt)),
+        ]
+    }
+
+    static func encode(_ entry: RevocationEntry) -> [UInt8] {
+        Array(JSONWriter.compact(.object(JSONObject(members: members(entry)))).utf8)
+    }
+
+    static func encode(_ cutoff: SubjectCutoff) -> [UInt8] {
+        Array(JSONWriter.compact(.object(JSONObject(members: members(cutoff)))).utf8)
+    }
+
+    static func entry(_ object: JSONObject) -> RevocationEntry? {
+        guard let issuer = object["iss"]?.stringValue, let jti = object["jti"]?.stringValue,
+              let revokedAt = time(object["revoked_at"]), let reason = object["reason"]?.stringValue,
+              let expiresAt = time(object["expires_at"])
+        else { return nil }
+        return RevocationEntry(
+            issuer: issuer, jti: jti, subject: object["sub"]?.stringValue, tokenExpiresAt: time(object["exp"]),
+            revokedAt: revokedAt, reason: reason, actor: object["actor"]?.stringValue, entryExpiresAt: expiresAt
+        )
+    }
+
+    static func cutoff(_ object: JSONObject) -> SubjectCutoff? {
+        guard let issuer = object["iss"]?.stringValue, let subject = object["sub"]?.stringValue,
+              let cutoff = time(object["cutoff"]), let revokedAt = time(object["revoked_at"]),
+              let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
+        else { return nil }
+        return SubjectCutoff(
+            issuer: issuer, subject: subject, cutoff: cutoff, revokedAt: revokedAt, reason: reason,
+            actor: object["actor"]?.stringValue, entryExpiresAt: expiresAt
+        )
+    }
+
+    static func entry(_ bytes: [UInt8]) -> RevocationEntry? {
+        (try? JSONReader().parseObject(bytes)).flatMap(entry)
+    }
+
+    static func cutoff(_ bytes: [UInt8]) -> SubjectCutoff? {
+        (try? JSONReader().parseObject(bytes)).flatMap(cutoff)
+    }
+
+    private static func time(_ value: JSONValue?) -> Double? {
+        guard let number = value?.numberValue?.doubleValue, number.isFinite else { return nil }
+        return number
+    }
+
+    /// Seconds with at most three decimals, never in exponent form (Lua's cjson and people read it).
+    static func number(_ seconds: Double) -> JSONValue {
+        .number(JSONNumber(text: numberText(seconds), doubleValue: (seconds * 1000).rounded() / 1000))
+    }
+
+    static func numberText(_ seconds: Double) -> String {
+        let milliseconds = Int64((seconds * 1000).rounded())
+        let sign = milliseconds < 0 ? "-" : ""
+        let magnitude = milliseconds.magnitude
+        var text = sign + String(magnitude / 1000)
+        var fraction = magnitude % 1000
+        if fraction != 0 {
+            var digits = 3
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            let padded = String(fraction)
+            text += "." + String(repeating: "0", count: digits - padded.count) + padded
+        }
+        return text
+    }
+}

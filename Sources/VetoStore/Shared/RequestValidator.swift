@@ -1,0 +1,76 @@
+import VetoCore
+
+/// Checks requests and turns them into the entries both stores write, so both apply the same rules.
+struct RequestValidator: Sendable {
+    let configuration: BlocklistConfiguration
+    /// Bound on free text (reason, actor) so a value cannot grow without limit.
+    static let maxTextLength = 1024
+
+    /// The entry a revocation asks for, before merging with an existing one.
+    func entry(for request: RevocationRequest, now: Double) throws(StoreError) -> RevocationEntry {
+        try checkKey(request.issuer, "issuer", allowEmpty: true)
+        try checkKey(request.jti, "jti", allowEmpty: false)
+        if let subject = request.subject { try checkText(subject, "sub") }
+        try checkText(request.reason, "reason")
+        if let actor = request.actor { try checkText(actor, "actor") }
+        if let exp = request.tokenExpiresAt { try checkTime(exp, "exp") }
+        let revokedAt = try milliseconds(request.revokedAt ?? now, "revoked_at")
+        return RevocationEntry(
+            issuer: request.issuer, jti: request.jti, subject: request.subject, tokenExpiresAt: request.tokenExpiresAt.map(milliseconds),
+            revokedAt: revokedAt, reason: request.reason, actor: request.actor,
+            // Up to the millisecond the stores keep, never down: an entry must not end early.
+            entryExpiresAt: (configuration.rules.entryExpiry(tokenExpiresAt: request.tokenExpiresAt, now: now) * 1000).rounded(.up) / 1000
+        )
+    }
+
+    /// The cut-off a subject revocation asks for, before merging with an existing one.
+    func cutoff(for request: SubjectRevocationRequest, now: Double) throws(StoreError) -> SubjectCutoff {
+        try checkKey(request.issuer, "issuer", allowEmpty: true)
+        try checkKey(request.subject, "sub", allowEmpty: false)
+        try checkText(request.reason, "reason")
+        if let actor = request.actor { try checkText(actor, "actor") }
+        let cutoff = try milliseconds(request.cutoff ?? now, "cutoff")
+        return SubjectCutoff(
+            issuer: request.issuer, subject: request.subject, cutoff: cutoff, revokedAt: milliseconds(now),
+            reason: request.reason, actor: request.actor, entryExpiresAt: configuration.rules.cutoffExpiry(cutoff: cutoff)
+        )
+    }
+
+    /// Whether a key component can be stored at all; checks skip lookups of ones that cannot.
+    func isStorable(_ component: String) -> Bool {
+        component.utf8.count <= configuration.maxKeyComponentLength
+    }
+
+    func checkKey(_ value: String, _ name: String, allowEmpty: Bool) throws(StoreError) {
+        guard allowEmpty || !value.isEmpty else {
+            throw StoreError(.invalidArgument, "\(name) must not be empty")
+        }
+        guard isStorable(value) else {
+            throw StoreError(
+                .invalidArgument,
+                "\(name) is \(value.utf8.count) bytes long; the blocklist stores at most \(configuration.maxKeyComponentLength)"
+            )
+        }
+    }
+
+    private func checkText(_ value: String, _ name: String) throws(StoreError) {
+        guard value.utf8.count <= Self.maxTextLength else {
+            throw StoreError(.invalidArgument, "\(name) is \(value.utf8.count) bytes long; at most \(Self.maxTextLength) are stored")
+        }
+    }
+
+    private func checkTime(_ value: Double, _ name: String) throws(StoreError) {
+        guard value.isFinite, abs(value) <= RevocationRules.latestExpiry else {
+            throw StoreError(.invalidArgument, "\(name) \(value) is not a time between year 0 and 9999")
+        }
+    }
+
+    private func milliseconds(_ value: Double, _ name: String) throws(StoreError) -> Double {
+        try checkTime(value, name)
+        return milliseconds(value)
+    }
+
+    private func milliseconds(_ value: Double) -> Double {
+        (value * 1000).rounded() / 1000
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import VetoRedis
+import VetoStore
+
+/// The two stores the contract suite runs against.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case redis, embedded
+
+    var testDescription: String { rawValue }
+}
+
+/// A store under test plus a look behind it: the Redis server, or the data dir.
+struct StoreFixture: Sendable {
+    let kind: StoreKind
+    let store: any Blocklist
+    let redis: RedisServer?
+    let directory: URL?
+
+    /// The Redis key of a token entry, as KEYS.md documents it.
+    static func tokenKey(issuer: String, jti: String, prefix: String = "veto:") -> String {
+        "\(prefix)j:\(issuer.utf8.count):\(issuer):\(jti)"
+    }
+
+    static func subjectKey(issuer: String, subject: String, prefix: String = "veto:") -> String {
+        "\(prefix)s:\(issuer.utf8.count):\(issuer):\(subject)"
+    }
+
+    /// Redis's own PTTL of a key, in ms.
+    func pttl(_ key: String) -> Int? {
+        redis.flatMap { Int($0.cli("PTTL", key)) }
+    }
+
+    func keyCount() -> Int? {
+        redis.flatMap { Int($0.cli("DBSIZE")) }
+    }
+}
+
+/// Runs `body` against a fresh store of `kind` (its own redis-server, or its own temp data dir).
+func withStore<T>(
+    _ kind: StoreKind,
+    configuration: BlocklistConfiguration = BlocklistConfiguration(),
+    _ body: (StoreFixture) async throws -> T
+) async throws -> T {
+    switch kind {
+    case .redis:
+        return try await RedisServer.with { server async throws in
+            let store = RedisBlocklist(
+                redis: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/0"), configuration: configuration
+            )
+            return try await closing(store) {
+                try await body(StoreFixture(kind: kind, store: store, redis: server, directory: nil))
+            }
+        }
+    case .embedded:
+        return try await withDataDirectory { directory async throws in
+            let store = try await EmbeddedBlocklist.open(directory: directory.path, configuration: configuration)
+            return try await closing(store) {
+                try await body(StoreFixture(kind: kind, store: store, redis: nil, directory: directory))
+            }
+        }
+    }
+}
+
+/// A fresh temp dir, removed afterwards.
+func withDataDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veto-store-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(directory)
+}
+
+func closing<T>(_ store: any Blocklist, _ body: () async throws -> T) async throws -> T {
+    do {
+        let result = try await body()
+        await store.close()
+        return result
+    } catch {
+        await store.close()
+        throw error
+    }
+}
+
+func now() -> Double { Date().timeIntervalSince1970 }
+
+let issuer = "https://auth.example.com"
