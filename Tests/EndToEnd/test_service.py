@@ -380,3 +380,36 @@ def test_bad_configuration_names_the_field(veto_bin, keyring, args, field):
     assert p.returncode == 2, p.stderr
     assert field in p.stderr, p.stderr
     assert "pw" not in p.stderr.replace("password", "")
+
+
+def test_keep_alive_and_pipelined_requests_are_answered_in_order(stack, keyring):
+    """Several requests on one connection, sent back to back before reading: data-plane and
+    control-plane answers must come back complete and in request order (HTTP/1.1 pipelining)."""
+    import socket
+    good, bad = keyring.token(), keyring.token(aud="nope")
+    requests = [
+        f"GET /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good}\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
+        f"HEAD /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good}\r\n\r\n",
+        f"GET /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bad}\r\n\r\n",
+        "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
+        f"GET /v1/check/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good}\r\nConnection: close\r\n\r\n",
+    ]
+    with socket.create_connection(("127.0.0.1", stack["a"].port), timeout=10) as s:
+        s.sendall("".join(requests).encode())
+        reader = s.makefile("rb")
+        statuses = []
+        for request_text in requests:
+            status_line = reader.readline()
+            assert status_line.startswith(b"HTTP/1.1 "), status_line
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            if not request_text.startswith("HEAD"):
+                reader.read(length)
+            statuses.append(int(status_line.split(b" ")[1]))
+        assert reader.read() == b"", "the connection closes after the Connection: close request"
+    assert statuses == [200, 200, 200, 200, 401, 200, 200]

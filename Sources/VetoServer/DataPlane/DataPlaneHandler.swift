@@ -178,6 +178,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let route = first.route else {
             for part in first.buffered { context.fireChannelRead(wrapInboundOut(part)) }
             queue[queue.startIndex].buffered = []
+            // Hummingbird's async channel hands reads to its request loop on read-complete;
+            // these parts arrive outside a read cycle, so close one for them.
+            context.fireChannelReadComplete()
             return
         }
         guard first.complete else {
@@ -209,7 +212,10 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         response.headerFields[.contentLength] = String(body.readableBytes)
         if closeAfterResponse { response.headerFields[.connection] = "close" }
         context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        // A HEAD answer has the headers of the GET answer and no body (RFC 9110 §9.3.2).
+        if queue.first?.head.method != .head {
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+        }
         if closeAfterResponse {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             queue.removeAll()
