@@ -94,7 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         do {
             let built = try await VetoService.build(configuration, logger: logger, eventLoopGroup: group) { channel in
-                logger.notice("veto \(VetoCommand.version) listening on \(channel.localAddress?.description ?? configuration.listen.description)",
+                let address = channel.localAddress.flatMap { address in address.port.map { ListenAddress(host: address.ipAddress ?? configuration.listen.host, port: $0) } }
+                logger.notice("veto \(VetoCommand.version) listening on http://\(address ?? configuration.listen)",
                               metadata: ["store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
                                          "issuers": .array(configuration.issuers.map { .string($0.issuer) })])
             }
