@@ -32,7 +32,8 @@ import VetoStore
             let before = now()
             let stored = try await fixture.store.revoke(RevocationRequest(issuer: issuer, jti: "no-exp", reason: "admin"))
             #expect(stored.tokenExpiresAt == nil)
-            #expect(stored.entryExpiresAt >= before + 86_400 + 60 && stored.entryExpiresAt <= now() + 86_400 + 60)
+            // Times are kept to the millisecond, so allow the rounding on either side.
+            #expect(stored.entryExpiresAt >= before + 86_400 + 60 - 0.001 && stored.entryExpiresAt <= now() + 86_400 + 60 + 0.001)
             if kind == .redis {
                 try expectPTTL(fixture, StoreFixture.tokenKey(issuer: issuer, jti: "no-exp"), expiresAt: stored.entryExpiresAt)
             }
@@ -298,14 +299,16 @@ import VetoStore
     }
 }
 
-/// Checks the TTL Redis holds for `key` against an absolute expiry. The PTTL is read between two clock
-/// readings, so the check is exact to a few milliseconds however slow the machine is.
+/// Checks the TTL Redis holds for `key` against an absolute expiry, reading PTTL between two clock
+/// readings. It must never end early (the safety property). It may end a little late: the TTL is set
+/// relative to when Redis runs the write (so clock skew between Veto's and Redis's hosts cannot
+/// shorten it), and on a loaded machine the write can wait in queues for a while.
 func expectPTTL(_ fixture: StoreFixture, _ key: String, expiresAt expiry: Double,
                 sourceLocation: SourceLocation = #_sourceLocation) throws {
     let before = now()
     let pttl = try #require(fixture.pttl(key), sourceLocation: sourceLocation)
     let after = now()
-    let highest = (expiry - before) * 1000 + 5
     let lowest = (expiry - after) * 1000 - 5
+    let highest = (expiry - before) * 1000 + 3000
     #expect(Double(pttl) >= lowest && Double(pttl) <= highest, "PTTL \(pttl) not within [\(lowest), \(highest)]", sourceLocation: sourceLocation)
 }
