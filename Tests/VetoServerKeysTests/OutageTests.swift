@@ -12,7 +12,7 @@ import VetoServer
     /// Fetches k1 once, breaks the provider with `breakIt`, and checks that the next refresh fails
     /// with `code` while the cached key keeps verifying.
     private func expectCacheSurvives(
-        _ code: JWKSFetchError.Code,
+        _ codes: JWKSFetchError.Code...,
         timeout: Duration = .seconds(3),
         maxDocumentSize: Int = 1 << 20,
         _ breakIt: (KeysFixture) async -> Void
@@ -25,7 +25,7 @@ import VetoServer
             await breakIt(fixture)
 
             let error = await #expect(throws: JWKSFetchError.self) { try await keys.refresh() }
-            #expect(error?.code == code, "\(String(describing: error))")
+            #expect(error.map { codes.contains($0.code) } == true, "\(String(describing: error))")
             #expect(try keys.current.check(key.token()) == nil)
             #expect(keys.current.keyIDs == ["k1"])
             #expect(keys.isReady)
@@ -36,7 +36,9 @@ import VetoServer
     }
 
     @Test func providerStopped() async throws {
-        try await expectCacheSurvives(.transport) { await $0.server.stop() }
+        // async-http-client retries a refused connection until the deadline, so a stopped provider
+        // shows up as a refused connection or, when the retries run out the clock, as a timeout.
+        try await expectCacheSurvives(.transport, .timeout) { await $0.server.stop() }
     }
 
     @Test func serverError() async throws {
