@@ -219,7 +219,9 @@ class Cluster:
             port = free_port()
             node_dir = self.dir / str(port)
             node_dir.mkdir()
+            # The bus port is given: the default, port + 10000, does not exist for a port above 55535.
             self.nodes[port] = Process(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--cluster-enabled", "yes",
+                                        "--cluster-port", str(free_port()),
                                         "--cluster-config-file", str(node_dir / "nodes.conf"), "--cluster-node-timeout", "2000",
                                         "--save", "", "--appendonly", "no", "--dir", str(node_dir)], node_dir / "redis.log")
             wait_for(lambda: redis_cli(port, "PING") == "PONG", what=f"cluster node on {port}")

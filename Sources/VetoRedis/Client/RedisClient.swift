@@ -77,7 +77,7 @@ public final class RedisClient: Sendable {
             case .node(let node):
                 batches[ObjectIdentifier(node), default: (node, [])].indices.append(index)
             case .pending:
-                futures[index] = router.whenReady(on: eventLoop, deadline: .now() + configuration.commandTimeout).flatMap {
+                futures[index] = router.whenReady(on: eventLoop, deadline: discoveryDeadline).flatMap {
                     self.send([command], on: eventLoop, read: read)[0]
                 }
             case .failed(let error):
@@ -94,6 +94,12 @@ public final class RedisClient: Sendable {
             }
         }
         return futures.map { $0! }
+    }
+
+    /// How long a command may wait for the first discovery (sentinels asked, or the slot map read)
+    /// before it fails: a connect plus a command.
+    private var discoveryDeadline: NIODeadline {
+        .now() + configuration.connectTimeout + configuration.commandTimeout
     }
 
     /// Follows MOVED and ASK; anything else fails the command (and may tell Sentinel to look again).
@@ -134,7 +140,7 @@ public final class RedisClient: Sendable {
             case .node(let routed):
                 node = routed
             case .pending:
-                return router.whenReady(on: eventLoop, deadline: .now() + configuration.commandTimeout).flatMap {
+                return router.whenReady(on: eventLoop, deadline: discoveryDeadline).flatMap {
                     self.sendTogether(commands, routingKey: routingKey, lane: lane, on: eventLoop)
                 }
             case .failed(let error):
@@ -201,7 +207,7 @@ public final class RedisClient: Sendable {
     /// Every master: one for a single server or Sentinel, each master of a cluster. For commands that
     /// must run on every node, such as SCAN.
     public func masters(on eventLoop: any EventLoop) -> EventLoopFuture<[RedisServerHandle]> {
-        router.masters(on: eventLoop, deadline: .now() + configuration.commandTimeout).map { nodes in
+        router.masters(on: eventLoop, deadline: discoveryDeadline).map { nodes in
             nodes.map { RedisServerHandle(node: $0) }
         }
     }

@@ -9,9 +9,10 @@ public struct RedisCommand: Sendable {
     public let name: String
     /// The RESP bytes ready to write.
     let encoded: ByteBuffer
-    /// The key that decides which Redis Cluster node serves the command; `nil` for commands on no key
-    /// (PING, SCAN, WAIT), which go to whichever node they are sent to.
-    public let routingKey: [UInt8]?
+    /// The arguments as given (shared, not copied), for ``routingKey``: only routed clients read it,
+    /// so a single-server client pays nothing for cluster routing.
+    private let arguments: [[UInt8]]
+    private let explicitKey: [UInt8]?
 
     /// - Parameters:
     ///   - name: The command word, e.g. "GET"; sent as the first argument.
@@ -21,7 +22,14 @@ public struct RedisCommand: Sendable {
     public init(_ name: String, _ arguments: [[UInt8]], routingKey: [UInt8]? = nil) {
         self.name = name
         self.encoded = Self.encode([Array(name.utf8)] + arguments)
-        self.routingKey = routingKey ?? Self.firstKey(name, arguments)
+        self.arguments = arguments
+        self.explicitKey = routingKey
+    }
+
+    /// The key that decides which Redis Cluster node serves the command; `nil` for commands on no key
+    /// (PING, SCAN, WAIT), which go to whichever node they are sent to.
+    public var routingKey: [UInt8]? {
+        explicitKey ?? Self.firstKey(name, arguments)
     }
 
     public init(_ name: String, _ arguments: [String]) {
