@@ -90,8 +90,11 @@ struct RedisTLSContext: Sendable {
             let trusted = settings.caFile.map { "a CA in \($0)" } ?? "a CA the system trusts (give --redis-ca FILE)"
             return RedisError(.unavailable, "\(prefix): unknown CA: the server's certificate is not signed by \(trusted)")
         }
-        if text.contains("CERTIFICATE_REQUIRED") || (settings.certificateFile == nil && text.contains("HANDSHAKE_FAILURE")) {
+        if text.contains("CERTIFICATE_REQUIRED") {
             return RedisError(.unavailable, "\(prefix): the server requires a client certificate: give --redis-cert and --redis-key")
+        }
+        if settings.certificateFile == nil && text.contains("HANDSHAKE_FAILURE") {
+            return RedisError(.unavailable, "\(prefix): the server ended the handshake; if it requires a client certificate, give --redis-cert and --redis-key (\(text))")
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("eofDuringHandshake") || text.contains("EOF during handshake") {
             return RedisError(.unavailable, "\(prefix): the server did not speak TLS (is it a plain redis:// port?)")
