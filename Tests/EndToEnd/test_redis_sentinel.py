@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import AUD, ISS
-from services import VetoServer, request
+from services import VetoServer, request, wait_for
 from topologies import SentinelSet, redis_cli
 
 
@@ -130,6 +130,54 @@ def test_failover_under_load_loses_no_acknowledged_revocation(sentinels, veto_bi
     finally:
         if load:
             load.finish()
+        server.stop()
+
+
+def get_calls(port):
+    for line in redis_cli(port, "INFO", "commandstats").splitlines():
+        if line.startswith("cmdstat_get:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def online_replicas(master):
+    """Replica ports the master itself streams to (INFO replication: slaveN:ip=…,port=…,state=online)."""
+    ports = []
+    for line in redis_cli(master, "INFO", "replication").splitlines():
+        if line.startswith("slave") and "state=online" in line:
+            ports.append(int(line.split("port=")[1].split(",")[0]))
+    return ports
+
+
+def test_checks_read_from_a_replica_when_asked(sentinels, veto_bin, keyring):
+    """--redis-read-from replica: checks are GETs on a replica; revokes still go to the master."""
+    # After the failover test the set may still be settling (sentinels learning the new epoch, the
+    # other replica being repointed): wait until every sentinel names one master and its replicas are
+    # replicas. Until then Veto reads the master, which is right, but not what this test looks at.
+    def settled():
+        masters = {redis_cli(port, "SENTINEL", "get-master-addr-by-name", sentinels.name) for port in sentinels.sentinels}
+        master = sentinels.reported_master()
+        replicas = online_replicas(master) if master else []
+        return len(masters) == 1 and replicas and all(redis_cli(port, "ROLE").splitlines()[0] == "slave" for port in replicas)
+    wait_for(settled, timeout=30, interval=0.2, what="the sentinel set to settle")
+    master = sentinels.reported_master()
+    replicas = online_replicas(master)
+    server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", keyring.flag("RS256"), "--redis", sentinels.url,
+                                   "--redis-read-from", "replica", "--redis-wait-replicas", str(len(replicas))], cwd=keyring.dir)
+    try:
+        # Sentinels see a replica back in sync at slightly different moments; Veto picks one as soon
+        # as the sentinel it asks reports it, and reads the master until then.
+        wait_for(lambda: "checks read from replica" in server.logs(), timeout=30, what="Veto to pick a replica")
+        token = keyring.token("RS256")
+        # WAIT for every replica: whichever one Veto reads has the revocation when the 200 comes.
+        assert request(server.port, "POST", "/v1/revoke", token)[0] == 200
+        master_gets, replica_gets = get_calls(master), sum(get_calls(port) for port in replicas)
+        for _ in range(5):
+            status, headers, _ = request(server.port, "GET", "/v1/check", token)
+            assert status == 401 and headers["x-veto-error"] == "token_revoked"
+        assert get_calls(master) == master_gets, f"checks must not read the master:\n{server.logs()[-3000:]}"
+        assert sum(get_calls(port) for port in replicas) >= replica_gets + 5
+    finally:
         server.stop()
 
 

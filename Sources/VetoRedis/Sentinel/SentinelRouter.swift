@@ -26,6 +26,8 @@ final class SentinelRouter: RedisRouter {
     private struct State {
         var master: RedisNode?
         var replica: RedisNode?
+        /// The replica's connections are up (set by its hooks); reads go to the master until they are.
+        var replicaReady = false
         var sentinels: [RedisConfiguration.Endpoint]
         var queries: [RedisConfiguration.Endpoint: RedisConnection] = [:]
         var subscriptions: [RedisConnection] = []
@@ -58,7 +60,7 @@ final class SentinelRouter: RedisRouter {
 
     func route(key: [UInt8]?, read: Bool) -> RedisRoute {
         state.withLockedValue { state in
-            if read, let replica = state.replica { return .node(replica) }
+            if read, state.replicaReady, let replica = state.replica { return .node(replica) }
             if let master = state.master { return .node(master) }
             return state.closed ? .failed(RedisError(.shutdown, "the Redis client is closed")) : .pending
         }
@@ -205,19 +207,29 @@ final class SentinelRouter: RedisRouter {
 
     /// Swaps in new nodes when the master (or the chosen replica) changed; closes the old ones.
     private func install(master: RedisConfiguration.Endpoint, replica: RedisConfiguration.Endpoint?) {
-        let (old, waiters, previous) = state.withLockedValue { state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], RedisConfiguration.Endpoint?) in
-            guard !state.closed else { return ([], [], nil) }
+        let (old, waiters, previous, replicaChanged) = state.withLockedValue { state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], RedisConfiguration.Endpoint?, Bool) in
+            guard !state.closed else { return ([], [], nil, false) }
             var old: [RedisNode] = []
             let previous = state.master?.endpoint
             if state.master?.endpoint != master {
                 if let current = state.master { old.append(current) }
                 state.master = makeNode(master, role: "master")
             }
+            var replicaChanged = false
             if configuration.readFrom == .replica, state.replica?.endpoint != replica {
                 if let current = state.replica { old.append(current) }
                 state.replica = replica.map { makeNode($0, role: "slave") }
+                state.replicaReady = false
+                replicaChanged = true
             }
-            return (old, state.waiters.drain(), previous)
+            return (old, state.waiters.drain(), previous, replicaChanged)
+        }
+        if replicaChanged {
+            if let replica {
+                logger.info("checks read from replica \(replica) of '\(masterName)'", metadata: ["redis": "\(configuration)"])
+            } else {
+                logger.warning("no replica of '\(masterName)' is up and in sync; checks read the master", metadata: ["redis": "\(configuration)"])
+            }
         }
         if previous != master {
             if let previous {
@@ -236,8 +248,24 @@ final class SentinelRouter: RedisRouter {
         node.endpoint = endpoint
         node.topology = .standalone
         node.requiredRole = role
-        let hooks = RedisConnectionHooks(onFailure: { [weak self] _ in self?.requestDiscovery() })
+        var hooks = RedisConnectionHooks(onFailure: { [weak self] _ in self?.requestDiscovery() })
+        if role == "slave" {
+            node.replicasToConfirm = 0  // never written to: no connections for confirmed writes
+            // A replica that cannot be reached, or is no longer a replica, stops serving reads at once;
+            // the master serves them (fresher, never staler) until a replica is back.
+            hooks.onReady = { [weak self] in self?.replicaState(endpoint, ready: true) }
+            hooks.onFailure = { [weak self] _ in
+                self?.replicaState(endpoint, ready: false)
+                self?.requestDiscovery()
+            }
+        }
         return RedisNode(configuration: node, eventLoopGroup: eventLoopGroup, logger: logger, tls: tls, hooks: hooks)
+    }
+
+    private func replicaState(_ endpoint: RedisConfiguration.Endpoint, ready: Bool) {
+        state.withLockedValue { state in
+            if state.replica?.endpoint == endpoint { state.replicaReady = ready }
+        }
     }
 
     // MARK: Talking to sentinels
