@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "VetoServerKeysTests",
             dependencies: [
-                "VetoServer", "VetoCore", "VetoCrypto",
+                "VetoServer", "VetoCore", "VetoCrypto", "VetoRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
