@@ -181,18 +181,30 @@ def test_checks_read_from_a_replica_when_asked(sentinels, veto_bin, keyring):
         server.stop()
 
 
-def test_wait_replicas_refuses_to_acknowledge_without_replicas(veto_bin, keyring):
-    """With no replica to confirm it, a revocation is not acknowledged: 503, and the token is still
-    refused by the next check only if the master kept it (it did; the answer was just unsafe)."""
+def test_wait_replicas_refuses_to_acknowledge_without_replicas(veto_bin, keyring, tmp_path):
+    """With no replica to confirm it, a revocation is not acknowledged: 503. The master did apply it
+    (WAIT cannot undo a write), so the next check refuses the token anyway; the 503 only says that a
+    failover could have lost it. Set through the config file's redis: keys."""
     from services import Redis
     redis = Redis()
-    server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", keyring.flag("RS256"), "--redis", redis.url,
-                                   "--redis-wait-replicas", "1", "--redis-wait-timeout", "0.2"], cwd=keyring.dir)
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    (tmp_path / "veto.yaml").write_text(f"""
+redis:
+  url: {redis.url}
+  wait_replicas: 1
+  wait_timeout: 0.2
+issuers:
+  - issuer: {ISS}
+    audiences: [{AUD}]
+    keys: [RS256:rsa.pem]
+""")
+    server = VetoServer(veto_bin, ["--config", "veto.yaml"], cwd=tmp_path)
     try:
         token = keyring.token("RS256")
         status, headers, body = request(server.port, "POST", "/v1/revoke", token)
         assert status == 503 and headers["x-veto-error"] == "store_unavailable", (status, body)
-        assert "0 of 1 replica" in server.logs()
+        assert "0 of 1 replica confirmed" in server.logs()
+        assert request(server.port, "GET", "/v1/check", token)[0] == 401
     finally:
         server.stop()
         redis.stop()
