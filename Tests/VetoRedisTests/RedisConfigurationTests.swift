@@ -42,7 +42,9 @@ import VetoRedis
 
     @Test(arguments: [
         "http://localhost:6379", "redis://localhost:70000", "redis://localhost:port/0", "redis://localhost/db",
-        "unix://relative.sock", "redis://", "rediss://localhost", "localhost:6379", "unix:///tmp/r.sock?foo=1",
+        "unix://relative.sock", "redis://", "localhost:6379", "unix:///tmp/r.sock?foo=1",
+        "redis://a:1,b:2/0", "redis-sentinel://h:26379", "redis-sentinel://h:26379/", "redis-sentinel://,h/m",
+        "redis-cluster://h:7000/3", "redis-cluster://h:7000?db=1", "redis-cluster://h:x",
     ])
     func rejectsInvalidURLs(_ url: String) {
         #expect(throws: RedisError.self) { try RedisConfiguration(url: url) }
@@ -68,5 +70,24 @@ import VetoRedis
                 #expect(error.code == .invalidConfiguration)
             }
         }
+    }
+
+    @Test func parsesTLSSentinelAndClusterURLs() throws {
+        let tls = try RedisConfiguration(url: "rediss://cache.internal:6380/1")
+        #expect(tls.endpoint == .tcp(host: "cache.internal", port: 6380))
+        #expect(tls.tls != nil && tls.topology == .standalone && tls.database == 1)
+        #expect(tls.description == "rediss://cache.internal:6380/1")
+
+        let sentinel = try RedisConfiguration(url: "redis-sentinel://veto:pw@10.0.0.1:26379,10.0.0.2,[::1]:26380/mymaster?db=2")
+        #expect(sentinel.topology == .sentinel(masterName: "mymaster", sentinels: [
+            .tcp(host: "10.0.0.1", port: 26379), .tcp(host: "10.0.0.2", port: 26379), .tcp(host: "::1", port: 26380),
+        ]))
+        #expect(sentinel.tls == nil && sentinel.database == 2 && sentinel.password == "pw")
+        #expect(sentinel.description == "redis-sentinel://veto:***@10.0.0.1:26379,10.0.0.2:26379,[::1]:26380/mymaster?db=2")
+
+        let cluster = try RedisConfiguration(url: "rediss-cluster://127.0.0.1:7000,127.0.0.1:7001")
+        #expect(cluster.topology == .cluster(seeds: [.tcp(host: "127.0.0.1", port: 7000), .tcp(host: "127.0.0.1", port: 7001)]))
+        #expect(cluster.tls != nil)
+        #expect(cluster.description == "rediss-cluster://127.0.0.1:7000,127.0.0.1:7001")
     }
 }

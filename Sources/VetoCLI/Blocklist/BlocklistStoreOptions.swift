@@ -1,18 +1,22 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VetoRedis
+import VetoServer
 import VetoStore
 
 /// Which blocklist a `veto blocklist` command works on, shared by every subcommand.
 struct BlocklistStoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Redis URL: redis://[user:pass@]host:port/db or unix:///path?db=N (default: $VETO_REDIS_URL).",
+        "Redis URL: redis://[user:pass@]host:port/db, rediss://…, redis-sentinel://h1:26379,…/master, redis-cluster://h1:port,… or unix:///path?db=N (default: $VETO_REDIS_URL).",
         valueName: "url"
     ))
     var redis: String?
 
     @Option(help: ArgumentHelp("The embedded store's data dir, as given to `veto serve --data-dir`.", valueName: "dir"))
     var dataDir: String?
+
+    @OptionGroup var redisFlags: RedisFlags
 
     @Option(help: "Prefix of every Redis key.")
     var keyPrefix = "veto:"
@@ -50,6 +54,12 @@ struct BlocklistStoreOptions: ParsableArguments {
         guard let url = redis ?? environment else {
             throw UsageFailure("No blocklist given: pass --redis URL (or set VETO_REDIS_URL), or --data-dir DIR.")
         }
-        return try RedisBlocklist(url: url, configuration: configuration, logger: quiet)
+        let redis: RedisConfiguration
+        do {
+            redis = try redisFlags.options.configuration(url: url)
+        } catch {
+            throw UsageFailure("\(error.field): \(error.problem)")
+        }
+        return RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
     }
 }

@@ -31,11 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
     var listen: String?
 
-    @Option(help: ArgumentHelp("Redis URL: redis://[user@]host:port/db or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.", valueName: "URL"))
+    @Option(help: ArgumentHelp("Redis URL: redis://[user@]host:port/db, rediss://… (TLS), redis-sentinel://h1:26379,h2:26379/master, redis-cluster://h1:port,h2:port or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.", valueName: "URL"))
     var redis: String?
 
     @Option(help: ArgumentHelp("File holding the Redis password (env VETO_REDIS_PASSWORD).", valueName: "FILE"))
     var redisPasswordFile: String?
+
+    @OptionGroup var redisFlags: RedisFlags
 
     @Option(help: ArgumentHelp("Directory of the embedded store's journal.", valueName: "DIR"))
     var dataDir: String?
@@ -127,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else if let password = environment["VETO_REDIS_PASSWORD"], !password.isEmpty, let url = configuration.redisURL {
             configuration.redisURL = try RedisURL.withPassword(url, password: password, field: "VETO_REDIS_PASSWORD")
         }
+        configuration.redisOptions.merge(redisFlags.options)
         if let dataDir { configuration.dataDirectory = dataDir }
         if let file = adminTokenFile {
             configuration.adminToken = try SecretSource.file(file, field: "--admin-token-file")

@@ -36,6 +36,54 @@ public struct RedisConfiguration: Sendable {
     public var maxReplyBytes: Int = 64 << 20
     /// Sent as CLIENT SETNAME, so operators can tell Veto's connections apart in CLIENT LIST.
     public var clientName: String?
+    /// One server, a master found through Sentinel, or a Redis Cluster.
+    public var topology = Topology.standalone
+    /// TLS to every server (and sentinel); `nil` for plain TCP.
+    public var tls: TLS?
+    /// Writes that must survive a failover (revocations) are confirmed with `WAIT n` before they succeed;
+    /// 0 confirms nothing beyond the master's reply.
+    public var replicasToConfirm = 0
+    /// How long `WAIT` may take; past it the write fails as unconfirmed (it may still have been applied).
+    public var replicationTimeout: TimeAmount = .seconds(1)
+    /// Where reads that may be slightly stale go (Sentinel only); writes always go to the master.
+    public var readFrom = ReadPreference.master
+    /// The role `ROLE` must report during the handshake ("master", "slave"); `nil` checks nothing.
+    var requiredRole: String?
+
+    public enum Topology: Sendable, Hashable {
+        case standalone
+        /// The master named `masterName`, as the sentinels report it, followed across failovers.
+        case sentinel(masterName: String, sentinels: [Endpoint])
+        /// Every master of a cluster, found from any of `seeds`.
+        case cluster(seeds: [Endpoint])
+    }
+
+    public enum ReadPreference: String, Sendable, Hashable {
+        /// Every read goes to the master: a check sees every acknowledged revocation.
+        case master
+        /// Checks go to a replica when one is up: less load on the master, but a check may miss a
+        /// revocation for as long as replication lags behind.
+        case replica
+    }
+
+    /// TLS settings. Certificates and keys are PEM files.
+    public struct TLS: Sendable, Hashable {
+        /// CA certificates that may sign the server's certificate; `nil` trusts the system's CAs.
+        public var caFile: String?
+        /// Client certificate (chain) for mutual TLS, with ``keyFile``.
+        public var certificateFile: String?
+        public var keyFile: String?
+        /// The name the server's certificate must carry (and the SNI sent); `nil` uses the host of the
+        /// URL (an IP address is then matched against the certificate's IP addresses).
+        public var serverName: String?
+
+        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.serverName = serverName
+        }
+    }
 
     public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.endpoint = endpoint
@@ -44,8 +92,14 @@ public struct RedisConfiguration: Sendable {
         self.database = database
     }
 
-    /// Parses `redis://[user[:password]@]host[:port][/db]` (port 6379, db 0 by default) and
-    /// `unix://[user[:password]@]/path[?db=N]`. User, password and path may be percent-encoded.
+    /// Parses a Redis URL. User, password and path may be percent-encoded.
+    ///
+    /// - `redis://[user[:password]@]host[:port][/db]` (port 6379, db 0 by default); `rediss://` for TLS.
+    /// - `unix://[user[:password]@]/path[?db=N]`.
+    /// - `redis-sentinel://[user[:password]@]host1:26379,host2:26379/master-name[?db=N]` (port 26379 by
+    ///   default); `rediss-sentinel://` for TLS to the sentinels and the servers they name.
+    /// - `redis-cluster://[user[:password]@]host1:port,host2:port` (seed nodes; port 6379 by default);
+    ///   `rediss-cluster://` for TLS.
     ///
     /// Errors name the part that is wrong and never repeat the URL, which may hold a password.
     public init(url: String) throws(RedisError) {
@@ -53,7 +107,7 @@ public struct RedisConfiguration: Sendable {
             RedisError(.invalidConfiguration, "invalid Redis URL: \(why)")
         }
         guard let schemeEnd = url.firstRange(of: "://") else {
-            throw invalid("expected redis://host:port/db or unix:///path")
+            throw invalid("expected redis://host:port/db, rediss://…, redis-sentinel://…, redis-cluster://… or unix:///path")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(url[schemeEnd.upperBound...])
@@ -86,55 +140,90 @@ public struct RedisConfiguration: Sendable {
             database = number
         }
 
+        var authority = rest
+        var path = Substring("")
+        if scheme != "unix", let slash = rest.firstIndex(of: "/") {
+            authority = rest[..<slash]
+            path = rest[rest.index(after: slash)...]
+        }
         let endpoint: Endpoint
+        var topology = Topology.standalone
+        var useTLS = false
         switch scheme {
-        case "redis":
-            var authority = rest
-            if let slash = rest.firstIndex(of: "/") {
-                authority = rest[..<slash]
-                let path = rest[rest.index(after: slash)...]
-                if !path.isEmpty {
-                    guard let number = Int(path), number >= 0 else {
-                        throw invalid("the path must be a database number, e.g. /0")
-                    }
-                    database = number
+        case "redis", "rediss":
+            useTLS = scheme == "rediss"
+            if !path.isEmpty {
+                guard let number = Int(path), number >= 0 else {
+                    throw invalid("the path must be a database number, e.g. /0")
                 }
+                database = number
             }
-            var host: Substring
-            var portText: Substring?
-            if authority.hasPrefix("[") {
-                guard let close = authority.firstIndex(of: "]") else { throw invalid("unclosed [ in the host") }
-                host = authority[authority.index(after: authority.startIndex)..<close]
-                let after = authority[authority.index(after: close)...]
-                if !after.isEmpty {
-                    guard after.hasPrefix(":") else { throw invalid("expected :port after ]") }
-                    portText = after.dropFirst()
-                }
-            } else if let colon = authority.lastIndex(of: ":") {
-                host = authority[..<colon]
-                portText = authority[authority.index(after: colon)...]
-            } else {
-                host = authority
+            guard !authority.contains(",") else {
+                throw invalid("several hosts need redis-sentinel:// or redis-cluster://")
             }
-            guard !host.isEmpty else { throw invalid("no host") }
-            var port = 6379
-            if let portText {
-                guard let number = Int(portText), (1...65535).contains(number) else {
-                    throw invalid("port '\(portText)' is not a number from 1 to 65535")
-                }
-                port = number
+            endpoint = try Self.hostAndPort(authority, defaultPort: 6379)
+        case "redis-sentinel", "rediss-sentinel":
+            useTLS = scheme == "rediss-sentinel"
+            let sentinels = try authority.split(separator: ",", omittingEmptySubsequences: false).map { host throws(RedisError) in
+                try Self.hostAndPort(host, defaultPort: 26379)
             }
-            endpoint = .tcp(host: String(host), port: port)
+            let name = try Self.percentDecoded(path, part: "master name")
+            guard !name.isEmpty, !name.contains("/") else {
+                throw invalid("a sentinel URL names the master after the hosts: redis-sentinel://host:26379,host:26379/mymaster")
+            }
+            endpoint = sentinels[0]
+            topology = .sentinel(masterName: name, sentinels: sentinels)
+        case "redis-cluster", "rediss-cluster":
+            useTLS = scheme == "rediss-cluster"
+            guard path.isEmpty || path == "0" else { throw invalid("Redis Cluster has only database 0") }
+            guard database == 0 else { throw invalid("Redis Cluster has only database 0") }
+            let seeds = try authority.split(separator: ",", omittingEmptySubsequences: false).map { host throws(RedisError) in
+                try Self.hostAndPort(host, defaultPort: 6379)
+            }
+            endpoint = seeds[0]
+            topology = .cluster(seeds: seeds)
         case "unix":
             let path = try Self.percentDecoded(rest, part: "socket path")
             guard path.hasPrefix("/") else { throw invalid("a unix socket path must be absolute: unix:///path") }
             endpoint = .unix(path: path)
-        case "rediss":
-            throw invalid("TLS (rediss://) is not supported")
         default:
-            throw invalid("unknown scheme '\(scheme)' (expected redis or unix)")
+            throw invalid("unknown scheme '\(scheme)' (expected redis, rediss, redis-sentinel, redis-cluster or unix)")
         }
         self.init(endpoint: endpoint, username: username, password: password, database: database)
+        self.topology = topology
+        if useTLS { self.tls = TLS() }
+    }
+
+    /// `host[:port]` or `[v6]:port`.
+    private static func hostAndPort(_ authority: Substring, defaultPort: Int) throws(RedisError) -> Endpoint {
+        func invalid(_ why: String) -> RedisError {
+            RedisError(.invalidConfiguration, "invalid Redis URL: \(why)")
+        }
+        var host: Substring
+        var portText: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw invalid("unclosed [ in the host") }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw invalid("expected :port after ]") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            portText = authority[authority.index(after: colon)...]
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else { throw invalid("no host") }
+        var port = defaultPort
+        if let portText {
+            guard let number = Int(portText), (1...65535).contains(number) else {
+                throw invalid("port '\(portText)' is not a number from 1 to 65535")
+            }
+            port = number
+        }
+        return .tcp(host: String(host), port: port)
     }
 
     private static func percentDecoded(_ text: Substring, part: String) throws(RedisError) -> String {
@@ -170,10 +259,15 @@ extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConverti
         if username != nil || password != nil {
             userinfo = (username ?? "") + (password == nil ? "" : ":***") + "@"
         }
-        switch endpoint {
-        case .tcp:
-            return "redis://\(userinfo)\(endpoint)/\(database)"
-        case .unix(let path):
+        let secure = tls == nil ? "" : "s"
+        switch (topology, endpoint) {
+        case (.sentinel(let name, let sentinels), _):
+            return "redis\(secure)-sentinel://\(userinfo)\(sentinels.map(\.description).joined(separator: ","))/\(name)" + (database == 0 ? "" : "?db=\(database)")
+        case (.cluster(let seeds), _):
+            return "redis\(secure)-cluster://\(userinfo)\(seeds.map(\.description).joined(separator: ","))"
+        case (.standalone, .tcp):
+            return "redis\(secure)://\(userinfo)\(endpoint)/\(database)"
+        case (.standalone, .unix(let path)):
             return "unix://\(userinfo)\(path)" + (database == 0 ? "" : "?db=\(database)")
         }
     }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// Parses RESP from the socket with hiredis and hands each reply, in order, to its connection.
 final class RedisChannelHandler: ChannelInboundHandler {
@@ -9,9 +10,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// Why the channel is being closed by this side, reported once it is inactive.
     private var failure: RedisError?
 
-    init(connection: RedisConnection, maxReplyBytes: Int) {
+    private let tls: RedisTLSContext?
+
+    init(connection: RedisConnection, maxReplyBytes: Int, tls: RedisTLSContext? = nil) {
         self.connection = connection
         self.parser = RESPParser(maxBufferedBytes: maxReplyBytes)
+        self.tls = tls
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -36,7 +40,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if failure == nil {
-            failure = RedisError(.unavailable, "connection to Redis at \(connection.configuration.endpoint) failed: \(error)")
+            if let tls, error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+                let peer = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+                failure = tls.describe(error, endpoint: connection.configuration.endpoint, peer: peer)
+            } else {
+                failure = RedisError(.unavailable, "connection to Redis at \(connection.configuration.endpoint) failed: \(error)")
+            }
         }
         context.close(promise: nil)
     }

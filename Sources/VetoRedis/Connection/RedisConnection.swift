@@ -1,6 +1,26 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+
+/// What a connection tells its owner, on its event loop. Sentinel and Cluster use these to notice a
+/// lost master; a Sentinel subscription receives its messages through ``onPush``.
+struct RedisConnectionHooks: Sendable {
+    /// The handshake finished (after every reconnect, too).
+    var onReady: (@Sendable () -> Void)?
+    /// A connect or handshake failed, or a ready connection was lost.
+    var onFailure: (@Sendable (RedisError) -> Void)?
+    /// A reply that arrived with no command waiting: a Pub/Sub message. Without this hook such a
+    /// reply is a protocol violation.
+    var onPush: (@Sendable (RedisValue) -> Void)?
+
+    init(onReady: (@Sendable () -> Void)? = nil, onFailure: (@Sendable (RedisError) -> Void)? = nil,
+         onPush: (@Sendable (RedisValue) -> Void)? = nil) {
+        self.onReady = onReady
+        self.onFailure = onFailure
+        self.onPush = onPush
+    }
+}
 
 /// One Redis connection, owned by one event loop: it connects, handshakes, pipelines commands and
 /// reconnects with capped exponential backoff for as long as the client lives.
@@ -15,6 +35,9 @@ final class RedisConnection: @unchecked Sendable {
     let eventLoop: any EventLoop
     let configuration: RedisConfiguration
     private let logger: Logger
+    /// `nil` for plain TCP; a failure (unreadable certificate files) fails every connect with it.
+    private let tls: Result<RedisTLSContext, RedisError>?
+    private let hooks: RedisConnectionHooks
 
     private enum State {
         /// TCP connect in flight; commands wait.
@@ -55,16 +78,21 @@ final class RedisConnection: @unchecked Sendable {
     private var consecutiveFailures = 0
     private var stats = RedisClientStatistics()
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger) {
+    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger,
+         tls: Result<RedisTLSContext, RedisError>? = nil, hooks: RedisConnectionHooks = RedisConnectionHooks()) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
+        self.tls = tls
+        self.hooks = hooks
     }
 
     // MARK: Entry points (any thread)
 
+    /// Connects in a later loop tick, never inside the caller: owners create connections while holding
+    /// their own locks, and a failing connect calls back into them.
     func start() {
-        onLoop { $0.connect() }
+        eventLoop.execute { self.connect() }
     }
 
     /// Queues `commands` in order; their futures complete on `eventLoop`.
@@ -170,6 +198,10 @@ final class RedisConnection: @unchecked Sendable {
     func received(_ reply: Result<RedisValue, RedisError>, from source: any Channel) {
         guard source === channel else { return }
         guard !inFlight.isEmpty else {
+            if let onPush = hooks.onPush, case .success(let value) = reply {
+                onPush(value)
+                return
+            }
             abandonChannel(RedisError(.protocolViolation, "Redis at \(configuration.endpoint) sent a reply nobody asked for"))
             return
         }
@@ -199,12 +231,31 @@ final class RedisConnection: @unchecked Sendable {
         if case .closed = state { return }
         state = .connecting
         reconnect = nil
+        let tlsContext: RedisTLSContext?
+        switch tls {
+        case .failure(let error)?:
+            connectFailed(error)
+            return
+        case .success(let context)?:
+            guard case .tcp = configuration.endpoint else {
+                connectFailed(RedisError(.invalidConfiguration, "TLS needs a TCP address, not \(configuration.endpoint)"))
+                return
+            }
+            tlsContext = context
+        case nil:
+            tlsContext = nil
+        }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelInitializer { [configuration] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // TLS, when configured, is one handler in front of the RESP handler: the protocol
+                    // code reads and writes the same bytes either way.
+                    if let tlsContext, case .tcp(let host, _) = configuration.endpoint {
+                        try channel.pipeline.syncOperations.addHandler(tlsContext.makeHandler(host: host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisChannelHandler(connection: self, maxReplyBytes: configuration.maxReplyBytes)
+                        RedisChannelHandler(connection: self, maxReplyBytes: configuration.maxReplyBytes, tls: tlsContext)
                     )
                 }
             }
@@ -250,6 +301,11 @@ final class RedisConnection: @unchecked Sendable {
         if let name = configuration.clientName {
             steps.append((RedisCommand("CLIENT", "SETNAME", name), { $0 }))
         }
+        if configuration.requiredRole != nil {
+            // Sentinel names a master; it is used only once the server itself says it is one, so a
+            // demoted master that comes back is never written to. Checked below, before ready().
+            steps.append((RedisCommand("ROLE"), { $0 }))
+        }
         // Always PING: the connection is ready only once the server has answered, which also catches a
         // server that accepts connections but does not run (SIGSTOP) and one that wants AUTH.
         steps.append((RedisCommand("PING"), { [endpoint = configuration.endpoint] error in
@@ -265,10 +321,15 @@ final class RedisConnection: @unchecked Sendable {
             }
         }
         armTimer()
-        EventLoopFuture.andAllSucceed(futures, on: eventLoop).whenComplete { result in
+        EventLoopFuture.whenAllSucceed(futures, on: eventLoop).whenComplete { result in
             guard case .handshaking = self.state, self.channel === channel else { return }
             switch result {
-            case .success:
+            case .success(let replies):
+                if let role = self.configuration.requiredRole, let reply = replies.dropLast().last,
+                   let actual = reply.array?.first?.string, actual != role {
+                    self.abandonChannel(RedisError(.unavailable, "Redis at \(self.configuration.endpoint) is a \(actual == "slave" ? "replica" : actual), not the \(role == "slave" ? "replica" : role) it was named as"))
+                    return
+                }
                 self.ready()
             case .failure(let error):
                 var failure = error as? RedisError ?? RedisError(.unavailable, "\(error)")
@@ -294,6 +355,7 @@ final class RedisConnection: @unchecked Sendable {
             write(entry.command, promise: entry.promise, deadline: entry.deadline)
             stats.commandsSent += 1
         }
+        hooks.onReady?()
     }
 
     /// Drops the current channel: everything in flight fails with `error`, and a new connection is
@@ -314,6 +376,7 @@ final class RedisConnection: @unchecked Sendable {
         }
         closing?.close(promise: nil)
         for entry in dropped { entry.promise?.fail(error) }
+        if wasReady { hooks.onFailure?(error) }
     }
 
     private func connectFailed(_ error: RedisError) {
@@ -332,6 +395,7 @@ final class RedisConnection: @unchecked Sendable {
         let queued = waiting
         waiting.removeAll()
         for entry in queued { entry.promise.fail(error) }
+        hooks.onFailure?(error)
     }
 
     private func shutdown() -> EventLoopFuture<Void> {

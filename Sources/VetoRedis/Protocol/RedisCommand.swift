@@ -9,13 +9,27 @@ public struct RedisCommand: Sendable {
     public let name: String
     /// The RESP bytes ready to write.
     let encoded: ByteBuffer
+    /// The arguments as given (shared, not copied), for ``routingKey``: only routed clients read it,
+    /// so a single-server client pays nothing for cluster routing.
+    private let arguments: [[UInt8]]
+    private let explicitKey: [UInt8]?
 
     /// - Parameters:
     ///   - name: The command word, e.g. "GET"; sent as the first argument.
     ///   - arguments: Every further argument, as bytes.
-    public init(_ name: String, _ arguments: [[UInt8]]) {
+    ///   - routingKey: The key for cluster routing; by default the first key of the single-key commands
+    ///     Veto uses (GET, SET, DEL, PTTL, …, written in upper case) and of EVAL/EVALSHA.
+    public init(_ name: String, _ arguments: [[UInt8]], routingKey: [UInt8]? = nil) {
         self.name = name
         self.encoded = Self.encode([Array(name.utf8)] + arguments)
+        self.arguments = arguments
+        self.explicitKey = routingKey
+    }
+
+    /// The key that decides which Redis Cluster node serves the command; `nil` for commands on no key
+    /// (PING, SCAN, WAIT), which go to whichever node they are sent to.
+    public var routingKey: [UInt8]? {
+        explicitKey ?? Self.firstKey(name, arguments)
     }
 
     public init(_ name: String, _ arguments: [String]) {
@@ -24,6 +38,23 @@ public struct RedisCommand: Sendable {
 
     public init(_ name: String, _ arguments: String...) {
         self.init(name, arguments)
+    }
+
+    private static let singleKeyCommands: Set<String> = [
+        "GET", "SET", "DEL", "UNLINK", "EXISTS", "TYPE", "TTL", "PTTL", "EXPIRE", "PEXPIRE", "PERSIST",
+        "GETDEL", "GETEX", "SETEX", "PSETEX", "SETNX", "INCR", "DECR", "INCRBY", "APPEND", "STRLEN", "DUMP",
+    ]
+
+    private static func firstKey(_ name: String, _ arguments: [[UInt8]]) -> [UInt8]? {
+        // Veto writes command words in upper case; matching them as given keeps the hot path free of
+        // case folding.
+        let upper = name
+        if upper == "EVAL" || upper == "EVALSHA" || upper == "EVAL_RO" || upper == "EVALSHA_RO" {
+            guard arguments.count > 2, arguments[1] != Array("0".utf8) else { return nil }
+            return arguments[2]
+        }
+        guard !arguments.isEmpty, singleKeyCommands.contains(upper) else { return nil }
+        return arguments[0]
     }
 
     private static func encode(_ arguments: [[UInt8]]) -> ByteBuffer {

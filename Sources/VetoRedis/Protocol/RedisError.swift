@@ -5,7 +5,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case unavailable, timeout, overloaded, authenticationFailed, server, protocolViolation
-            case invalidConfiguration, shutdown
+            case invalidConfiguration, shutdown, notReplicated
         }
 
         private let base: Base
@@ -26,6 +26,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Code(base: .invalidConfiguration)
         /// The client was closed.
         public static let shutdown = Code(base: .shutdown)
+        /// A write was applied by the master but `WAIT` did not see enough replicas confirm it in time.
+        public static let notReplicated = Code(base: .notReplicated)
 
         public var description: String { base.rawValue }
     }

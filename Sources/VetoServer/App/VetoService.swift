@@ -169,12 +169,7 @@ public enum VetoService {
                               logger: Logger) async throws -> (any Blocklist, RedisClient?) {
         let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
         if let url = configuration.redisURL {
-            var redis: RedisConfiguration
-            do {
-                redis = try RedisConfiguration(url: url)
-            } catch {
-                throw ConfigurationError("--redis", "\(error)")
-            }
+            var redis = try configuration.redisOptions.configuration(url: url)
             redis.commandTimeout = .milliseconds(Int64(configuration.redisCommandTimeout * 1000))
             redis.clientName = "veto"
             // One connection per event loop of the server's own group: a check and its Redis

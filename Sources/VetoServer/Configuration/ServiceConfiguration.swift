@@ -6,6 +6,8 @@ public struct ServiceConfiguration: Sendable {
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     /// `redis://…` or `unix://…`; nil selects the embedded store.
     public var redisURL: String?
+    /// TLS, replication confirmation and read preference for ``redisURL``.
+    public var redisOptions = RedisOptions()
     /// Where the embedded store keeps its journal; nil keeps it in memory only (tests, demos).
     public var dataDirectory: String?
     public var issuers: [IssuerConfiguration] = []

@@ -12,6 +12,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code("timeout")
         /// Too many operations queued.
         public static let overloaded = Code("overloaded")
+        /// The master stored a revocation but too few replicas confirmed it in time (`WAIT`): it is not
+        /// acknowledged, since a failover could still lose it. Retrying is safe.
+        public static let notReplicated = Code("not_replicated")
         /// Redis refused the credentials.
         public static let authFailed = Code("auth_failed")
         /// A blocklist key holds something other than a string, e.g. written by hand.

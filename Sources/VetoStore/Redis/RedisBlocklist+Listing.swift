@@ -7,6 +7,10 @@ import VetoRedis
 /// the last key examined>`. Resuming re-scans that batch and skips keys up to that one in byte order.
 /// Re-scanning a cursor covers at least the keys it covered before, even across a rehash, so a resumed
 /// listing loses no entry that existed throughout; like SCAN, it may repeat one.
+///
+/// In a Redis Cluster every master is scanned in turn (SCAN sees one node's keys only) and the cursor
+/// starts with the master's index, `<master>.<SCAN cursor>`. A resharding during a listing may move
+/// keys behind the cursor: such a listing can miss or repeat entries that moved.
 extension RedisBlocklist {
     static let scanCount = "256"
 
@@ -23,19 +27,21 @@ extension RedisBlocklist {
     public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         eventLoop.makeFutureWithTask {
             var count = BlocklistCount(tokens: 0, subjects: 0)
-            var cursor = "0"
             do {
-                repeat {
-                    let batch = try await self.scan(cursor, pattern: self.keys.everything, on: eventLoop)
-                    for key in batch.keys {
-                        switch self.keys.parse(key)?.kind {
-                        case .token: count.tokens += 1
-                        case .subject: count.subjects += 1
-                        case nil: break
+                for master in try await self.client.masters(on: eventLoop).get() {
+                    var cursor = "0"
+                    repeat {
+                        let batch = try await self.scan(master, cursor, pattern: self.keys.everything, on: eventLoop)
+                        for key in batch.keys {
+                            switch self.keys.parse(key)?.kind {
+                            case .token: count.tokens += 1
+                            case .subject: count.subjects += 1
+                            case nil: break
+                            }
                         }
-                    }
-                    cursor = batch.next
-                } while cursor != "0"
+                        cursor = batch.next
+                    } while cursor != "0"
+                }
             } catch {
                 throw StoreError(redis: error)
             }
@@ -45,35 +51,43 @@ extension RedisBlocklist {
 
     private func listPage(_ query: BlocklistQuery, on eventLoop: any EventLoop) async throws -> BlocklistPage {
         guard query.limit > 0 else { throw StoreError(.invalidArgument, "limit must be at least 1") }
-        var (cursor, after) = try Self.parseCursor(query.cursor)
+        var (node, cursor, after) = try Self.parseCursor(query.cursor)
         if let issuer = query.issuer, !validator.isStorable(issuer) { return BlocklistPage(entries: [], nextCursor: nil) }
         let pattern = keys.pattern(.token, issuer: query.issuer)
+        // Every master in turn (one for a single server or Sentinel, each master of a cluster).
+        let masters = try await client.masters(on: eventLoop).get()
+        func format(_ node: Int, _ scan: String, _ after: [UInt8]?) -> String {
+            let base = masters.count > 1 ? "\(node).\(scan)" : scan
+            return after.map { "\(base):\(Self.hex($0))" } ?? base
+        }
         var entries = [RevocationEntry]()
-        while true {
-            let batch = try await scan(cursor, pattern: pattern, on: eventLoop)
+        while node < masters.count {
+            let batch = try await scan(masters[node], cursor, pattern: pattern, on: eventLoop)
             var sorted = batch.keys.sorted { $0.lexicographicallyPrecedes($1) }
             if let after { sorted.removeAll { !after.lexicographicallyPrecedes($0) } }
             after = nil
+            let (nextNode, nextCursor) = batch.next == "0" ? (node + 1, "0") : (node, batch.next)
             let values = try await fetch(sorted, on: eventLoop)
             for (index, key) in sorted.enumerated() {
                 if let entry = values[index], matches(entry, query) { entries.append(entry) }
                 guard entries.count == query.limit else { continue }
                 if index < sorted.count - 1 {
-                    return BlocklistPage(entries: entries, nextCursor: "\(cursor):\(Self.hex(key))")
+                    return BlocklistPage(entries: entries, nextCursor: format(node, cursor, key))
                 }
-                return BlocklistPage(entries: entries, nextCursor: batch.next == "0" ? nil : batch.next)
+                return BlocklistPage(entries: entries, nextCursor: nextNode < masters.count ? format(nextNode, nextCursor, nil) : nil)
             }
-            if batch.next == "0" { return BlocklistPage(entries: entries, nextCursor: nil) }
-            cursor = batch.next
+            node = nextNode
+            cursor = nextCursor
         }
+        return BlocklistPage(entries: entries, nextCursor: nil)
     }
 
     private func matches(_ entry: RevocationEntry, _ query: BlocklistQuery) -> Bool {
         (query.subject == nil || entry.subject == query.subject) && (query.reason == nil || entry.reason == query.reason)
     }
 
-    private func scan(_ cursor: String, pattern: [UInt8], on eventLoop: any EventLoop) async throws -> (next: String, keys: [[UInt8]]) {
-        let reply = try await client.send(
+    private func scan(_ master: RedisServerHandle, _ cursor: String, pattern: [UInt8], on eventLoop: any EventLoop) async throws -> (next: String, keys: [[UInt8]]) {
+        let reply = try await master.send(
             RedisCommand("SCAN", [Array(cursor.utf8), Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(Self.scanCount.utf8)]),
             on: eventLoop
         ).get()
@@ -115,15 +129,24 @@ extension RedisBlocklist {
         return entries
     }
 
-    private static func parseCursor(_ cursor: String?) throws(StoreError) -> (scan: String, after: [UInt8]?) {
-        guard let cursor, !cursor.isEmpty else { return ("0", nil) }
+    /// `[<master>.]<SCAN cursor>[:<hex of the last key examined>]`; the master index appears only when
+    /// there are several masters (Redis Cluster).
+    private static func parseCursor(_ cursor: String?) throws(StoreError) -> (node: Int, scan: String, after: [UInt8]?) {
+        guard let cursor, !cursor.isEmpty else { return (0, "0", nil) }
         let parts = cursor.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let scan = parts.first, !scan.isEmpty, scan.allSatisfy(\.isASCIIDigit) else {
+        var position = parts[0]
+        var node = 0
+        if let dot = position.firstIndex(of: ".") {
+            guard let index = Int(position[..<dot]), index >= 0 else { throw StoreError(.invalidArgument, "invalid cursor '\(cursor)'") }
+            node = index
+            position = position[position.index(after: dot)...]
+        }
+        guard !position.isEmpty, position.allSatisfy(\.isASCIIDigit) else {
             throw StoreError(.invalidArgument, "invalid cursor '\(cursor)'")
         }
-        guard parts.count == 2 else { return (String(scan), nil) }
+        guard parts.count == 2 else { return (node, String(position), nil) }
         guard let after = unhex(parts[1]) else { throw StoreError(.invalidArgument, "invalid cursor '\(cursor)'") }
-        return (String(scan), after)
+        return (node, String(position), after)
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

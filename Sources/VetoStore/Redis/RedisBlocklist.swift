@@ -67,7 +67,9 @@ public final class RedisBlocklist: Blocklist {
 
         // Two GETs written back to back: one round trip, and unlike MGET a key of the wrong type is an
         // error (WRONGTYPE), not a silent nil that would read as "not revoked".
-        let replies = client.send(commands, on: eventLoop)
+        // `read: true`: with Sentinel and `read_from: replica` these may go to a replica (stale by the
+        // replication lag; see README, Production).
+        let replies = client.send(commands, on: eventLoop, read: true)
         return EventLoopFuture.whenAllComplete(replies, on: eventLoop).flatMapThrowing { results in
             var index = 0
             if let tokenKey {
@@ -111,7 +113,7 @@ public final class RedisBlocklist: Blocklist {
         return client.evaluate(
             Self.revokeTokenScript, keys: [key],
             arguments: [EntryJSON.encode(candidate), Array(String(ttl).utf8), Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)],
-            on: eventLoop
+            on: eventLoop, confirmReplication: true
         )
         .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
         .flatMapThrowing { reply in
@@ -134,7 +136,7 @@ public final class RedisBlocklist: Blocklist {
                 EntryJSON.encode(candidate), Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
                 Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8),
             ],
-            on: eventLoop
+            on: eventLoop, confirmReplication: true
         )
         .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
         .flatMapThrowing { reply in

@@ -20,6 +20,8 @@ extension StoreError {
             self.init(.timeout, redisError.message)
         case .overloaded:
             self.init(.overloaded, redisError.message)
+        case .notReplicated:
+            self.init(.notReplicated, redisError.message)
         case .authenticationFailed:
             self.init(.authFailed, redisError.message)
         case .server where redisError.serverMessage?.contains("WRONGTYPE") == true:
