@@ -6,7 +6,8 @@ import NIOCore
 import VetoCore
 import VetoStore
 
-/// The control plane on Hummingbird: admin API, OAuth endpoints, health, readiness and metrics.
+/// The control plane on Hummingbird: admin API, OAuth endpoints, health, readiness, metrics,
+/// the OpenAPI document and the decoder page.
 struct ControlPlane: Sendable {
     let engine: CheckEngine
     let blocklist: any Blocklist
@@ -34,6 +35,7 @@ struct ControlPlane: Sendable {
         }
         AdminAPI(plane: self).register(on: router)
         OAuthEndpoints(plane: self).register(on: router)
+        DocumentRoutes.register(on: router)
         return router
     }
 
