@@ -20,7 +20,8 @@ struct ControlPlane: Sendable {
     let readiness: @Sendable () async -> [String]
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // RFC 9110 §9.1: HEAD wherever GET is answered (health checkers use it).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.get("/healthz") { _, _ in JSONResponse.make(.object(JSONObject(members: [.init(name: "status", value: .string("ok"))]))) }
         router.get("/readyz") { _, _ in
             let problems = await readiness()
@@ -36,6 +37,7 @@ struct ControlPlane: Sendable {
         AdminAPI(plane: self).register(on: router)
         OAuthEndpoints(plane: self).register(on: router)
         DocumentRoutes.register(on: router)
+        router.add(middleware: UnmatchedRouteMiddleware())
         return router
     }
 

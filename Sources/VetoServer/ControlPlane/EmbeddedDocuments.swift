@@ -623,7 +623,8 @@ enum EmbeddedDocuments {
           "content": {
             "application/json": {
               "schema": {
-                "oneOf": [
+                "description": "`token` wins when both forms are sent.",
+                "anyOf": [
                   {
                     "$ref": "#/components/schemas/RevokeByToken"
                   },
@@ -631,6 +632,17 @@ enum EmbeddedDocuments {
                     "$ref": "#/components/schemas/RevokeByIdentifier"
                   }
                 ]
+              },
+              "examples": {
+                "identifier": {
+                  "summary": "Revoke by issuer and jti",
+                  "value": {
+                    "iss": "https://auth.example.com",
+                    "jti": "4f1c9a",
+                    "exp": 1712403600,
+                    "reason": "compromised"
+                  }
+                }
               }
             }
           }
@@ -684,6 +696,7 @@ enum EmbeddedDocuments {
             "schema": {
               "type": "string"
             },
+            "example": "https://auth.example.com",
             "description": "Issuer; required with jti, a filter otherwise."
           },
           {
@@ -842,6 +855,16 @@ enum EmbeddedDocuments {
             "application/json": {
               "schema": {
                 "$ref": "#/components/schemas/RevokeSubject"
+              },
+              "examples": {
+                "subject": {
+                  "summary": "Log a user out everywhere",
+                  "value": {
+                    "iss": "https://auth.example.com",
+                    "sub": "user_482",
+                    "reason": "compromised"
+                  }
+                }
               }
             }
           }
@@ -1729,11 +1752,6 @@ enum EmbeddedDocuments {
           "iss",
           "jti"
         ],
-        "not": {
-          "required": [
-            "token"
-          ]
-        },
         "properties": {
           "iss": {
             "type": "string",
