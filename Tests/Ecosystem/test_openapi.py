@@ -21,7 +21,7 @@ VENV_BIN = Path(sys.executable).parent
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Schemathesis's budget: examples per operation in the fuzzing phase. Override with
 # VETO_SCHEMATHESIS_EXAMPLES (and VETO_SCHEMATHESIS_SEED) to dig deeper locally.
-EXAMPLES = int(os.environ.get("VETO_SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("VETO_SCHEMATHESIS_EXAMPLES", "50"))
 SEED = int(os.environ.get("VETO_SCHEMATHESIS_SEED", "5"))
 
 
