@@ -1,6 +1,7 @@
 """A real headless Chromium (Debian's `chromium`), driven over the Chrome DevTools Protocol with
 the `websockets` package: no browser download, no WebDriver."""
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -19,6 +20,7 @@ class Chromium:
         if not binary:
             raise AssertionError("chromium is not installed: Scripts/bootstrap installs it from apt")
         self.profile = Path(tempfile.mkdtemp(prefix="veto-chromium-"))
+        self.connection = contextlib.ExitStack()
         arguments = [binary, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-extensions", "--disable-default-apps", "--metrics-recording-only", "--mute-audio",
@@ -35,7 +37,7 @@ class Chromium:
                 raise AssertionError("chromium did not start its DevTools endpoint")
             time.sleep(0.05)
         port, path = port_file.read_text().splitlines()[:2]
-        self.socket = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=10)
+        self.socket = self.connection.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=10))
         self.ids = itertools.count(1)
         self.events = []
         self.session = None
@@ -96,9 +98,9 @@ class Chromium:
 
     def close(self):
         try:
-            self.socket.close()
+            self.connection.close()
         except Exception:
-            pass
+            pass  # the browser may already have dropped the connection
         if self.process.poll() is None:
             self.process.terminate()
             try:
