@@ -21,7 +21,7 @@ class Chromium:
             raise AssertionError("chromium is not installed: Scripts/bootstrap installs it from apt")
         self.profile = Path(tempfile.mkdtemp(prefix="veto-chromium-"))
         self.connection = contextlib.ExitStack()
-        arguments = [binary, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+        arguments = [binary, "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-extensions", "--disable-default-apps", "--metrics-recording-only", "--mute-audio",
                      "--remote-debugging-port=0", f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
