@@ -116,7 +116,8 @@ def test_schemathesis_finds_no_server_error_and_no_response_outside_the_contract
                "--workers", "1",
                "--request-timeout", "10", "--report", "junit", "--report-dir", str(report), "--no-color"]
     started = time.monotonic()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, env=environment)
+    # Run in the scratch folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, env=environment, cwd=live_service["dir"])
     (report / "output.txt").parent.mkdir(parents=True, exist_ok=True)
     (report / "output.txt").write_text(result.stdout + result.stderr)
     summary = [line for line in result.stdout.splitlines() if re.search(r"(passed|failed|error|API Operations|Test cases|Seed)", line)]
