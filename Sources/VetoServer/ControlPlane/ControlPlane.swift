@@ -6,7 +6,8 @@ import NIOCore
 import VetoCore
 import VetoStore
 
-/// The control plane on Hummingbird: admin API, OAuth endpoints, health, readiness and metrics.
+/// The control plane on Hummingbird: admin API, OAuth endpoints, health, readiness, metrics,
+/// the OpenAPI document and the decoder page.
 struct ControlPlane: Sendable {
     let engine: CheckEngine
     let blocklist: any Blocklist
@@ -19,7 +20,8 @@ struct ControlPlane: Sendable {
     let readiness: @Sendable () async -> [String]
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // RFC 9110 §9.1: HEAD wherever GET is answered (health checkers use it).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.get("/healthz") { _, _ in JSONResponse.make(.object(JSONObject(members: [.init(name: "status", value: .string("ok"))]))) }
         router.get("/readyz") { _, _ in
             let problems = await readiness()
@@ -34,6 +36,8 @@ struct ControlPlane: Sendable {
         }
         AdminAPI(plane: self).register(on: router)
         OAuthEndpoints(plane: self).register(on: router)
+        DocumentRoutes.register(on: router)
+        router.add(middleware: UnmatchedRouteMiddleware())
         return router
     }
 

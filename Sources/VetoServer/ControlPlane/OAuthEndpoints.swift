@@ -11,6 +11,8 @@ struct OAuthEndpoints: Sendable {
 
     /// Claims RFC 7662 §2.2 defines, copied from an active token when present.
     static let introspectionFields = ["scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti"]
+    /// The request parameters of both endpoints (RFC 7662 §2.1, RFC 7009 §2.1); others are ignored.
+    static let parameters: Set<String> = ["token", "token_type_hint"]
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("oauth2/introspect") { request, context in try await introspect(request, context) }
@@ -28,7 +30,7 @@ struct OAuthEndpoints: Sendable {
 
     private func introspect(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let client = try client(request)
-        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes)
+        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes, recognized: Self.parameters)
         guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7662 §2.1).") }
         let outcome: CheckOutcome
         do {
@@ -60,7 +62,7 @@ struct OAuthEndpoints: Sendable {
 
     private func revoke(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let client = try client(request)
-        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes)
+        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes, recognized: Self.parameters)
         guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7009 §2.1).") }
         if let hint = form["token_type_hint"], hint != "access_token", hint != "refresh_token" {
             // RFC 7009 §2.1: an unknown hint is ignored, not an error.

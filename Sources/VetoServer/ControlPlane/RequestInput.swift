@@ -23,20 +23,22 @@ enum RequestInput {
         }
     }
 
-    static func form(_ request: Request, limit: Int) async throws -> [String: String] {
+    /// The `recognized` parameters of a form body. RFC 6749 §3.1: a recognized parameter must not
+    /// appear twice, and unrecognized ones are ignored (whatever their count or encoding).
+    static func form(_ request: Request, limit: Int, recognized: Set<String>) async throws -> [String: String] {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw APIError.badRequest("Send the parameters as application/x-www-form-urlencoded (RFC 6749 §2.3).")
         }
         let buffer = try await body(request, limit: limit)
-        return try parseForm(String(buffer: buffer))
+        return try parseForm(String(buffer: buffer), recognized: recognized)
     }
 
-    static func parseForm(_ text: String) throws -> [String: String] {
+    static func parseForm(_ text: String, recognized: Set<String>) throws -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]) else { throw APIError.badRequest("The form field name \"\(parts[0].prefix(40))\" is not valid percent-encoding.") }
+            guard let name = decode(parts[0]), recognized.contains(name) else { continue }
             let value = parts.count > 1 ? decode(parts[1]) : ""
             guard let value else { throw APIError.badRequest("The form field \"\(name)\" is not valid percent-encoding.") }
             if result[name] != nil { throw APIError.badRequest("The form field \"\(name)\" appears twice (RFC 6749 §3.1).") }

@@ -40,10 +40,13 @@ struct CheckResponder: Sendable {
             fields.append(HTTPField(name: name, value: value))
             return true
         }
-        if let subject = claims.subject { _ = add(Self.subjectHeader, subject) }
+        // The four identity headers are always sent, empty when the claim is absent: gateways that
+        // copy only the headers present (Caddy's copy_headers, Envoy's allowed_upstream_headers)
+        // would otherwise leave a client's forged X-Auth-Subject, or a placeholder, in place.
+        _ = add(Self.subjectHeader, claims.subject ?? "")
         _ = add(Self.issuerHeader, token.issuer)
         _ = add(Self.jtiHeader, token.revocationID)
-        if let exp = claims.expiresAt { _ = add(Self.expiresHeader, Self.integer(exp)) }
+        _ = add(Self.expiresHeader, claims.expiresAt.map(Self.integer) ?? "")
         var dropped: [String] = []
         for mapping in issuers[token.issuerIndex].claimHeaders {
             guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
