@@ -134,3 +134,19 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzzing (Fuzz/README.md): libFuzzer harnesses, built only by Scripts/fuzz, which sets VETO_FUZZ=1,
+// its own scratch path and `-sanitize=fuzzer,address -parse-as-library`. Normal builds never see
+// this target: it has no `main` of its own (libFuzzer provides it).
+if Context.environment["VETO_FUZZ"] != nil {
+    package.products.append(.executable(name: "veto-fuzz", targets: ["VetoFuzz"]))
+    package.targets += [
+        .target(name: "CFuzzEntry", path: "Fuzz/CFuzzEntry"),
+        .executableTarget(
+            name: "VetoFuzz",
+            dependencies: ["CFuzzEntry", "VetoCore", "VetoCrypto", "VetoRedis", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/VetoFuzz",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}

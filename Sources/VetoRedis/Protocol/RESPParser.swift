@@ -7,23 +7,28 @@ import NIOCore
 final class RESPParser {
     private let reader: UnsafeMutablePointer<redisReader>
     private let maxBufferedBytes: Int
+    /// Bytes fed since the last complete reply: the reply being assembled. hiredis consumes bytes
+    /// as it builds the reply's elements, so the unparsed buffer alone does not bound its memory.
+    private var bytesOfCurrentReply = 0
 
-    /// - Parameter maxBufferedBytes: Bytes that may wait for a reply to complete before the stream is
-    ///   treated as broken; bounds memory against a runaway or hostile server.
+    /// - Parameter maxBufferedBytes: Bytes one reply may span before the stream is treated as
+    ///   broken; bounds memory against a runaway or hostile server.
     init(maxBufferedBytes: Int) {
-        // redisReaderCreate uses hiredis's default reply objects (`redisReply`), freed by freeReplyObject.
-        guard let reader = redisReaderCreate() else { fatalError("redisReaderCreate could not allocate") }
+        // hiredis's default reply objects (`redisReply`, freed by freeReplyObject), with array
+        // lengths bounded: every element takes at least 3 bytes ("+\r\n") on the wire.
+        let maxElements = Int32(clamping: max(1, maxBufferedBytes / 3))
+        guard let reader = veto_hiredis_reader_create(maxElements) else { fatalError("redisReaderCreate could not allocate") }
         self.reader = reader
         self.maxBufferedBytes = maxBufferedBytes
     }
 
     deinit {
-        redisReaderFree(reader)
+        veto_hiredis_reader_free(reader)
     }
 
     func feed(_ buffer: ByteBuffer) throws(RedisError) {
-        let buffered = veto_hiredis_reader_buffered(reader)
-        guard buffered + buffer.readableBytes <= maxBufferedBytes else {
+        bytesOfCurrentReply += buffer.readableBytes
+        guard bytesOfCurrentReply <= maxBufferedBytes else {
             throw RedisError(.protocolViolation, "a Redis reply exceeds \(maxBufferedBytes) bytes")
         }
         let status = buffer.withUnsafeReadableBytes { bytes in
@@ -38,6 +43,8 @@ final class RESPParser {
         guard redisReaderGetReply(reader, &reply) == REDIS_OK else { throw protocolError() }
         guard let reply else { return nil }
         defer { freeReplyObject(reply) }
+        // What is still unparsed belongs to the next replies.
+        bytesOfCurrentReply = veto_hiredis_reader_buffered(reader)
         return Self.convert(UnsafePointer(reply.assumingMemoryBound(to: redisReply.self)))
     }
 

@@ -122,9 +122,12 @@ public enum VetoService {
             })
 
         let limits = configuration.limits
+        // Idle connections are closed by IdleConnectionHandler, which sees both planes; Hummingbird's
+        // own idle timer never sees the data plane and would cut busy /v1/check connections.
+        let idleTimeout = TimeAmount.milliseconds(Int64(limits.idleTimeout * 1000))
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [DataPlaneHandler(plane: dataPlane)],
-            idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)),
+            additionalChannelHandlers: [IdleConnectionHandler(idleTimeout: idleTimeout), DataPlaneHandler(plane: dataPlane)],
+            idleTimeout: nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
         let application = Application(
             router: controlPlane.router(),
