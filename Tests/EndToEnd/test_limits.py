@@ -21,10 +21,12 @@ limits:
   max_header_bytes: 8192
   request_timeout: 1
   idle_timeout: 2
+  identity_header_bytes: 64
 issuers:
   - issuer: {ISS}
     audiences: [{AUD}]
     keys: [ec.pem]
+    headers: {{X-Auth-Email: email}}
 """)
     server = VetoServer(veto_bin, ["--config", "veto.yaml", "--data-dir", "data"], cwd=workdir)
     yield server
@@ -75,3 +77,13 @@ def test_request_timeout_for_a_trickled_body(small):
 def test_idle_connections_are_closed(small):
     received, closed, elapsed = raw(small.port, b"", wait=5)
     assert closed and received == b"" and elapsed < 4
+
+
+def test_identity_headers_survive_a_small_header_budget(small, keyring):
+    """The budget drops mapped claims, never the identity headers: a dropped X-Auth-Subject would
+    let a client's forged one through gateways that copy only what Veto sends."""
+    sub = "s" * 400
+    status, headers, _ = request(small.port, "GET", "/v1/check", keyring.token("ES256", sub=sub, email="a@example.com"))
+    assert status == 200
+    assert headers["x-auth-subject"] == sub and headers["x-auth-issuer"] == ISS
+    assert "x-auth-email" not in headers and headers["x-veto-headers-dropped"] == "X-Auth-Email"

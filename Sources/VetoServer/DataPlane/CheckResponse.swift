@@ -43,10 +43,13 @@ struct CheckResponder: Sendable {
         // The four identity headers are always sent, empty when the claim is absent: gateways that
         // copy only the headers present (Caddy's copy_headers, Envoy's allowed_upstream_headers)
         // would otherwise leave a client's forged X-Auth-Subject, or a placeholder, in place.
-        _ = add(Self.subjectHeader, claims.subject ?? "")
-        _ = add(Self.issuerHeader, token.issuer)
-        _ = add(Self.jtiHeader, token.revocationID)
-        _ = add(Self.expiresHeader, claims.expiresAt.map(Self.integer) ?? "")
+        // They are sent whatever the budget (the budget is for mapped claims): dropping one would let
+        // a forged value through. Their size is bounded anyway: sub and jti are at most 512 bytes.
+        for (name, value) in [(Self.subjectHeader, claims.subject ?? ""), (Self.issuerHeader, token.issuer),
+                              (Self.jtiHeader, token.revocationID), (Self.expiresHeader, claims.expiresAt.map(Self.integer) ?? "")] {
+            budget -= name.rawName.utf8.count + value.utf8.count + 4
+            fields.append(HTTPField(name: name, value: value))
+        }
         var dropped: [String] = []
         for mapping in issuers[token.issuerIndex].claimHeaders {
             guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
