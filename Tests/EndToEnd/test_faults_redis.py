@@ -105,7 +105,9 @@ def test_redis_killed_with_sigkill_and_restarted_under_load(stack):
     assert summary["recovery_s"] <= RECOVERY_BOUND, summary
     assert summary["last_503_after_recovery_s"] <= RECOVERY_BOUND, summary
     # Revocations acknowledged before the crash are still there after it.
-    late = [a for a in answers if a.kind == "revoked" and a.sent > back_at + summary["recovery_s"]]
+    # Each event loop has its own Redis connection, and they reconnect one by one: the first allow is
+    # not the end of the 503 window. After the last 503, every revoked token is refused as revoked.
+    late = [a for a in answers if a.kind == "revoked" and a.sent > back_at + summary["last_503_after_recovery_s"]]
     assert late and all(a.status == 401 for a in late), late[:3]
     record("redis_kill9_restart", **summary)
 
