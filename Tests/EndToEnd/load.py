@@ -17,6 +17,7 @@ class Answer:
     kind: str          # what the token is: "valid", "revoked", ...
     status: int        # HTTP status, or 0 for a transport error
     error: str = ""    # the reason code, or the transport error
+    written: float = 0.0  # monotonic time the request was fully written (0: never)
 
 
 class Load:
@@ -48,21 +49,23 @@ class Load:
         index = number
         while not self.stopping.is_set() and time.monotonic() < self.deadline:
             kind, token = self.tokens[index % len(self.tokens)]
+            written = 0.0
             index += len(self.threads)
             sent = time.monotonic()
             try:
                 if connection is None:
                     connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
                 connection.request("GET", self.path, headers={"Authorization": f"Bearer {token}"})
+                written = time.monotonic()   # the request is in the kernel's send buffer
                 response = connection.getresponse()
                 body = response.read()
                 code = response.getheader("X-Veto-Error") or ""
                 if response.getheader("Connection", "").lower() == "close":
                     connection.close()
                     connection = None
-                answer = Answer(sent, time.monotonic() - sent, kind, response.status, code)
+                answer = Answer(sent, time.monotonic() - sent, kind, response.status, code, written)
             except (OSError, http.client.HTTPException) as error:
-                answer = Answer(sent, time.monotonic() - sent, kind, 0, type(error).__name__)
+                answer = Answer(sent, time.monotonic() - sent, kind, 0, type(error).__name__, written)
                 if connection is not None:
                     connection.close()
                 connection = None

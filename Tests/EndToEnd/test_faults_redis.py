@@ -104,11 +104,11 @@ def test_redis_killed_with_sigkill_and_restarted_under_load(stack):
     summary = outage_summary(load, killed_at, back_at)
     assert summary["recovery_s"] <= RECOVERY_BOUND, summary
     assert summary["last_503_after_recovery_s"] <= RECOVERY_BOUND, summary
-    # Revocations acknowledged before the crash are still there after it.
-    # Each event loop has its own Redis connection, and they reconnect one by one: the first allow is
-    # not the end of the 503 window. After the last 503, every revoked token is refused as revoked.
-    late = [a for a in answers if a.kind == "revoked" and a.sent > back_at + summary["last_503_after_recovery_s"]]
-    assert late and all(a.status == 401 for a in late), late[:3]
+    # Revocations acknowledged before the crash are still there after it. Each event loop has its
+    # own Redis connection and reconnects on its own backoff: look once the last 503 is over.
+    settled = back_at + summary["last_503_after_recovery_s"]
+    late = [a for a in answers if a.kind == "revoked" and a.sent > settled]
+    assert late and all(a.status == 401 for a in late), (summary, [a for a in late if a.status != 401][:3])
     record("redis_kill9_restart", **summary)
 
 
@@ -213,12 +213,12 @@ def test_sigterm_under_load_drops_no_request(stack):
         exited_after = time.monotonic() - term_at
         time.sleep(0.3)
     answers = load.snapshot()
-    before = [a for a in answers if a.sent < term_at]
+    # In flight at the signal: the whole request was written before it (sent + written < term_at).
+    before = [a for a in answers if 0 < a.written < term_at]
     assert_fail_closed([a for a in answers if a.status != 0])
-    # Requests sent before the signal were in flight or done: each has an HTTP answer.
     dropped = [a for a in before if a.status == 0]
-    assert not dropped, f"{len(dropped)} requests sent before SIGTERM got no answer: {dropped[:3]}"
-    after = [a for a in answers if a.sent >= term_at]
+    assert not dropped, f"{len(dropped)} requests written before SIGTERM got no answer: {[(round(term_at - a.written, 4), a.error) for a in dropped[:5]]}"
+    after = [a for a in answers if not 0 < a.written < term_at]
     refused = [a for a in after if a.status == 0]
     assert all(a.error in ("ConnectionRefusedError", "RemoteDisconnected", "ConnectionResetError", "BrokenPipeError")
                for a in refused), refused[:5]

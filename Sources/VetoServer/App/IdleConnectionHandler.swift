@@ -21,6 +21,9 @@ final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var reading = false
     private var lastActivity = NIODeadline.now()
     private var timer: Scheduled<Void>?
+    private var quiescing = false
+    /// How long an idle connection keeps reading after a graceful-shutdown request.
+    static let quiesceGrace = TimeAmount.milliseconds(100)
 
     init(idleTimeout: TimeAmount) {
         self.idleTimeout = idleTimeout
@@ -66,6 +69,23 @@ final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             lastActivity = .now()
         }
         context.write(data, promise: promise)
+    }
+
+    /// Graceful shutdown (SIGTERM) of a connection with nothing in flight: a request may already sit
+    /// unread in the socket buffer, and closing at once would reset it (the client sent it before
+    /// the signal and gets no answer). Keep reading for a moment, then pass the event on; a request
+    /// that arrived meanwhile is in flight, and the planes answer it before the connection closes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent, owed == 0, !quiescing else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        quiescing = true
+        context.read()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.quiesceGrace) {
+            loopBound.value.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
     }
 
     private func start(context: ChannelHandlerContext) {
