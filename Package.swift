@@ -95,6 +95,8 @@ let package = Package(
         ),
         .executableTarget(name: "veto", dependencies: ["VetoCLI"], swiftSettings: swiftSettings),
 
+        // Test helpers shared by test targets (a real redis-server per test).
+        .target(name: "VetoTestSupport", path: "Tests/VetoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VetoCoreTests", dependencies: ["VetoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoCryptoTests",
@@ -105,13 +107,13 @@ let package = Package(
         .testTarget(name: "VetoValidationTests", dependencies: ["VetoCore", "VetoCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoRedisTests",
-            dependencies: ["VetoRedis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["VetoRedis", "VetoTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VetoStoreTests",
             dependencies: [
-                "VetoCore", "VetoRedis", "VetoStore",
+                "VetoCore", "VetoRedis", "VetoStore", "VetoTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

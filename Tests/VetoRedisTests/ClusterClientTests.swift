@@ -1,3 +1,4 @@
+import VetoTestSupport
 import Foundation
 import NIOCore
 import NIOPosix

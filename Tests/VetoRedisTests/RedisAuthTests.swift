@@ -1,3 +1,4 @@
+import VetoTestSupport
 import Testing
 import VetoRedis
 

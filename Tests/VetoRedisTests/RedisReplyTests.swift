@@ -1,3 +1,4 @@
+import VetoTestSupport
 import NIOCore
 import Testing
 import VetoRedis

@@ -5,23 +5,23 @@ import Glibc
 
 /// A real `redis-server` on a free loopback port and a unix socket in a temp dir, for one test.
 ///
-/// Use ``with(_:_:)``: it kills the server however the test ends. Identical copies live in
-/// VetoRedisTests and VetoStoreTests (test targets cannot share files without a support target).
-final class RedisServer: @unchecked Sendable {
+/// Use ``with(_:_:)``: it kills the server however the test ends. Shared by the VetoRedis and
+/// VetoStore test targets through this support target.
+public final class RedisServer: @unchecked Sendable {
     // @unchecked Sendable: `process` is replaced only by kill/restart, which tests call from one task.
-    let port: Int
-    let directory: URL
-    let extraArguments: [String]
+    public let port: Int
+    public let directory: URL
+    public let extraArguments: [String]
     private var process: Process
 
-    var unixSocketPath: String { directory.appendingPathComponent("redis.sock").path }
-    var pid: pid_t { process.processIdentifier }
+    public var unixSocketPath: String { directory.appendingPathComponent("redis.sock").path }
+    public var pid: pid_t { process.processIdentifier }
 
-    static let executable = "/usr/bin/redis-server"
-    static let cli = "/usr/bin/redis-cli"
+    public static let executable = "/usr/bin/redis-server"
+    public static let cli = "/usr/bin/redis-cli"
 
     /// Starts a server, runs `body`, and kills the server afterwards.
-    static func with<T>(
+    public static func with<T>(
         _ extraArguments: [String] = [],
         _ body: (RedisServer) async throws -> T
     ) async throws -> T {
@@ -63,16 +63,16 @@ final class RedisServer: @unchecked Sendable {
 
     /// `redis-cli -p PORT ARGS…` as the default user (extra arguments may add `--user`/`--pass`).
     @discardableResult
-    func cli(_ arguments: String...) -> String {
+    public func cli(_ arguments: String...) -> String {
         Self.runCLI(["-p", String(port)] + arguments)
     }
 
-    func cli(_ arguments: [String]) -> String {
+    public func cli(_ arguments: [String]) -> String {
         Self.runCLI(["-p", String(port)] + arguments)
     }
 
     /// A field of `INFO section`, e.g. `info("stats", "total_reads_processed")`.
-    func info(_ section: String, _ field: String) -> String? {
+    public func info(_ section: String, _ field: String) -> String? {
         for line in cli("INFO", section).split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, parts[0] == field { return String(parts[1]) }
@@ -80,17 +80,17 @@ final class RedisServer: @unchecked Sendable {
         return nil
     }
 
-    func pause() { kill(process.processIdentifier, SIGSTOP) }
-    func resume() { kill(process.processIdentifier, SIGCONT) }
+    public func pause() { kill(process.processIdentifier, SIGSTOP) }
+    public func resume() { kill(process.processIdentifier, SIGCONT) }
 
     /// SIGKILL, then waits until the port refuses connections.
-    func killHard() async throws {
+    public func killHard() async throws {
         kill(process.processIdentifier, SIGKILL)
         try await poll("redis-server to die", timeout: 10) { !self.process.isRunning }
     }
 
     /// Starts the server again on the same port and socket (empty: it persists nothing).
-    func restart() async throws {
+    public func restart() async throws {
         try await launch()
     }
 
@@ -115,7 +115,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
@@ -134,13 +134,13 @@ final class RedisServer: @unchecked Sendable {
     }
 }
 
-struct TestSupportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Polls `condition` every 10 ms until it holds, failing after `timeout` seconds.
-func poll(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
+public func poll(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while true {
         if try await condition() { return }
