@@ -154,3 +154,40 @@ class JWKSServer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Nginx:
+    """A real nginx (apt's nginx-light) in the foreground, serving `site` (an http-level config
+    snippet) with every path under `workdir`; `nginx -t` must accept the configuration first."""
+
+    def __init__(self, workdir, site):
+        workdir = Path(workdir)
+        binary = next((c for c in ("/usr/sbin/nginx", shutil.which("nginx")) if c and Path(c).exists()), None)
+        assert binary, "nginx is not installed: Scripts/bootstrap installs nginx-light"
+        (workdir / "site.conf").write_text(site)
+        config = workdir / "nginx.conf"
+        config.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    include {workdir}/site.conf;
+}}
+""")
+        test = subprocess.run([binary, "-t", "-c", str(config)], capture_output=True, text=True)
+        assert test.returncode == 0, test.stderr
+        self.process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)

@@ -2,14 +2,12 @@
 `veto serve` processes share one redis-server; a revoke through any instance is refused by a check
 through any other on its very next check."""
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import AUD, ISS
-from services import Redis, VetoServer, free_port, request, wait_for
-from test_nginx import nginx_binary
+from services import Nginx, Redis, VetoServer, free_port, request, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,35 +27,12 @@ def fleet(veto_bin, keyring, tmp_path_factory):
         site = (ROOT / "Docker/nginx/veto-instances.conf").read_text().replace("LISTEN_ADDRESS", f"127.0.0.1:{port}")
         for index, instance in enumerate(instances, start=1):
             site = site.replace(f"VETO_{index}", f"127.0.0.1:{instance.port}")
-        (workdir / "site.conf").write_text(site)
-        (workdir / "nginx.conf").write_text(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    include {workdir}/site.conf;
-}}
-""")
-        binary = nginx_binary()
-        test = subprocess.run([binary, "-t", "-c", str(workdir / "nginx.conf")], capture_output=True, text=True)
-        assert test.returncode == 0, test.stderr
-        nginx = subprocess.Popen([binary, "-c", str(workdir / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
+        nginx = Nginx(workdir, site)
         wait_for(lambda: request(port, "GET", "/v1/check")[0] == 401, what="nginx in front of the instances")
         yield {"port": port, "instances": instances}
     finally:
         if nginx:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+            nginx.stop()
         for instance in instances:
             instance.stop()
         redis.stop()

@@ -2,17 +2,13 @@
 The nginx configuration is Docker/nginx/veto.conf, the one the README shows."""
 import http.server
 import json
-import shutil
-import subprocess
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import AUD, ISS
-from services import Redis, VetoServer, free_port, request, wait_for
+from services import Nginx, Redis, VetoServer, free_port, request, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,13 +38,6 @@ class Upstream:
         self.server.server_close()
 
 
-def nginx_binary():
-    for candidate in ("/usr/sbin/nginx", shutil.which("nginx")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    pytest.fail("nginx is not installed: Scripts/bootstrap installs nginx-light")
-
-
 @pytest.fixture(scope="module")
 def gateway(veto_bin, keyring, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("nginx")
@@ -60,34 +49,12 @@ def gateway(veto_bin, keyring, tmp_path_factory):
     site = (ROOT / "Docker/nginx/veto.conf").read_text()
     site = site.replace("VETO_UPSTREAM", f"127.0.0.1:{veto.port}").replace("API_UPSTREAM", f"127.0.0.1:{upstream.port}")
     site = site.replace("LISTEN_ADDRESS", f"127.0.0.1:{port}")
-    (workdir / "site.conf").write_text(site)
-    (workdir / "nginx.conf").write_text(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    include {workdir}/site.conf;
-}}
-""")
-    binary = nginx_binary()
-    test = subprocess.run([binary, "-t", "-c", str(workdir / "nginx.conf")], capture_output=True, text=True)
-    assert test.returncode == 0, test.stderr
-    nginx = subprocess.Popen([binary, "-c", str(workdir / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    nginx = Nginx(workdir, site)
     try:
         wait_for(lambda: request(port, "GET", "/")[0] == 401, what="nginx")
         yield {"port": port, "veto": veto, "workdir": workdir, "redis": redis}
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        nginx.stop()
         upstream.stop()
         veto.stop()
         redis.stop()
