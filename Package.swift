@@ -92,6 +92,25 @@ let package = Package(
         ),
         .executableTarget(name: "veto", dependencies: ["VetoCLI"], swiftSettings: swiftSettings),
 
+        // Scripts/bench helpers, not part of Veto (`veto` depends on neither): the HTTP ceiling (a raw
+        // SwiftNIO hello server built with the same NIO as Veto) and the filler for --scale.
+        .executableTarget(
+            name: "veto-bench-hello",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HelloServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "veto-bench-fill",
+            dependencies: ["VetoStore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/StoreFill",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "VetoCoreTests", dependencies: ["VetoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoCryptoTests",

@@ -157,10 +157,16 @@ private struct Parser {
     mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes, so the bytes are the string once validated as UTF-8.
+        // Fast path: no escapes, so the bytes are the string once validated as UTF-8. ASCII needs no
+        // validation (and the generic validator is costly), so only strings with other bytes get it.
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if ascii {
+                    index += 1
+                    return String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
+                }
                 guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
                     throw JSONError(.invalidUTF8, at: firstInvalidUTF8(from: start, to: index))
                 }
@@ -169,6 +175,7 @@ private struct Parser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw JSONError(.controlCharacterInString, at: index) }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }

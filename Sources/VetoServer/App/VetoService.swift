@@ -103,7 +103,10 @@ public enum VetoService {
         }
         let engine = CheckEngine(issuers: runtimes, policies: policies, blocklist: blocklist, failOpen: configuration.failOpen,
                                  clock: { Date().timeIntervalSince1970 },
-                                 digest: { Hex.encode(Digest.sha256($0)) })
+                                 digest: { Hex.encode(Digest.sha256($0)) },
+                                 caches: VerificationCaches(totalCapacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup),
+                                 tokenDigest: { VerificationCache.Key(digest: Digest.sha256($0)) },
+                                 cacheHits: metrics.verifyCacheHits, cacheMisses: metrics.verifyCacheMisses)
         let responder = CheckResponder(issuers: runtimes, identityHeaderBudget: configuration.limits.identityHeaderBytes,
                                        retryAfter: configuration.retryAfter)
         let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,

@@ -17,7 +17,7 @@ struct CheckResponder: Sendable {
     static let degradedHeader = HTTPField.Name("X-Veto-Degraded")!
     static let droppedHeader = HTTPField.Name("X-Veto-Headers-Dropped")!
 
-    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
+    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
         switch outcome {
         case let .allowed(token, degraded):
             return allowed(token, degraded: degraded, allocator: allocator)
@@ -28,57 +28,74 @@ struct CheckResponder: Sendable {
         }
     }
 
-    func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
-        fields.reserveCapacity(10)
+    /// 200 with the identity headers and `{"active":true,…}`, written straight to bytes: this is
+    /// the answer to nearly every check.
+    func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 256)
         let claims = token.claims
         var budget = identityHeaderBudget
         func add(_ name: HTTPField.Name, _ value: String) -> Bool {
             let cost = name.rawName.utf8.count + value.utf8.count + 4
             guard cost <= budget else { return false }
             budget -= cost
-            fields.append(HTTPField(name: name, value: value))
+            WireResponse.appendHeader(name.rawName, value, into: &head)
             return true
         }
+        let expires = claims.expiresAt.map(Self.integer)
         if let subject = claims.subject { _ = add(Self.subjectHeader, subject) }
         _ = add(Self.issuerHeader, token.issuer)
         _ = add(Self.jtiHeader, token.revocationID)
-        if let exp = claims.expiresAt { _ = add(Self.expiresHeader, Self.integer(exp)) }
-        var dropped: [String] = []
-        for mapping in issuers[token.issuerIndex].claimHeaders {
-            guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
-            if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
+        if let expires { _ = add(Self.expiresHeader, expires) }
+        let mappings = issuers[token.issuerIndex].claimHeaders
+        if !mappings.isEmpty {
+            var dropped: [String] = []
+            for mapping in mappings {
+                guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
+                if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
+            }
+            if !dropped.isEmpty { WireResponse.appendHeader(Self.droppedHeader.rawName, dropped.joined(separator: ","), into: &head) }
         }
-        if !dropped.isEmpty { fields.append(HTTPField(name: Self.droppedHeader, value: dropped.joined(separator: ","))) }
-        if degraded { fields.append(HTTPField(name: Self.degradedHeader, value: "store_unavailable")) }
+        if degraded { head.writeStaticString("X-Veto-Degraded: store_unavailable\r\n") }
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
 
-        var body = JSONObject()
-        body["active"] = .bool(true)
-        body["iss"] = .string(token.issuer)
-        if let subject = claims.subject { body["sub"] = .string(subject) }
-        body["jti"] = .string(token.revocationID)
-        if let exp = claims.expiresAt { body["exp"] = .number(JSONNumber(Int64(exp.rounded(.down)))) }
-        if degraded { body["degraded"] = .string("store_unavailable") }
-        return (Self.json(.ok, fields: fields), allocator.buffer(string: JSONWriter.compact(.object(body))))
+        var body = allocator.buffer(capacity: 128)
+        body.writeStaticString("{\"active\":true,\"iss\":")
+        WireResponse.appendJSONString(token.issuer, into: &body)
+        if let subject = claims.subject {
+            body.writeStaticString(",\"sub\":")
+            WireResponse.appendJSONString(subject, into: &body)
+        }
+        body.writeStaticString(",\"jti\":")
+        WireResponse.appendJSONString(token.revocationID, into: &body)
+        if let expires {
+            body.writeStaticString(",\"exp\":")
+            body.writeString(expires)
+        }
+        if degraded { body.writeStaticString(",\"degraded\":\"store_unavailable\"") }
+        body.writeStaticString("}")
+        return WireResponse(status: .ok, headerLines: head, body: body)
     }
 
-    static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
+    static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 256)
         if failure.code == .missingToken {
-            fields[.wwwAuthenticate] = #"Bearer realm="veto""#
+            head.writeStaticString("WWW-Authenticate: Bearer realm=\"veto\"\r\n")
         } else {
-            fields[.wwwAuthenticate] = #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\""
+            WireResponse.appendHeader("WWW-Authenticate", #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\"", into: &head)
         }
-        fields.append(HTTPField(name: errorHeader, value: failure.code.rawValue))
-        return (json(.unauthorized, fields: fields), allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
+        WireResponse.appendHeader(errorHeader.rawName, failure.code.rawValue, into: &head)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
+        return WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
     }
 
-    func unavailable(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
-        fields[.retryAfter] = String(retryAfter)
-        fields.append(HTTPField(name: Self.errorHeader, value: ReasonCode.storeUnavailable.rawValue))
+    func unavailable(allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 128)
+        WireResponse.appendHeader("Retry-After", String(retryAfter), into: &head)
+        WireResponse.appendHeader(Self.errorHeader.rawName, ReasonCode.storeUnavailable.rawValue, into: &head)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
         let message = "The blocklist cannot be read, so Veto cannot tell whether the token was revoked; refusing (fail closed). Retry shortly."
-        return (Self.json(.serviceUnavailable, fields: fields), allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
+        return WireResponse(status: .serviceUnavailable, headerLines: head,
+                            body: allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
     }
 
     static func errorBody(_ code: String, _ message: String) -> String {
@@ -89,11 +106,11 @@ struct CheckResponder: Sendable {
         return JSONWriter.compact(.object(body))
     }
 
-    static func json(_ status: HTTPResponse.Status, fields: HTTPFields) -> HTTPResponse {
-        var fields = fields
-        fields[.contentType] = "application/json"
-        fields[.cacheControl] = "no-store"
-        return HTTPResponse(status: status, headerFields: fields)
+    /// A JSON answer with no identity headers.
+    static func json(_ status: HTTPResponse.Status, body: String, allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 64)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
+        return WireResponse(status: status, headerLines: head, body: allocator.buffer(string: body))
     }
 
     /// `error_description` allows only printable ASCII without `"` and `\` (RFC 6750 §3).
@@ -133,15 +150,15 @@ struct CheckResponder: Sendable {
 }
 
 extension CheckResponder {
-    static func tooLarge(limit: Int, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.contentTooLarge, fields: [:]), allocator.buffer(string: errorBody("body_too_large", "The request body is over the limit of \(limit) bytes.")))
+    static func tooLarge(limit: Int, allocator: ByteBufferAllocator) -> WireResponse {
+        json(.contentTooLarge, body: errorBody("body_too_large", "The request body is over the limit of \(limit) bytes."), allocator: allocator)
     }
 
-    static func requestTimeout(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.requestTimeout, fields: [:]), allocator.buffer(string: errorBody("request_timeout", "The request did not arrive in time.")))
+    static func requestTimeout(allocator: ByteBufferAllocator) -> WireResponse {
+        json(.requestTimeout, body: errorBody("request_timeout", "The request did not arrive in time."), allocator: allocator)
     }
 
-    static func internalError(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.internalServerError, fields: [:]), allocator.buffer(string: errorBody("internal_error", "Veto could not answer this request; see its log.")))
+    static func internalError(allocator: ByteBufferAllocator) -> WireResponse {
+        json(.internalServerError, body: errorBody("internal_error", "Veto could not answer this request; see its log."), allocator: allocator)
     }
 }

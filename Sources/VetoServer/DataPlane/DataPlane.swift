@@ -13,6 +13,9 @@ final class DataPlane: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
     let limits: Limits
+    /// The two counters nearly every check increments, looked up once.
+    private let checkAllowed: CoreMetrics.Counter?
+    private let checkDenied: CoreMetrics.Counter?
 
     init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits) {
         self.engine = engine
@@ -21,6 +24,8 @@ final class DataPlane: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.limits = limits
+        self.checkAllowed = metrics.counter("check", "allowed")
+        self.checkDenied = metrics.counter("check", "denied")
     }
 
     enum Route: Sendable, Equatable {
@@ -50,15 +55,13 @@ final class DataPlane: Sendable {
         guard let authorization = request.headerFields[.authorization] else {
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
-        let utf8 = authorization.utf8
-        guard utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+        let token = authorization.utf8.withContiguousStorageIfAvailable(Self.bearerCredentials)
+            ?? Array(authorization.utf8).withUnsafeBufferPointer(Self.bearerCredentials)
+        guard let token else {
             let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
             return .failure(ValidationFailure(.missingToken, .structure,
                                               "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
         }
-        var token = Array(utf8.dropFirst(7))
-        while token.first == UInt8(ascii: " ") { token.removeFirst() }
-        while token.last == UInt8(ascii: " ") { token.removeLast() }
         if token.isEmpty {
             return .failure(ValidationFailure(.missingToken, .structure, "The Authorization header says Bearer but carries no token."))
         }
@@ -66,6 +69,20 @@ final class DataPlane: Sendable {
             return .failure(ValidationFailure(.tokenTooLarge, .structure, "The token is \(token.count) bytes; the limit is \(limits.maxTokenBytes)."))
         }
         return .success(token)
+    }
+
+    /// What follows `Bearer ` (scheme case-insensitive), without surrounding spaces; nil for
+    /// another scheme. One pass over the header's bytes and one copy of the token.
+    static func bearerCredentials(_ header: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard header.count > 7 else { return nil }
+        let scheme: [UInt8] = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72]  // "bearer"
+        for index in 0..<6 where header[index] | 0x20 != scheme[index] { return nil }
+        guard header[6] == UInt8(ascii: " ") else { return nil }
+        var start = 7
+        var end = header.count
+        while start < end && header[start] == UInt8(ascii: " ") { start += 1 }
+        while end > start && header[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        return Array(UnsafeBufferPointer(rebasing: header[start..<end]))
     }
 
     private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
@@ -85,7 +102,7 @@ final class DataPlane: Sendable {
 
     /// Answers one data-plane request. Completes on `eventLoop`.
     func respond(to route: Route, request: HTTPRequest, body: ByteBuffer?, allocator: ByteBufferAllocator,
-                 on eventLoop: any EventLoop) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+                 on eventLoop: any EventLoop) -> EventLoopFuture<WireResponse> {
         let started = NIODeadline.now()
         let token: [UInt8]
         switch bearerToken(request, body: body) {
@@ -119,7 +136,7 @@ final class DataPlane: Sendable {
         }
     }
 
-    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<WireResponse> {
         engine.validate(token, on: eventLoop).flatMap { report in
             guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
                 let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
@@ -133,7 +150,7 @@ final class DataPlane: Sendable {
                 self.metrics.revocation("logout")
                 self.logger.info("revoked", metadata: Self.metadata(TokenFacts(claims), code: "logout"))
                 self.record(.revoke, outcome: "revoked", failure: nil, facts: TokenFacts(claims), started: started)
-                return (CheckResponder.json(.ok, fields: [:]), allocator.buffer(string: RevocationJSON.entry(entry, revoked: true)))
+                return CheckResponder.json(.ok, body: RevocationJSON.entry(entry, revoked: true), allocator: allocator)
             }.recover { error in
                 self.metrics.storeErrors.increment()
                 self.logger.error("revocation not stored: \(error)", metadata: Self.metadata(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
@@ -143,17 +160,21 @@ final class DataPlane: Sendable {
         }
     }
 
-    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: TokenFacts, started: NIODeadline) {
-        let name = route == .check ? "check" : "revoke"
-        metrics.request(name, outcome)
-        if route == .check { metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+    /// `facts` is only evaluated when a log line is written.
+    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: @autoclosure () -> TokenFacts, started: NIODeadline) {
+        if route == .check {
+            (outcome == "allowed" ? checkAllowed : outcome == "denied" ? checkDenied : metrics.counter("check", outcome))?.increment()
+            metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        } else {
+            metrics.request("revoke", outcome)
+        }
         if let failure {
             metrics.rejection(failure.code)
             if logger.logLevel <= .info {
-                logger.info("denied", metadata: Self.metadata(facts, code: failure.code.rawValue))
+                logger.info("denied", metadata: Self.metadata(facts(), code: failure.code.rawValue))
             }
         } else if logger.logLevel <= .debug {
-            logger.debug("\(outcome)", metadata: Self.metadata(facts, code: outcome))
+            logger.debug("\(outcome)", metadata: Self.metadata(facts(), code: outcome))
         }
     }
 

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Answers `/v1/check` and `POST /v1/revoke` on the event loop, in front of Hummingbird.
@@ -9,6 +10,11 @@ import NIOHTTPTypes
 /// here with no Task per request; every other request is passed on to the control plane.
 /// HTTP/1 pipelining is respected: requests on one connection are answered strictly in order,
 /// so a request waits while an earlier one (of either plane) is still being answered.
+///
+/// Data-plane answers are written as finished HTTP/1.1 bytes (`WireResponse`) from the position of
+/// NIO's HTTP/1 response encoder, so they skip the HTTPTypes conversion and the encoder; the control
+/// plane's answers take the usual way. Both go through one ordered outbound path, and a data-plane
+/// answer is only written when no control-plane answer is unfinished.
 final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -38,9 +44,20 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     /// Fires when a data-plane request's body has not arrived within the request timeout.
     private var bodyDeadline: Scheduled<Void>?
+    /// The HTTP/1 response encoder's context: a write from it goes straight towards the socket.
+    private var wireContext: ChannelHandlerContext?
 
     init(plane: DataPlane) {
         self.plane = plane
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        wireContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        if wireContext == nil {
+            // Hummingbird always puts NIO's encoder before this handler; without it answers cannot be written.
+            plane.logger.critical("no HTTP/1 response encoder in the channel pipeline; closing the connection")
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -137,14 +154,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         plane.logger.info("request timed out before its body arrived; closing the connection")
         if index == queue.startIndex || queue[queue.startIndex..<index].allSatisfy({ $0.route != nil && !$0.started }) {
             closeAfterResponse = true
-            let (response, body) = CheckResponder.requestTimeout(allocator: context.channel.allocator)
             queue.removeAll()
-            var head = response
-            head.headerFields[.contentLength] = String(body.readableBytes)
-            head.headerFields[.connection] = "close"
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            writeAndClose(context: context, CheckResponder.requestTimeout(allocator: context.channel.allocator))
         } else {
             context.close(promise: nil)
         }
@@ -153,6 +164,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         bodyDeadline?.cancel()
         bodyDeadline = nil
+        wireContext = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -187,36 +199,39 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if first.head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
         if first.bodyTooLarge {
             closeAfterResponse = true
-            let (response, body) = CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator)
-            finish(context: context, response: response, body: body)
+            finish(context: context, CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator))
             return
         }
         plane.respond(to: route, request: first.head, body: first.body, allocator: context.channel.allocator, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
-                case let .success((response, body)):
-                    self.finish(context: context, response: response, body: body)
+                case let .success(response):
+                    self.finish(context: context, response)
                 case .failure:
-                    let (response, body) = CheckResponder.internalError(allocator: context.channel.allocator)
-                    self.finish(context: context, response: response, body: body)
+                    self.finish(context: context, CheckResponder.internalError(allocator: context.channel.allocator))
                 }
             }
     }
 
-    private func finish(context: ChannelHandlerContext, response: HTTPResponse, body: ByteBuffer) {
-        var response = response
-        response.headerFields[.contentLength] = String(body.readableBytes)
-        if closeAfterResponse { response.headerFields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+    private func finish(context: ChannelHandlerContext, _ response: WireResponse) {
         if closeAfterResponse {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             queue.removeAll()
+            writeAndClose(context: context, response)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard let wireContext else { return }
+        wireContext.writeAndFlush(NIOAny(response.serialized(close: false, allocator: context.channel.allocator)), promise: nil)
         if !queue.isEmpty { queue.removeFirst() }
         startNext(context: context)
+    }
+
+    private func writeAndClose(context: ChannelHandlerContext, _ response: WireResponse) {
+        guard let wireContext else {
+            context.close(promise: nil)
+            return
+        }
+        wireContext.writeAndFlush(NIOAny(response.serialized(close: true, allocator: context.channel.allocator)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

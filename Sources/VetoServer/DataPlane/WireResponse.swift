@@ -1,0 +1,113 @@
+import HTTPTypes
+import NIOCore
+import VetoCore
+
+/// A data-plane answer as HTTP/1.1 bytes: the data plane writes it to the socket itself instead of
+/// going through the HTTPTypes → NIOHTTP1 conversion and encoder, which cost more than the whole
+/// check on a warm hit (Scripts/bench, README "Performance").
+///
+/// `headerLines` holds complete `Name: value\r\n` lines except `Content-Length` and `Connection`,
+/// which `serialized` adds. Header values go through `appendHeaderValue`, which legalises them the
+/// way `HTTPField` does, so no claim can inject a header or split the response.
+struct WireResponse: Sendable {
+    let status: HTTPResponse.Status
+    var headerLines: ByteBuffer
+    var body: ByteBuffer
+
+    init(status: HTTPResponse.Status, headerLines: ByteBuffer, body: ByteBuffer) {
+        self.status = status
+        self.headerLines = headerLines
+        self.body = body
+    }
+
+    /// Any `HTTPResponse` (whose fields `HTTPField` has already legalised).
+    init(_ response: HTTPResponse, body: ByteBuffer, allocator: ByteBufferAllocator) {
+        var lines = allocator.buffer(capacity: 128)
+        for field in response.headerFields {
+            lines.writeString(field.name.rawName)
+            lines.writeStaticString(": ")
+            lines.writeString(field.value)
+            lines.writeStaticString("\r\n")
+        }
+        self.init(status: response.status, headerLines: lines, body: body)
+    }
+
+    /// The whole response: status line, header lines, `Content-Length`, `Connection: close` when
+    /// the connection ends after it, the blank line and the body, in one buffer (one write).
+    func serialized(close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 64 + headerLines.readableBytes + body.readableBytes)
+        out.writeStaticString("HTTP/1.1 ")
+        Self.appendDecimal(status.code, into: &out)
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        out.writeImmutableBuffer(headerLines)
+        out.writeStaticString("Content-Length: ")
+        Self.appendDecimal(body.readableBytes, into: &out)
+        out.writeStaticString(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
+        out.writeImmutableBuffer(body)
+        return out
+    }
+
+    /// Appends `name: value\r\n`.
+    static func appendHeader(_ name: String, _ value: String, into out: inout ByteBuffer) {
+        out.writeString(name)
+        out.writeStaticString(": ")
+        appendHeaderValue(value, into: &out)
+        out.writeStaticString("\r\n")
+    }
+
+    /// A header value made legal as `HTTPField(name:value:)` does: leading whitespace and control
+    /// characters dropped, inner control characters (CR, LF, NUL, …) turned into spaces, trailing
+    /// whitespace trimmed. Legal values (nearly all) are copied as they are.
+    static func appendHeaderValue(_ value: String, into out: inout ByteBuffer) {
+        let written: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
+            if isLegal(bytes) { out.writeBytes(bytes) } else { appendLegalised(bytes, into: &out) }
+        }
+        if written == nil {
+            Array(value.utf8).withUnsafeBufferPointer { appendLegalised($0, into: &out) }
+        }
+    }
+
+    static func isLegal(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return false }
+        for byte in bytes where byte < 0x20 && byte != 0x09 || byte == 0x7F {
+            return false
+        }
+        return true
+    }
+
+    private static func appendLegalised(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout ByteBuffer) {
+        var kept = [UInt8]()
+        kept.reserveCapacity(bytes.count)
+        var lastVisible = -1
+        for byte in bytes {
+            switch byte {
+            case 0x21...0x7E, 0x80...0xFF:
+                kept.append(byte)
+                lastVisible = kept.count - 1
+            case 0x09, 0x20:
+                if !kept.isEmpty { kept.append(byte) }
+            default:
+                if !kept.isEmpty { kept.append(0x20) }
+            }
+        }
+        out.writeBytes(kept[0..<(lastVisible + 1)])
+    }
+
+    static func appendDecimal(_ value: Int, into out: inout ByteBuffer) {
+        out.writeString(String(value))
+    }
+
+    /// A JSON string literal, escaped exactly as `JSONWriter` does.
+    static func appendJSONString(_ string: String, into out: inout ByteBuffer) {
+        if JSONWriter.needsEscaping(string) {
+            out.writeString(JSONWriter.quoted(string))
+        } else {
+            out.writeStaticString("\"")
+            out.writeString(string)
+            out.writeStaticString("\"")
+        }
+    }
+}

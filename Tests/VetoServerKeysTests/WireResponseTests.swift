@@ -1,0 +1,65 @@
+import HTTPTypes
+import NIOCore
+import Testing
+@testable import VetoServer
+
+/// The data plane writes its answers as bytes itself; these pin the framing and prove that header
+/// values are legalised exactly as `HTTPField` does, so a claim can never split the response.
+@Suite struct WireResponseTests {
+    let allocator = ByteBufferAllocator()
+
+    @Test func serialisesStatusHeadersLengthAndBody() {
+        var head = allocator.buffer(capacity: 64)
+        WireResponse.appendHeader("X-Auth-Subject", "alice", into: &head)
+        let response = WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: "{}"))
+        #expect(String(buffer: response.serialized(close: false, allocator: allocator))
+            == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(String(buffer: response.serialized(close: true, allocator: allocator))
+            == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    }
+
+    @Test func anHTTPResponseKeepsItsFields() {
+        let response = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json", .retryAfter: "1"])
+        let wire = WireResponse(response, body: allocator.buffer(string: "x"), allocator: allocator)
+        #expect(String(buffer: wire.serialized(close: false, allocator: allocator))
+            == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: 1\r\n\r\nx")
+    }
+
+    @Test(arguments: [
+        "plain", "", " leading", "trailing ", "\t tabs \t", "a\r\nInjected: yes", "\r\n\r\nHTTP/1.1 200 OK", "nul\u{0}byte",
+        "del\u{7F}x", "é ünï 字", "\u{2028}", "  ", "\r\n", "a\tb", "x\u{1}\u{1F}y",
+    ])
+    func headerValuesAreLegalisedLikeHTTPField(value: String) {
+        var out = allocator.buffer(capacity: 64)
+        WireResponse.appendHeaderValue(value, into: &out)
+        let expected = HTTPField(name: .init("X-Test")!, value: value).value
+        #expect(String(buffer: out) == expected)
+        #expect(!String(buffer: out).utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+    }
+
+    @Test func randomValuesAreLegalisedLikeHTTPField() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x20, 0x41, 0x7F, 0xC3, 0xA9, 0x3A, 0x01]
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let value = String(decoding: bytes, as: UTF8.self)
+            var out = allocator.buffer(capacity: 32)
+            WireResponse.appendHeaderValue(value, into: &out)
+            #expect(String(buffer: out) == HTTPField(name: .init("X-Test")!, value: value).value, "\(bytes)")
+        }
+    }
+
+    @Test func bearerCredentialsAreFoundCaseInsensitively() {
+        func parse(_ header: String) -> String? {
+            Array(header.utf8).withUnsafeBufferPointer(DataPlane.bearerCredentials).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(parse("Bearer abc") == "abc")
+        #expect(parse("bEaReR   abc  ") == "abc")
+        #expect(parse("Bearer    ") == "")
+        #expect(parse("Bearer") == nil)
+        #expect(parse("Bearer ") == nil)
+        #expect(parse("Basic abc") == nil)
+        #expect(parse("Bearerx abc") == nil)
+        #expect(parse("Bearér abc") == nil)
+    }
+}
