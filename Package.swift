@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "VetoValidationTests", dependencies: ["VetoCore", "VetoCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoRedisTests",
-            dependencies: ["VetoRedis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["VetoRedis", "CHiredis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

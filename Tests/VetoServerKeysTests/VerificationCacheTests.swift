@@ -16,7 +16,10 @@ import VetoCore
     static func token(_ jti: String, issuerIndex: Int = 0) throws -> VerifiedToken {
         let object = try JSONReader().parseObject(Array(#"{"iss":"https://idp.example","sub":"alice","jti":"\#(jti)","exp":2000}"#.utf8))
         let claims = try #require(JWTClaims.parse(object: object).claims)
-        return VerifiedToken(issuerIndex: issuerIndex, claims: claims, revocationID: jti, issuer: "https://idp.example")
+        let answer = AllowedAnswer(issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
+                                   allocator: ByteBufferAllocator())
+        return VerifiedToken(issuerIndex: issuerIndex, revocationID: jti, issuer: "https://idp.example", subject: claims.subject,
+                             issuedAt: claims.issuedAt, facts: TokenFacts(claims), claims: nil, answer: answer)
     }
 
     /// Runs `body` on the cache's loop, as the data plane does.

@@ -106,9 +106,9 @@ public enum VetoService {
                                  digest: { Hex.encode(Digest.sha256($0)) },
                                  caches: VerificationCaches(totalCapacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup),
                                  tokenDigest: { VerificationCache.Key(digest: Digest.sha256($0)) },
-                                 cacheHits: metrics.verifyCacheHits, cacheMisses: metrics.verifyCacheMisses)
-        let responder = CheckResponder(issuers: runtimes, identityHeaderBudget: configuration.limits.identityHeaderBytes,
-                                       retryAfter: configuration.retryAfter)
+                                 cacheHits: metrics.verifyCacheHits, cacheMisses: metrics.verifyCacheMisses,
+                                 identityHeaderBudget: configuration.limits.identityHeaderBytes)
+        let responder = CheckResponder(retryAfter: configuration.retryAfter)
         let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
                                   limits: configuration.limits)
         let controlPlane = ControlPlane(

@@ -22,12 +22,14 @@ final class CheckEngine: Sendable {
     let tokenDigest: @Sendable ([UInt8]) -> VerificationCache.Key
     let cacheHits: CoreMetrics.Counter?
     let cacheMisses: CoreMetrics.Counter?
+    /// Budget for the identity headers of an allowed answer.
+    let identityHeaderBudget: Int
 
     init(issuers: [IssuerRuntime], policies: [IssuerPolicy], blocklist: any Blocklist, failOpen: Bool,
          clock: @escaping @Sendable () -> Double, digest: @escaping @Sendable ([UInt8]) -> String,
          caches: VerificationCaches = .disabled,
          tokenDigest: @escaping @Sendable ([UInt8]) -> VerificationCache.Key = { _ in preconditionFailure("no token digest") },
-         cacheHits: CoreMetrics.Counter? = nil, cacheMisses: CoreMetrics.Counter? = nil) {
+         cacheHits: CoreMetrics.Counter? = nil, cacheMisses: CoreMetrics.Counter? = nil, identityHeaderBudget: Int = Limits().identityHeaderBytes) {
         self.validator = TokenValidator(policies: policies)
         self.issuers = issuers
         self.blocklist = blocklist
@@ -38,6 +40,7 @@ final class CheckEngine: Sendable {
         self.tokenDigest = tokenDigest
         self.cacheHits = cacheHits
         self.cacheMisses = cacheMisses
+        self.identityHeaderBudget = identityHeaderBudget
     }
 
     /// Validates without consulting the blocklist. Used by logout, which must accept a token
@@ -77,39 +80,57 @@ final class CheckEngine: Sendable {
         }
     }
 
-    func check(_ token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
+    /// - Parameter useCache: false where every claim is needed (introspection): a cached token keeps only
+    ///   what a check answers with.
+    func check(_ token: [UInt8], on eventLoop: any EventLoop, useCache: Bool = true) -> EventLoopFuture<CheckOutcome> {
+        let promise = eventLoop.makePromise(of: CheckOutcome.self)
+        check(token, on: eventLoop, useCache: useCache) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// The check with a callback instead of a future, for the data plane: every future on this path
+    /// costs more than a cache hit.
+    /// - Parameter then: called once, on `eventLoop`.
+    func check(_ token: [UInt8], on eventLoop: any EventLoop, useCache: Bool = true, then: @escaping @Sendable (CheckOutcome) -> Void) {
         let now = clock()
-        let cache = caches.cache(for: eventLoop)
-        var key: VerificationCache.Key?
-        if let cache {
-            let digest = tokenDigest(token)
-            if let verified = cache.lookup(digest, now: now, generation: { self.issuers[$0].keys.current.generation }) {
+        let cache = useCache ? caches.cache(for: eventLoop) : nil
+        let key = cache.map { _ in tokenDigest(token) }
+        if let cache, let key {
+            if let verified = cache.lookup(key, now: now, generation: { self.issuers[$0].keys.current.generation }) {
                 cacheHits?.increment()
-                return lookUpRevocation(verified, on: eventLoop)
+                lookUpRevocation(verified, on: eventLoop, then: then)
+                return
             }
             cacheMisses?.increment()
-            key = digest
         }
         let (report, generation) = validateNow(token, now: now)
         guard let retry = refetchIndex(report) else {
-            return decide(report, generation: generation, key: key, cache: cache, on: eventLoop)
+            decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            return
         }
-        return revalidate(token, now: now, policyIndex: retry, on: eventLoop).flatMap { report, generation in
-            self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop)
+        revalidate(token, now: now, policyIndex: retry, on: eventLoop).whenComplete { result in
+            switch result {
+            case let .success((report, generation)):
+                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            case .failure:
+                // keysAfterUnknownKeyID never fails; if it did, the first verdict stands.
+                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            }
         }
     }
 
     /// Caches a valid token (only with an expiry, never past exp + leeway) and looks up its revocation.
     private func decide(_ report: ValidationReport, generation: UInt64, key: VerificationCache.Key?, cache: VerificationCache?,
-                        on eventLoop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
+                        on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
         guard let verified = verifiedToken(report) else {
             let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
-            return eventLoop.makeSucceededFuture(.denied(failure, TokenFacts(report.claims)))
+            then(.denied(failure, TokenFacts(report.claims)))
+            return
         }
-        if let cache, let key, let exp = verified.claims.expiresAt, let policy = report.policy {
-            cache.insert(key, token: verified, validUntil: exp + policy.leeway, keyGeneration: generation)
+        if let cache, let key, let exp = verified.facts.expiresAt, let policy = report.policy {
+            cache.insert(key, token: verified.withoutClaims, validUntil: exp + policy.leeway, keyGeneration: generation)
         }
-        return lookUpRevocation(verified, on: eventLoop)
+        lookUpRevocation(verified, on: eventLoop, then: then)
     }
 
     /// The store identity of a verified token: its jti, or the SHA-256 of its signing input.
@@ -124,27 +145,29 @@ final class CheckEngine: Sendable {
     /// The parts of a valid token the answer needs; nil for a refused one.
     private func verifiedToken(_ report: ValidationReport) -> VerifiedToken? {
         guard report.isValid, let claims = report.claims, let index = report.policyIndex else { return nil }
-        return VerifiedToken(issuerIndex: index, claims: claims, revocationID: revocationID(of: report) ?? "",
-                             issuer: issuers[index].configuration.issuer)
+        let issuer = issuers[index].configuration.issuer
+        let revocationID = revocationID(of: report) ?? ""
+        return VerifiedToken(issuerIndex: index, revocationID: revocationID, issuer: issuer, subject: claims.subject,
+                             issuedAt: claims.issuedAt, facts: TokenFacts(claims), claims: claims,
+                             answer: AllowedAnswer(issuer: issuer, revocationID: revocationID, claims: claims,
+                                                   claimHeaders: issuers[index].claimHeaders, budget: identityHeaderBudget,
+                                                   allocator: Self.allocator))
     }
 
-    private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
-        let claims = verified.claims
-        let promise = eventLoop.makePromise(of: CheckOutcome.self)
-        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: claims.subject, issuedAt: claims.issuedAt, on: eventLoop)
+    private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
+        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt, on: eventLoop)
             .whenComplete { result in
                 switch result {
                 case .success(.notRevoked):
-                    promise.succeed(.allowed(verified, degraded: false))
+                    then(.allowed(verified, degraded: false))
                 case let .success(.tokenRevoked(entry)):
-                    promise.succeed(.denied(Self.revokedFailure(verified, entry), TokenFacts(claims)))
+                    then(.denied(Self.revokedFailure(verified, entry), verified.facts))
                 case let .success(.subjectRevoked(cutoff)):
-                    promise.succeed(.denied(Self.subjectFailure(claims, cutoff), TokenFacts(claims)))
+                    then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
                 case let .failure(error):
-                    promise.succeed(self.failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", TokenFacts(claims)))
+                    then(self.failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
                 }
             }
-        return promise.futureResult
     }
 
     static func revokedFailure(_ token: VerifiedToken, _ entry: RevocationEntry?) -> ValidationFailure {
@@ -156,10 +179,20 @@ final class CheckEngine: Sendable {
         return ValidationFailure(.tokenRevoked, .revocation, message + ".", hint: "Sign in again to get a new token.")
     }
 
-    static func subjectFailure(_ claims: JWTClaims, _ cutoff: SubjectCutoff) -> ValidationFailure {
-        let issued = claims.issuedAt.map { "was issued at \(UTCTime.iso8601($0))" } ?? "has no iat, so it cannot prove it is newer"
+    static func subjectFailure(issuedAt: Double?, _ cutoff: SubjectCutoff) -> ValidationFailure {
+        let issued = issuedAt.map { "was issued at \(UTCTime.iso8601($0))" } ?? "has no iat, so it cannot prove it is newer"
         var message = "Every token of subject \"\(cutoff.subject)\" issued at or before \(UTCTime.iso8601(cutoff.cutoff)) was revoked"
         if !cutoff.reason.isEmpty { message += " (reason: \(cutoff.reason))" }
         return ValidationFailure(.subjectRevoked, .revocation, message + "; this token \(issued).", hint: "Sign in again to get a new token.")
+    }
+
+    private static let allocator = ByteBufferAllocator()
+}
+
+extension VerifiedToken {
+    /// The same token without its claims: what the verification cache keeps.
+    var withoutClaims: VerifiedToken {
+        VerifiedToken(issuerIndex: issuerIndex, revocationID: revocationID, issuer: issuer, subject: subject, issuedAt: issuedAt,
+                      facts: facts, claims: nil, answer: answer)
     }
 }

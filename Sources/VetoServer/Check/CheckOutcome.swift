@@ -13,10 +13,18 @@ enum CheckOutcome: Sendable {
 /// The parts of a verified token the service answers with.
 struct VerifiedToken: Sendable {
     let issuerIndex: Int
-    let claims: JWTClaims
     /// The jti, or `sha256:<hex>` of the token for issuers that identify jti-less tokens by digest.
     let revocationID: String
     let issuer: String
+    let subject: String?
+    let issuedAt: Double?
+    /// What the logs may say about it.
+    let facts: TokenFacts
+    /// Every claim, for introspection; nil when the token came from the verification cache, which
+    /// keeps only what a check answers with (the control plane never uses the cache).
+    let claims: JWTClaims?
+    /// The 200 answer, rendered once.
+    let answer: AllowedAnswer
 }
 
 /// What may be logged about a token: never the token itself.

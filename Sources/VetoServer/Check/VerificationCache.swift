@@ -24,7 +24,9 @@ final class VerificationCache: @unchecked Sendable {
         init(digest: [UInt8]) {
             precondition(digest.count == 32, "a SHA-256 digest is 32 bytes")
             var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(start: digest, count: 32)) }
+            digest.withUnsafeBytes { source in
+                withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: source) }
+            }
             (a, b, c, d) = words
         }
 

@@ -5,8 +5,6 @@ import VetoCore
 /// Turns check outcomes into HTTP answers: exactly 200 to allow (Envoy requires it), 401 with an
 /// RFC 6750 challenge to deny, 503 with `Retry-After` when the store is down.
 struct CheckResponder: Sendable {
-    let issuers: [IssuerRuntime]
-    let identityHeaderBudget: Int
     let retryAfter: Int
 
     static let subjectHeader = HTTPField.Name("X-Auth-Subject")!
@@ -28,52 +26,9 @@ struct CheckResponder: Sendable {
         }
     }
 
-    /// 200 with the identity headers and `{"active":true,…}`, written straight to bytes: this is
-    /// the answer to nearly every check.
+    /// 200 with the identity headers and `{"active":true,…}`, rendered when the token was verified.
     func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
-        var head = allocator.buffer(capacity: 256)
-        let claims = token.claims
-        var budget = identityHeaderBudget
-        func add(_ name: HTTPField.Name, _ value: String) -> Bool {
-            let cost = name.rawName.utf8.count + value.utf8.count + 4
-            guard cost <= budget else { return false }
-            budget -= cost
-            WireResponse.appendHeader(name.rawName, value, into: &head)
-            return true
-        }
-        let expires = claims.expiresAt.map(Self.integer)
-        if let subject = claims.subject { _ = add(Self.subjectHeader, subject) }
-        _ = add(Self.issuerHeader, token.issuer)
-        _ = add(Self.jtiHeader, token.revocationID)
-        if let expires { _ = add(Self.expiresHeader, expires) }
-        let mappings = issuers[token.issuerIndex].claimHeaders
-        if !mappings.isEmpty {
-            var dropped: [String] = []
-            for mapping in mappings {
-                guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
-                if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
-            }
-            if !dropped.isEmpty { WireResponse.appendHeader(Self.droppedHeader.rawName, dropped.joined(separator: ","), into: &head) }
-        }
-        if degraded { head.writeStaticString("X-Veto-Degraded: store_unavailable\r\n") }
-        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
-
-        var body = allocator.buffer(capacity: 128)
-        body.writeStaticString("{\"active\":true,\"iss\":")
-        WireResponse.appendJSONString(token.issuer, into: &body)
-        if let subject = claims.subject {
-            body.writeStaticString(",\"sub\":")
-            WireResponse.appendJSONString(subject, into: &body)
-        }
-        body.writeStaticString(",\"jti\":")
-        WireResponse.appendJSONString(token.revocationID, into: &body)
-        if let expires {
-            body.writeStaticString(",\"exp\":")
-            body.writeString(expires)
-        }
-        if degraded { body.writeStaticString(",\"degraded\":\"store_unavailable\"") }
-        body.writeStaticString("}")
-        return WireResponse(status: .ok, headerLines: head, body: body)
+        token.answer.response(degraded: degraded, allocator: allocator)
     }
 
     static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> WireResponse {

@@ -114,14 +114,15 @@ final class DataPlane: Sendable {
         }
         switch route {
         case .check:
-            return engine.check(token, on: eventLoop).map { outcome in
+            let promise = eventLoop.makePromise(of: WireResponse.self)
+            engine.check(token, on: eventLoop) { outcome in
                 switch outcome {
                 case let .allowed(verified, degraded):
                     if degraded {
                         self.metrics.failOpen.increment()
-                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(TokenFacts(verified.claims), code: ReasonCode.storeUnavailable.rawValue))
+                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
                     }
-                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: TokenFacts(verified.claims), started: started)
+                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
                 case let .denied(failure, facts):
                     self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
                 case let .unavailable(reason, facts):
@@ -129,8 +130,9 @@ final class DataPlane: Sendable {
                     self.logger.error("store unavailable: \(reason)", metadata: Self.metadata(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
-                return self.responder.response(for: outcome, allocator: allocator)
+                promise.succeed(self.responder.response(for: outcome, allocator: allocator))
             }
+            return promise.futureResult
         case .revoke:
             return logout(token, allocator: allocator, on: eventLoop, started: started)
         }

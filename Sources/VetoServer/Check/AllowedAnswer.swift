@@ -1,0 +1,83 @@
+import HTTPTypes
+import NIOCore
+import VetoCore
+
+/// The answer to a check that allows a token, rendered once when the token is verified: the
+/// identity headers and the JSON body. The verification cache keeps it, so a warm check writes it
+/// out without looking at the claims again.
+struct AllowedAnswer: Sendable {
+    /// Header lines (identity, then `Content-Type` and `Cache-Control`), then the body.
+    private let storage: ByteBuffer
+    /// Bytes of identity header lines at the start of `storage`.
+    private let identityLength: Int
+    /// Bytes of all header lines at the start of `storage`; the body follows.
+    private let headerLength: Int
+
+    static let fixedHeaders: StaticString = "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+
+    /// The answer as written: 200 with the headers and body, or with `X-Veto-Degraded` when the
+    /// store was down and fail-open let the token through.
+    func response(degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
+        let body = storage.getSlice(at: storage.readerIndex + headerLength, length: storage.readableBytes - headerLength)!
+        guard degraded else {
+            return WireResponse(status: .ok, headerLines: storage.getSlice(at: storage.readerIndex, length: headerLength)!, body: body)
+        }
+        var head = allocator.buffer(capacity: headerLength + 64)
+        var identity = storage.getSlice(at: storage.readerIndex, length: identityLength)!
+        head.writeBuffer(&identity)
+        head.writeStaticString("X-Veto-Degraded: store_unavailable\r\n")
+        head.writeStaticString(Self.fixedHeaders)
+        var degradedBody = allocator.buffer(capacity: body.readableBytes + 32)
+        var open = body.getSlice(at: body.readerIndex, length: body.readableBytes - 1)!  // without the closing brace
+        degradedBody.writeBuffer(&open)
+        degradedBody.writeStaticString(",\"degraded\":\"store_unavailable\"}")
+        return WireResponse(status: .ok, headerLines: head, body: degradedBody)
+    }
+
+    /// Renders the answer for a verified token: `X-Auth-Subject`, `-Issuer`, `-Jti`, `-Expires`
+    /// and the configured claim headers within the identity-header budget, and
+    /// `{"active":true,"iss":…,"sub":…,"jti":…,"exp":…}`.
+    init(issuer: String, revocationID: String, claims: JWTClaims, claimHeaders: [(name: HTTPField.Name, claim: String)],
+         budget: Int, allocator: ByteBufferAllocator) {
+        var out = allocator.buffer(capacity: 320)
+        var budget = budget
+        func add(_ name: HTTPField.Name, _ value: String) -> Bool {
+            let cost = name.rawName.utf8.count + value.utf8.count + 4
+            guard cost <= budget else { return false }
+            budget -= cost
+            WireResponse.appendHeader(name.rawName, value, into: &out)
+            return true
+        }
+        let expires = claims.expiresAt.map(CheckResponder.integer)
+        if let subject = claims.subject { _ = add(CheckResponder.subjectHeader, subject) }
+        _ = add(CheckResponder.issuerHeader, issuer)
+        _ = add(CheckResponder.jtiHeader, revocationID)
+        if let expires { _ = add(CheckResponder.expiresHeader, expires) }
+        if !claimHeaders.isEmpty {
+            var dropped: [String] = []
+            for mapping in claimHeaders {
+                guard let value = claims.object[mapping.claim], let text = CheckResponder.headerValue(value) else { continue }
+                if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
+            }
+            if !dropped.isEmpty { WireResponse.appendHeader(CheckResponder.droppedHeader.rawName, dropped.joined(separator: ","), into: &out) }
+        }
+        identityLength = out.readableBytes
+        out.writeStaticString(Self.fixedHeaders)
+        headerLength = out.readableBytes
+        out.writeStaticString("{\"active\":true,\"iss\":")
+        WireResponse.appendJSONString(issuer, into: &out)
+        if let subject = claims.subject {
+            out.writeStaticString(",\"sub\":")
+            WireResponse.appendJSONString(subject, into: &out)
+        }
+        out.writeStaticString(",\"jti\":")
+        WireResponse.appendJSONString(revocationID, into: &out)
+        if let expires {
+            out.writeStaticString(",\"exp\":")
+            out.writeString(expires)
+        }
+        out.writeStaticString("}")
+        // Kept for as long as the token is cached: no spare capacity.
+        storage = allocator.buffer(buffer: out)
+    }
+}
