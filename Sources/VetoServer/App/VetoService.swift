@@ -126,7 +126,7 @@ public enum VetoService {
 
         let limits = configuration.limits
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [DataPlaneHandler(plane: dataPlane)],
+            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane)],
             idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
         let application = Application(

@@ -2,6 +2,7 @@ import CoreMetrics
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import VetoCore
 import VetoStore
 
@@ -33,26 +34,47 @@ final class DataPlane: Sendable {
     }
 
     /// `/v1/check` with any method and any suffix (Envoy's `path_prefix`), and `POST /v1/revoke`.
-    static func route(_ request: HTTPRequest) -> Route? {
-        guard let path = request.path, path.utf8.count >= 9 else { return nil }
+    /// An absolute-form target (`http://host/v1/check`) counts by its path.
+    static func route(_ request: HTTPRequestHead) -> Route? {
+        var path = Substring(request.uri)
+        if !path.hasPrefix("/") {
+            // scheme "://" authority, then the path (or "/" when there is none)
+            guard let colon = path.firstIndex(of: ":"), path[colon...].hasPrefix("://") else { return nil }
+            let afterAuthority = path[path.index(colon, offsetBy: 3)...]
+            path = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
+        }
         let utf8 = path.utf8
-        guard path.hasPrefix("/v1/") else { return nil }
+        guard utf8.count >= 9, path.hasPrefix("/v1/") else { return nil }
         if path.hasPrefix("/v1/check") {
             let rest = utf8.dropFirst(9)
             if rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?") { return .check }
             return nil
         }
-        if request.method == .post, path == "/v1/revoke" || path.hasPrefix("/v1/revoke?") { return .revoke }
+        if request.method == .POST, path == "/v1/revoke" || path.hasPrefix("/v1/revoke?") { return .revoke }
         return nil
     }
 
+    /// The value of a header, several of them joined with ", " (as HTTPFields reads them), nil if absent.
+    static func header(_ name: String, in request: HTTPRequestHead) -> String? {
+        var found: String?
+        for (field, value) in request.headers where field.utf8.count == name.utf8.count && field.lowercased() == name {
+            found = found.map { $0 + ", " + value } ?? value
+        }
+        return found
+    }
+
+    /// `Connection: close`: the connection ends after the answer.
+    static func asksToClose(_ request: HTTPRequestHead) -> Bool {
+        header("connection", in: request)?.lowercased() == "close"
+    }
+
     /// The bearer token of a request, or the failure to answer with.
-    func bearerToken(_ request: HTTPRequest, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
-        if let body, body.readableBytes > 0, request.method == .post,
-           request.headerFields[.contentType]?.lowercased().hasPrefix("application/json") == true {
+    func bearerToken(_ request: HTTPRequestHead, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
+        if let body, body.readableBytes > 0, request.method == .POST,
+           Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true {
             return tokenFromJSON(body)
         }
-        guard let authorization = request.headerFields[.authorization] else {
+        guard let authorization = Self.header("authorization", in: request) else {
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
         let token = authorization.utf8.withContiguousStorageIfAvailable(Self.bearerCredentials)
@@ -101,7 +123,7 @@ final class DataPlane: Sendable {
     }
 
     /// Answers one data-plane request. Completes on `eventLoop`.
-    func respond(to route: Route, request: HTTPRequest, body: ByteBuffer?, allocator: ByteBufferAllocator,
+    func respond(to route: Route, request: HTTPRequestHead, body: ByteBuffer?, allocator: ByteBufferAllocator,
                  on eventLoop: any EventLoop) -> EventLoopFuture<WireResponse> {
         let started = NIODeadline.now()
         let token: [UInt8]

@@ -2,12 +2,14 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// Answers `/v1/check` and `POST /v1/revoke` on the event loop, in front of Hummingbird.
 ///
-/// It sits after HTTP decoding in Hummingbird's HTTP/1 pipeline. Data-plane requests are answered
-/// here with no Task per request; every other request is passed on to the control plane.
+/// It sits right after NIO's HTTP/1 decoder in Hummingbird's pipeline, before the conversion to
+/// HTTPTypes (`DataPlaneInstaller` puts it there): data-plane requests are answered here with no
+/// Task per request and no conversion; every other request is passed on, unchanged, to the codec and
+/// the control plane.
 /// HTTP/1 pipelining is respected: requests on one connection are answered strictly in order,
 /// so a request waits while an earlier one (of either plane) is still being answered.
 ///
@@ -16,25 +18,27 @@ import NIOHTTPTypes
 /// plane's answers take the usual way. Both go through one ordered outbound path, and a data-plane
 /// answer is only written when no control-plane answer is unfinished.
 final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private struct Exchange {
         /// nil: forwarded to the control plane.
         let route: DataPlane.Route?
-        let head: HTTPRequest
+        let head: HTTPRequestHead
         var body: ByteBuffer?
         var bodyTooLarge = false
         /// The request's `.end` has arrived.
         var complete = false
         /// Parts of a forwarded request that arrived while an earlier exchange was in progress.
-        var buffered: [HTTPRequestPart] = []
+        var buffered: [HTTPServerRequestPart] = []
         /// Answering has begun (local) or its parts are flowing to the control plane (forwarded).
         var started = false
         /// The control plane has written this exchange's `.end`.
         var responded = false
+        /// When the head arrived (data-plane requests): the request timeout counts from here.
+        var arrived: NIODeadline = .distantPast
     }
 
     private let plane: DataPlane
@@ -66,14 +70,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case let .head(request):
             let route = DataPlane.route(request)
             var exchange = Exchange(route: route, head: request)
-            if route != nil && bodyDeadline == nil {
-                // A client that sends a head and then trickles its body must not hold a slot forever.
-                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                bodyDeadline = context.eventLoop.scheduleTask(in: .milliseconds(Int64(plane.limits.requestTimeout * 1000))) {
-                    let (handler, context) = loopBound.value
-                    handler.requestTimedOut(context: context)
-                }
-            }
+            // The body timer is armed in channelReadComplete, only when a request is still incomplete after
+            // a read: most arrive whole in one read, and a timer per request costs more than a cache hit.
+            if route != nil { exchange.arrived = .now() }
             if route == nil {
                 if queue.isEmpty {
                     exchange.started = true
@@ -116,6 +115,19 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         startNext(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if bodyDeadline == nil, let index = queue.firstIndex(where: { $0.route != nil && !$0.complete }) {
+            // A client that sends a head and then trickles its body must not hold a slot forever.
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let deadline = queue[index].arrived + .milliseconds(Int64(plane.limits.requestTimeout * 1000))
+            bodyDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
+                let (handler, context) = loopBound.value
+                handler.requestTimedOut(context: context)
+            }
+        }
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -174,7 +186,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startNext(context: ChannelHandlerContext) {
-        guard let first = queue.first else {
+        guard !queue.isEmpty else {
             if readPending {
                 readPending = false
                 context.read()
@@ -185,24 +197,30 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
-        guard !first.started else { return }
-        queue[queue.startIndex].started = true
-        guard let route = first.route else {
-            for part in first.buffered { context.fireChannelRead(wrapInboundOut(part)) }
-            queue[queue.startIndex].buffered = []
+        // Fields are read in place: copying an exchange (a whole request head) costs more than it seems.
+        let first = queue.startIndex
+        guard !queue[first].started else { return }
+        queue[first].started = true
+        guard let route = queue[first].route else {
+            let buffered = queue[first].buffered
+            queue[first].buffered = []
+            for part in buffered { context.fireChannelRead(wrapInboundOut(part)) }
+            // Hummingbird's async channel hands reads to its request loop on read-complete; without this a
+            // request replayed after a pipelined data-plane answer would wait for the client's next read.
+            if !buffered.isEmpty { context.fireChannelReadComplete() }
             return
         }
-        guard first.complete else {
-            queue[queue.startIndex].started = false
+        guard queue[first].complete else {
+            queue[first].started = false
             return
         }
-        if first.head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
-        if first.bodyTooLarge {
+        if DataPlane.asksToClose(queue[first].head) { closeAfterResponse = true }
+        if queue[first].bodyTooLarge {
             closeAfterResponse = true
             finish(context: context, CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator))
             return
         }
-        plane.respond(to: route, request: first.head, body: first.body, allocator: context.channel.allocator, on: context.eventLoop)
+        plane.respond(to: route, request: queue[first].head, body: queue[first].body, allocator: context.channel.allocator, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
@@ -233,5 +251,30 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         wireContext.writeAndFlush(NIOAny(response.serialized(close: true, allocator: context.channel.allocator)))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Puts a `DataPlaneHandler` into Hummingbird's HTTP/1 pipeline right before its HTTPTypes codec.
+/// Hummingbird adds extra handlers only after the codec; this one moves the data plane in front of
+/// it, where requests are still NIOHTTP1 parts, and then removes itself.
+final class DataPlaneInstaller: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Never
+
+    private let plane: DataPlane
+
+    init(plane: DataPlane) {
+        self.plane = plane
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(DataPlaneHandler(plane: plane), position: .before(codec))
+        } catch {
+            plane.logger.critical("cannot install the data plane in the HTTP/1 pipeline (\(error)); closing the connection")
+            context.close(promise: nil)
+        }
+        pipeline.removeHandler(context: context, promise: nil)
     }
 }
