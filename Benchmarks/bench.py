@@ -55,7 +55,7 @@ class Profile:
         self.openssl_seconds, self.cache_size = openssl_seconds, cache_size
 
 
-FULL = Profile("full", tokens=10_000, warmup=3, duration=10, openssl_seconds=3, cache_size=65_536)
+FULL = Profile("full", tokens=10_000, warmup=3, duration=10, openssl_seconds=3, cache_size=16_384)  # the default size
 SMOKE = Profile("smoke", tokens=300, warmup=0, duration=1, openssl_seconds=1, cache_size=1_024)
 
 

@@ -18,8 +18,8 @@ import VetoCore
         let claims = try #require(JWTClaims.parse(object: object).claims)
         let answer = AllowedAnswer(issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
                                    allocator: ByteBufferAllocator())
-        return VerifiedToken(issuerIndex: issuerIndex, revocationID: jti, issuer: "https://idp.example", subject: claims.subject,
-                             issuedAt: claims.issuedAt, facts: TokenFacts(claims), claims: nil, answer: answer)
+        return VerifiedToken(issuerIndex: issuerIndex, revocationID: jti, issuer: "https://idp.example", claims: claims, answer: answer)
+            .withoutClaims
     }
 
     /// Runs `body` on the cache's loop, as the data plane does.

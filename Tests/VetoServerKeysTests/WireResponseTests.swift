@@ -62,4 +62,29 @@ import Testing
         #expect(parse("Bearerx abc") == nil)
         #expect(parse("Bearér abc") == nil)
     }
+
+    @Test func routesAreFoundOnTheTargetBytes() {
+        func route(_ target: String, post: Bool = false) -> DataPlane.Route? {
+            Array(target.utf8).withUnsafeBufferPointer { DataPlane.route(target: $0, isPost: post) }
+        }
+        #expect(route("/v1/check") == .check)
+        #expect(route("/v1/check/anything") == .check)
+        #expect(route("/v1/check?x=1") == .check)
+        #expect(route("/v1/check", post: true) == .check)
+        #expect(route("/v1/checks") == nil)
+        #expect(route("/v1/chec") == nil)
+        #expect(route("/v1/revoke", post: true) == .revoke)
+        #expect(route("/v1/revoke?x", post: true) == .revoke)
+        #expect(route("/v1/revoke") == nil)
+        #expect(route("/v1/revoke/x", post: true) == nil)
+        #expect(route("/v1/revokes", post: true) == nil)
+        #expect(route("http://veto:8080/v1/check?x") == .check)
+        #expect(route("https://veto/v1/revoke", post: true) == .revoke)
+        #expect(route("http://veto") == nil)
+        #expect(route("http://veto?/v1/check") == nil)
+        #expect(route("veto/v1/check") == nil)
+        #expect(route("*") == nil)
+        #expect(route("") == nil)
+        #expect(route("/healthz") == nil)
+    }
 }

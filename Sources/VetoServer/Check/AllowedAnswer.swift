@@ -6,11 +6,12 @@ import VetoCore
 /// identity headers and the JSON body. The verification cache keeps it, so a warm check writes it
 /// out without looking at the claims again.
 struct AllowedAnswer: Sendable {
-    /// Header lines (identity, then `Content-Type` and `Cache-Control`), then the body.
-    private let storage: ByteBuffer
-    /// Bytes of identity header lines at the start of `storage`.
+    /// Header lines (identity, then `Content-Type` and `Cache-Control`), then the body: an array of
+    /// exactly this size, since the verification cache keeps thousands of them.
+    private let bytes: [UInt8]
+    /// Bytes of identity header lines at the start of `bytes`.
     private let identityLength: Int
-    /// Bytes of all header lines at the start of `storage`; the body follows.
+    /// Bytes of all header lines at the start of `bytes`; the body follows.
     private let headerLength: Int
 
     static let fixedHeaders: StaticString = "Content-Type: application/json\r\nCache-Control: no-store\r\n"
@@ -18,20 +19,15 @@ struct AllowedAnswer: Sendable {
     /// The answer as written: 200 with the headers and body, or with `X-Veto-Degraded` when the
     /// store was down and fail-open let the token through.
     func response(degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
-        let body = storage.getSlice(at: storage.readerIndex + headerLength, length: storage.readableBytes - headerLength)!
-        guard degraded else {
-            return WireResponse(status: .ok, headerLines: storage.getSlice(at: storage.readerIndex, length: headerLength)!, body: body)
-        }
+        guard degraded else { return WireResponse(status: .ok, rendered: bytes, headerLength: headerLength) }
         var head = allocator.buffer(capacity: headerLength + 64)
-        var identity = storage.getSlice(at: storage.readerIndex, length: identityLength)!
-        head.writeBuffer(&identity)
+        head.writeBytes(bytes[..<identityLength])
         head.writeStaticString("X-Veto-Degraded: store_unavailable\r\n")
         head.writeStaticString(Self.fixedHeaders)
-        var degradedBody = allocator.buffer(capacity: body.readableBytes + 32)
-        var open = body.getSlice(at: body.readerIndex, length: body.readableBytes - 1)!  // without the closing brace
-        degradedBody.writeBuffer(&open)
-        degradedBody.writeStaticString(",\"degraded\":\"store_unavailable\"}")
-        return WireResponse(status: .ok, headerLines: head, body: degradedBody)
+        var body = allocator.buffer(capacity: bytes.count - headerLength + 32)
+        body.writeBytes(bytes[headerLength..<(bytes.count - 1)])  // without the closing brace
+        body.writeStaticString(",\"degraded\":\"store_unavailable\"}")
+        return WireResponse(status: .ok, headerLines: head, body: body)
     }
 
     /// Renders the answer for a verified token: `X-Auth-Subject`, `-Issuer`, `-Jti`, `-Expires`
@@ -77,7 +73,6 @@ struct AllowedAnswer: Sendable {
             out.writeString(expires)
         }
         out.writeStaticString("}")
-        // Kept for as long as the token is cached: no spare capacity.
-        storage = allocator.buffer(buffer: out)
+        bytes = Array(out.readableBytesView)
     }
 }

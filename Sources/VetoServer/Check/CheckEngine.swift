@@ -127,7 +127,7 @@ final class CheckEngine: Sendable {
             then(.denied(failure, TokenFacts(report.claims)))
             return
         }
-        if let cache, let key, let exp = verified.facts.expiresAt, let policy = report.policy {
+        if let cache, let key, let exp = verified.expiresAt, let policy = report.policy {
             cache.insert(key, token: verified.withoutClaims, validUntil: exp + policy.leeway, keyGeneration: generation)
         }
         lookUpRevocation(verified, on: eventLoop, then: then)
@@ -147,8 +147,7 @@ final class CheckEngine: Sendable {
         guard report.isValid, let claims = report.claims, let index = report.policyIndex else { return nil }
         let issuer = issuers[index].configuration.issuer
         let revocationID = revocationID(of: report) ?? ""
-        return VerifiedToken(issuerIndex: index, revocationID: revocationID, issuer: issuer, subject: claims.subject,
-                             issuedAt: claims.issuedAt, facts: TokenFacts(claims), claims: claims,
+        return VerifiedToken(issuerIndex: index, revocationID: revocationID, issuer: issuer, claims: claims,
                              answer: AllowedAnswer(issuer: issuer, revocationID: revocationID, claims: claims,
                                                    claimHeaders: issuers[index].claimHeaders, budget: identityHeaderBudget,
                                                    allocator: Self.allocator))
@@ -187,12 +186,4 @@ final class CheckEngine: Sendable {
     }
 
     private static let allocator = ByteBufferAllocator()
-}
-
-extension VerifiedToken {
-    /// The same token without its claims: what the verification cache keeps.
-    var withoutClaims: VerifiedToken {
-        VerifiedToken(issuerIndex: issuerIndex, revocationID: revocationID, issuer: issuer, subject: subject, issuedAt: issuedAt,
-                      facts: facts, claims: nil, answer: answer)
-    }
 }

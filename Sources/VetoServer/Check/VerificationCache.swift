@@ -56,6 +56,10 @@ final class VerificationCache: @unchecked Sendable {
         precondition(capacity > 0, "a verification cache holds at least one entry")
         self.capacity = capacity
         self.eventLoop = eventLoop
+        // Reserved, not touched: pages count towards memory only once entries fill them, and up to this
+        // size the arrays never grow (no doubling past the bound, no copies while serving).
+        index.reserveCapacity(min(capacity, 1 << 16))
+        slots.reserveCapacity(min(capacity, 1 << 16))
     }
 
     var count: Int { slots.count }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Glibc
 import HTTPTypes
 import Logging
 import NIOCore
@@ -36,21 +37,31 @@ final class DataPlane: Sendable {
     /// `/v1/check` with any method and any suffix (Envoy's `path_prefix`), and `POST /v1/revoke`.
     /// An absolute-form target (`http://host/v1/check`) counts by its path.
     static func route(_ request: HTTPRequestHead) -> Route? {
-        var path = Substring(request.uri)
-        if !path.hasPrefix("/") {
-            // scheme "://" authority, then the path (or "/" when there is none)
-            guard let colon = path.firstIndex(of: ":"), path[colon...].hasPrefix("://") else { return nil }
-            let afterAuthority = path[path.index(colon, offsetBy: 3)...]
-            path = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
+        let isPost = request.method == .POST
+        return request.uri.utf8.withContiguousStorageIfAvailable { route(target: $0, isPost: isPost) }
+            ?? Array(request.uri.utf8).withUnsafeBufferPointer { route(target: $0, isPost: isPost) }
+    }
+
+    /// The same on the target's bytes (generic string prefix checks cost more than a cache hit).
+    static func route(target: UnsafeBufferPointer<UInt8>, isPost: Bool) -> Route? {
+        var start = 0
+        if target.first != UInt8(ascii: "/") {
+            // scheme "://" authority, then the path
+            guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon + 3 <= target.count,
+                  target[colon + 1] == UInt8(ascii: "/"), target[colon + 2] == UInt8(ascii: "/") else { return nil }
+            start = colon + 3
+            while start < target.count, target[start] != UInt8(ascii: "/"), target[start] != UInt8(ascii: "?") { start += 1 }
         }
-        let utf8 = path.utf8
-        guard utf8.count >= 9, path.hasPrefix("/v1/") else { return nil }
-        if path.hasPrefix("/v1/check") {
-            let rest = utf8.dropFirst(9)
-            if rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?") { return .check }
+        let path = UnsafeBufferPointer(rebasing: target[start...])
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            guard path.count >= prefix.utf8CodeUnitCount else { return false }
+            return memcmp(path.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        }
+        if hasPrefix("/v1/check") {
+            if path.count == 9 || path[9] == UInt8(ascii: "/") || path[9] == UInt8(ascii: "?") { return .check }
             return nil
         }
-        if request.method == .POST, path == "/v1/revoke" || path.hasPrefix("/v1/revoke?") { return .revoke }
+        if isPost, hasPrefix("/v1/revoke"), path.count == 10 || path[10] == UInt8(ascii: "?") { return .revoke }
         return nil
     }
 

@@ -11,13 +11,23 @@ import VetoCore
 /// way `HTTPField` does, so no claim can inject a header or split the response.
 struct WireResponse: Sendable {
     let status: HTTPResponse.Status
-    var headerLines: ByteBuffer
-    var body: ByteBuffer
+    private let content: Content
+
+    private enum Content: Sendable {
+        case parts(headerLines: ByteBuffer, body: ByteBuffer)
+        /// Header lines then body in one array, `headerLength` bytes of header lines (a cached answer).
+        case rendered(bytes: [UInt8], headerLength: Int)
+    }
 
     init(status: HTTPResponse.Status, headerLines: ByteBuffer, body: ByteBuffer) {
         self.status = status
-        self.headerLines = headerLines
-        self.body = body
+        self.content = .parts(headerLines: headerLines, body: body)
+    }
+
+    init(status: HTTPResponse.Status, rendered bytes: [UInt8], headerLength: Int) {
+        precondition(headerLength <= bytes.count, "header lines longer than the answer")
+        self.status = status
+        self.content = .rendered(bytes: bytes, headerLength: headerLength)
     }
 
     /// Any `HTTPResponse` (whose fields `HTTPField` has already legalised).
@@ -35,17 +45,28 @@ struct WireResponse: Sendable {
     /// The whole response: status line, header lines, `Content-Length`, `Connection: close` when
     /// the connection ends after it, the blank line and the body, in one buffer (one write).
     func serialized(close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var out = allocator.buffer(capacity: 64 + headerLines.readableBytes + body.readableBytes)
+        let headerCount: Int, bodyCount: Int
+        switch content {
+        case let .parts(headerLines, body): (headerCount, bodyCount) = (headerLines.readableBytes, body.readableBytes)
+        case let .rendered(bytes, headerLength): (headerCount, bodyCount) = (headerLength, bytes.count - headerLength)
+        }
+        var out = allocator.buffer(capacity: 96 + headerCount + bodyCount)
         out.writeStaticString("HTTP/1.1 ")
         Self.appendDecimal(status.code, into: &out)
         out.writeStaticString(" ")
         out.writeString(status.reasonPhrase)
         out.writeStaticString("\r\n")
-        out.writeImmutableBuffer(headerLines)
+        switch content {
+        case let .parts(headerLines, _): out.writeImmutableBuffer(headerLines)
+        case let .rendered(bytes, headerLength): out.writeBytes(bytes[..<headerLength])
+        }
         out.writeStaticString("Content-Length: ")
-        Self.appendDecimal(body.readableBytes, into: &out)
+        Self.appendDecimal(bodyCount, into: &out)
         out.writeStaticString(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
-        out.writeImmutableBuffer(body)
+        switch content {
+        case let .parts(_, body): out.writeImmutableBuffer(body)
+        case let .rendered(bytes, headerLength): out.writeBytes(bytes[headerLength...])
+        }
         return out
     }
 
