@@ -29,10 +29,8 @@ while written < count {
     var futures: [EventLoopFuture<RevocationEntry>] = []
     futures.reserveCapacity(upper - written)
     for index in written..<upper {
-        let number = String(index)
-        let padded = String(repeating: "0", count: max(0, 7 - number.utf8.count)) + number
-        let request = RevocationRequest(issuer: issuer, jti: "scale-" + padded, subject: "user-" + padded,
-                                        tokenExpiresAt: expiresAt, reason: "scale", actor: "bench")
+        let request = RevocationRequest(issuer: issuer, jti: scaleJTI(index), subject: "user-" + padded(index, 7),
+                                        tokenExpiresAt: expiresAt, reason: "logout", actor: "self")
         futures.append(store.revoke(request, on: loop))
     }
     _ = try await EventLoopFuture.whenAllSucceed(futures, on: loop).get()
@@ -40,3 +38,21 @@ while written < count {
 }
 await store.close()
 print("wrote \(count) entries in \(started.duration(to: clock.now))")
+
+/// A UUID-shaped jti (36 characters, as most identity providers issue), distinct per index; the same
+/// function is in Benchmarks/bench.py for the Redis fill.
+func scaleJTI(_ index: Int) -> String {
+    let hex = String(UInt64(index) &* 0x9E37_79B9_7F4A_7C15, radix: 16)
+    let digits = padded(hex, 16) + padded(String(index, radix: 16), 16)
+    let characters = Array(digits)
+    return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-4" + String(characters[13..<16]) + "-8"
+        + String(characters[17..<20]) + "-" + String(characters[20..<32])
+}
+
+func padded(_ number: Int, _ width: Int) -> String {
+    padded(String(number), width)
+}
+
+func padded(_ text: String, _ width: Int) -> String {
+    String(repeating: "0", count: max(0, width - text.utf8.count)) + text
+}
