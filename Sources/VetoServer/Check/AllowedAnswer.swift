@@ -35,7 +35,8 @@ struct AllowedAnswer: Sendable {
     /// `{"active":true,"iss":…,"sub":…,"jti":…,"exp":…}`.
     init(issuer: String, revocationID: String, claims: JWTClaims, claimHeaders: [(name: HTTPField.Name, claim: String)],
          budget: Int, allocator: ByteBufferAllocator) {
-        var out = allocator.buffer(capacity: 320)
+        var out = [UInt8]()
+        out.reserveCapacity(384)
         var budget = budget
         func add(_ name: HTTPField.Name, _ value: String) -> Bool {
             let cost = name.rawName.utf8.count + value.utf8.count + 4
@@ -57,22 +58,26 @@ struct AllowedAnswer: Sendable {
             }
             if !dropped.isEmpty { WireResponse.appendHeader(CheckResponder.droppedHeader.rawName, dropped.joined(separator: ","), into: &out) }
         }
-        identityLength = out.readableBytes
-        out.writeStaticString(Self.fixedHeaders)
-        headerLength = out.readableBytes
-        out.writeStaticString("{\"active\":true,\"iss\":")
+        identityLength = out.count
+        Self.append(Self.fixedHeaders, to: &out)
+        headerLength = out.count
+        Self.append("{\"active\":true,\"iss\":", to: &out)
         WireResponse.appendJSONString(issuer, into: &out)
         if let subject = claims.subject {
-            out.writeStaticString(",\"sub\":")
+            Self.append(",\"sub\":", to: &out)
             WireResponse.appendJSONString(subject, into: &out)
         }
-        out.writeStaticString(",\"jti\":")
+        Self.append(",\"jti\":", to: &out)
         WireResponse.appendJSONString(revocationID, into: &out)
         if let expires {
-            out.writeStaticString(",\"exp\":")
-            out.writeString(expires)
+            Self.append(",\"exp\":", to: &out)
+            out.append(contentsOf: expires.utf8)
         }
-        out.writeStaticString("}")
-        bytes = Array(out.readableBytesView)
+        out.append(UInt8(ascii: "}"))
+        bytes = out.count * 5 < out.capacity * 4 ? Array(out[...]) : out  // kept while cached: no large spare capacity
+    }
+
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

@@ -121,6 +121,37 @@ struct WireResponse: Sendable {
         out.writeString(String(value))
     }
 
+    /// `name: value\r\n` into a byte array (the rendering of cached answers).
+    static func appendHeader(_ name: String, _ value: String, into out: inout [UInt8]) {
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: " "))
+        let written: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
+            if isLegal(bytes) { out.append(contentsOf: bytes) } else { appendLegalised(bytes, into: &out) }
+        }
+        if written == nil {
+            Array(value.utf8).withUnsafeBufferPointer { appendLegalised($0, into: &out) }
+        }
+        out.append(13)
+        out.append(10)
+    }
+
+    private static func appendLegalised(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+        appendLegalised(bytes, into: &buffer)
+        out.append(contentsOf: buffer.readableBytesView)
+    }
+
+    static func appendJSONString(_ string: String, into out: inout [UInt8]) {
+        if JSONWriter.needsEscaping(string) {
+            out.append(contentsOf: JSONWriter.quoted(string).utf8)
+        } else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
     /// A JSON string literal, escaped exactly as `JSONWriter` does.
     static func appendJSONString(_ string: String, into out: inout ByteBuffer) {
         if JSONWriter.needsEscaping(string) {
