@@ -33,42 +33,52 @@ public struct RedisCommand: Sendable {
         for argument in arguments { size += headerLength(argument.count) }
         var buffer = ByteBufferAllocator().buffer(capacity: size)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var at = 0
-            func put(_ byte: UInt8) {
-                raw[at] = byte
-                at += 1
-            }
-            func put(decimal value: Int) {
-                let length = decimalLength(value)
-                var rest = value
-                for position in stride(from: at + length - 1, through: at, by: -1) {
-                    raw[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                at += length
-            }
-            func put(argument bytes: UnsafeRawBufferPointer) {
-                put(UInt8(ascii: "$"))
-                put(decimal: bytes.count)
-                put(13)
-                put(10)
-                if let base = bytes.baseAddress, bytes.count > 0 {
-                    (raw.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count)
-                }
-                at += bytes.count
-                put(13)
-                put(10)
-            }
-            put(UInt8(ascii: "*"))
-            put(decimal: arguments.count + 1)
-            put(13)
-            put(10)
+            base[at] = UInt8(ascii: "*")
+            at = writeDecimal(arguments.count + 1, to: base, at: at + 1)
             var name = name
-            name.withUTF8 { put(argument: UnsafeRawBufferPointer($0)) }
-            for argument in arguments { argument.withUnsafeBytes { put(argument: $0) } }
+            at = name.withUTF8 { writeArgument(UnsafeRawBufferPointer($0), to: base, at: at + 2, header: true) }
+            for argument in arguments {
+                at = argument.withUnsafeBytes { writeArgument($0, to: base, at: at, header: false) }
+            }
             return at
         }
         return buffer
+    }
+
+    /// Writes (`\r\n` before it when `header`) `$<length>\r\n<bytes>\r\n`; returns the next offset.
+    private static func writeArgument(_ bytes: UnsafeRawBufferPointer, to base: UnsafeMutablePointer<UInt8>, at start: Int, header: Bool) -> Int {
+        var at = start
+        if header {
+            base[at - 2] = 13
+            base[at - 1] = 10
+        }
+        base[at] = UInt8(ascii: "$")
+        at = writeDecimal(bytes.count, to: base, at: at + 1)
+        base[at] = 13
+        base[at + 1] = 10
+        at += 2
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            UnsafeMutableRawPointer(base + at).copyMemory(from: source, byteCount: bytes.count)
+        }
+        at += bytes.count
+        base[at] = 13
+        base[at + 1] = 10
+        return at + 2
+    }
+
+    /// Writes `value` in decimal; returns the next offset.
+    private static func writeDecimal(_ value: Int, to base: UnsafeMutablePointer<UInt8>, at start: Int) -> Int {
+        let length = decimalLength(value)
+        var rest = value
+        var position = start + length - 1
+        while position >= start {
+            base[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            position -= 1
+        }
+        return start + length
     }
 
     /// `$<length>\r\n<bytes>\r\n`
