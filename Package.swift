@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "VetoCoreTests", dependencies: ["VetoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoCryptoTests",
-            dependencies: ["VetoCore", "VetoCrypto"],
+            dependencies: ["VetoCore", "VetoCrypto", "COpenSSL"],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
