@@ -8,7 +8,7 @@ import VetoCore
 /// byte array, times are stored as numbers. An entry is turned back into a `RevocationEntry` only
 /// when it is read.
 struct EmbeddedState: Sendable {
-    private var tokens = Set<StoredToken>()
+    private var tokens = TokenTable()
     private(set) var subjects = [EntryKey: SubjectCutoff]()
     private var issuers = InternTable()
     /// "logout", "password reset"…
@@ -21,12 +21,12 @@ struct EmbeddedState: Sendable {
 
     /// Room for `count` token entries without growing (replay reserves what the journal holds).
     mutating func reserveTokens(_ count: Int) {
-        tokens.reserveCapacity(count)
+        tokens.reserve(count)
     }
 
     func token(issuer: String, jti: String, now: Double) -> RevocationEntry? {
         guard let issuerID = issuers.id(of: issuer),
-              let stored = tokens.firstMatch(StoredToken.probe(issuer: issuerID, jti: jti)),
+              let stored = tokens.find(StoredToken.probe(issuer: issuerID, jti: jti)),
               !RevocationRules.isExpired(stored.entryExpiresAt, now: now)
         else { return nil }
         return entry(stored)
@@ -46,7 +46,7 @@ struct EmbeddedState: Sendable {
         case .revoke(let entry):
             let stored = StoredToken(entry, issuer: issuers.intern(entry.issuer), reason: reasons.intern(entry.reason),
                                      actor: entry.actor.map { actors.intern($0) + 1 } ?? 0)
-            tokens.update(with: stored)
+            tokens.upsert(stored)
         case .revokeSubject(let cutoff):
             subjects[EntryKey(issuer: cutoff.issuer, id: cutoff.subject)] = cutoff
         case .remove(let issuer, let jti):
@@ -58,8 +58,7 @@ struct EmbeddedState: Sendable {
 
     /// Removes expired entries in place (no copy of the whole set).
     mutating func dropExpired(now: Double) {
-        let expired = tokens.filter { RevocationRules.isExpired($0.entryExpiresAt, now: now) }
-        for stored in expired { tokens.remove(stored) }
+        tokens.removeAll { RevocationRules.isExpired($0.entryExpiresAt, now: now) }
         subjects = subjects.filter { !RevocationRules.isExpired($0.value.entryExpiresAt, now: now) }
     }
 
@@ -79,7 +78,7 @@ struct EmbeddedState: Sendable {
         let afterKey = after.map { (issuer: $0.issuer, id: $0.id[...]) }
         var best: [(key: (issuer: [UInt8], id: ArraySlice<UInt8>), stored: StoredToken)] = []
         best.reserveCapacity(wanted + 1)
-        for stored in tokens where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) && reasonMatches[Int(stored.reason)] {
+        for stored in tokens.entries where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) && reasonMatches[Int(stored.reason)] {
             let key = (issuer: issuerBytes[Int(stored.issuer)], id: stored.jtiBytes)
             guard issuerFilter == nil || key.issuer == issuerFilter,
                   afterKey.map({ precedes($0, key) }) ?? true,
@@ -100,12 +99,12 @@ struct EmbeddedState: Sendable {
     }
 
     func liveTokenCount(now: Double) -> Int {
-        tokens.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
+        tokens.entries.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
     }
 
     /// The records that rebuild every live entry: the content of a compacted journal, one at a time.
     func forEachLiveRecord(now: Double, _ body: (JournalRecord) throws(StoreError) -> Void) throws(StoreError) {
-        for stored in tokens where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) {
+        for stored in tokens.entries where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) {
             try body(.revoke(entry(stored)))
         }
         for cutoff in subjects.values where !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) {
@@ -190,14 +189,6 @@ struct StoredToken: Hashable, Sendable {
     func hash(into hasher: inout Hasher) {
         hasher.combine(issuer)
         bytes.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[..<jtiLength])) }
-    }
-}
-
-extension Set where Element == StoredToken {
-    /// The stored member equal to `probe` (same issuer and jti), with its data.
-    func firstMatch(_ probe: StoredToken) -> StoredToken? {
-        guard let index = firstIndex(of: probe) else { return nil }
-        return self[index]
     }
 }
 
