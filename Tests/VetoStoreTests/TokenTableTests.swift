@@ -45,6 +45,24 @@ import Testing
         }
         table.reserve(100_000)
         #expect(table.count == model.count)
-        #expect(Set(table.entries.map { "\($0.issuer)/\($0.jti.dropFirst(4))" }) == Set(model.keys))
+        #expect(Set(table.all.map { "\($0.issuer)/\($0.jti.dropFirst(4))" }) == Set(model.keys))
+    }
+
+    @Test func spansChunks() {
+        var table = TokenTable()
+        let total = 3 * ChunkedEntries.chunkSize + 123
+        for id in 0..<total { table.upsert(Self.token(id, issuer: 7, expires: Double(id))) }
+        #expect(table.count == total)
+        for id in stride(from: 0, to: total, by: 2) {
+            let removed = table.remove(StoredToken.probe(issuer: 7, jti: "jti-\(id)"))
+            #expect(removed)
+        }
+        #expect(table.count == total - (total + 1) / 2)
+        table.removeAll { $0.entryExpiresAt < 20_000 }
+        for id in 0..<total {
+            let expected = id % 2 == 1 && id >= 20_000
+            #expect((table.find(StoredToken.probe(issuer: 7, jti: "jti-\(id)")) != nil) == expected, "\(id)")
+        }
+        #expect(table.count == (total - 20_000) / 2)
     }
 }

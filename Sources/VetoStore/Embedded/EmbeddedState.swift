@@ -78,7 +78,7 @@ struct EmbeddedState: Sendable {
         let afterKey = after.map { (issuer: $0.issuer, id: $0.id[...]) }
         var best: [(key: (issuer: [UInt8], id: ArraySlice<UInt8>), stored: StoredToken)] = []
         best.reserveCapacity(wanted + 1)
-        for stored in tokens.entries where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) && reasonMatches[Int(stored.reason)] {
+        for stored in tokens.all where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) && reasonMatches[Int(stored.reason)] {
             let key = (issuer: issuerBytes[Int(stored.issuer)], id: stored.jtiBytes)
             guard issuerFilter == nil || key.issuer == issuerFilter,
                   afterKey.map({ precedes($0, key) }) ?? true,
@@ -99,12 +99,12 @@ struct EmbeddedState: Sendable {
     }
 
     func liveTokenCount(now: Double) -> Int {
-        tokens.entries.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
+        tokens.all.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
     }
 
     /// The records that rebuild every live entry: the content of a compacted journal, one at a time.
     func forEachLiveRecord(now: Double, _ body: (JournalRecord) throws(StoreError) -> Void) throws(StoreError) {
-        for stored in tokens.entries where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) {
+        for stored in tokens.all where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) {
             try body(.revoke(entry(stored)))
         }
         for cutoff in subjects.values where !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) {

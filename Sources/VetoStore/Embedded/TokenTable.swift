@@ -1,20 +1,24 @@
-/// The embedded store's token entries: a dense array, and an open-addressing index (linear probing,
-/// at most half full) of 4-byte positions into it.
+/// The embedded store's token entries: dense, in chunks of 16,384, and an open-addressing index
+/// (linear probing, at most half full) of 4-byte positions into them.
 ///
+/// Chunks, because one array of a million entries doubles by copying itself: the revocation that
+/// crosses a power of two would briefly need twice the memory of the whole store.
 /// A `Set<StoredToken>` keeps every entry in its own bucket array at a load of 0.375–0.75, so a
 /// million entries cost 2^21 buckets of 48 bytes; here they cost the entries themselves plus 4 bytes
 /// per index slot (Scripts/bench --scale: the store must hold 1,000,000 entries in 256 MiB).
 /// Hashing uses the process-seeded `Hasher`, so keys cannot be chosen to collide.
 struct TokenTable: Sendable {
-    private(set) var entries: [StoredToken] = []
+    private var entries = ChunkedEntries()
     /// 0: empty; otherwise the entry's position + 1.
     private var slots: [UInt32] = []
 
     var count: Int { entries.count }
 
-    /// Room for `count` entries without growing.
+    /// Every entry, in no particular order.
+    var all: ChunkedEntries { entries }
+
+    /// Room for `count` entries without growing the index.
     mutating func reserve(_ count: Int) {
-        entries.reserveCapacity(count)
         if Self.slotCount(for: count) > slots.count { rebuild(slotCount: Self.slotCount(for: count)) }
     }
 
@@ -60,9 +64,7 @@ struct TokenTable: Sendable {
 
     /// Removes every entry for which `shouldRemove` is true, in one pass, then reindexes.
     mutating func removeAll(where shouldRemove: (StoredToken) -> Bool) {
-        let before = entries.count
-        entries.removeAll(where: shouldRemove)
-        if entries.count != before { rebuild(slotCount: slots.count) }
+        if entries.removeAll(where: shouldRemove) { rebuild(slotCount: slots.count) }
     }
 
     // MARK: Index
@@ -111,10 +113,59 @@ struct TokenTable: Sendable {
     private mutating func rebuild(slotCount: Int) {
         slots = [UInt32](repeating: 0, count: slotCount)
         let mask = slotCount - 1
-        for (position, entry) in entries.enumerated() {
+        var position = 0
+        for entry in entries {
             var slot = home(of: entry)
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = UInt32(position + 1)
+            position += 1
+            slots[slot] = UInt32(position)
         }
+    }
+}
+
+/// An array of entries kept as fixed-size chunks: appending never copies what is there.
+struct ChunkedEntries: Sendable, Sequence {
+    static let chunkSize = 1 << 14
+
+    private var chunks: [[StoredToken]] = []
+    private(set) var count = 0
+
+    subscript(position: Int) -> StoredToken {
+        get { chunks[position / Self.chunkSize][position % Self.chunkSize] }
+        set { chunks[position / Self.chunkSize][position % Self.chunkSize] = newValue }
+    }
+
+    mutating func append(_ entry: StoredToken) {
+        if count % Self.chunkSize == 0 {
+            var chunk = [StoredToken]()
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(entry)
+        count += 1
+    }
+
+    mutating func removeLast() {
+        chunks[chunks.count - 1].removeLast()
+        count -= 1
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+    }
+
+    /// Removes every entry matching, in place (survivors move down); true if any was removed.
+    mutating func removeAll(where shouldRemove: (StoredToken) -> Bool) -> Bool {
+        var kept = 0
+        for position in 0..<count {
+            let entry = self[position]
+            guard !shouldRemove(entry) else { continue }
+            if kept != position { self[kept] = entry }
+            kept += 1
+        }
+        let removed = kept != count
+        while count > kept { removeLast() }
+        return removed
+    }
+
+    func makeIterator() -> FlattenSequence<[[StoredToken]]>.Iterator {
+        chunks.joined().makeIterator()
     }
 }
