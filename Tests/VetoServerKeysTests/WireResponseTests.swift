@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import Testing
 @testable import VetoServer
 
@@ -86,5 +87,14 @@ import Testing
         #expect(route("*") == nil)
         #expect(route("") == nil)
         #expect(route("/healthz") == nil)
+    }
+
+    @Test func headersAreFoundCaseInsensitivelyAndRepeatsJoined() {
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/check",
+                                   headers: ["AUTHORIZATION": "Bearer a", "X-Other": "x", "authorization": "Bearer b", "Connection": "Close"])
+        #expect(DataPlane.header("authorization", in: head) == "Bearer a, Bearer b")
+        #expect(DataPlane.header("x-other", in: head) == "x")
+        #expect(DataPlane.header("content-type", in: head) == nil)
+        #expect(DataPlane.asksToClose(head))
     }
 }

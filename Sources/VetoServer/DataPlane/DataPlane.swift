@@ -66,9 +66,11 @@ final class DataPlane: Sendable {
     }
 
     /// The value of a header, several of them joined with ", " (as HTTPFields reads them), nil if absent.
+    /// `name` is lower-case ASCII; field names compare case-insensitively, without allocating.
     static func header(_ name: String, in request: HTTPRequestHead) -> String? {
         var found: String?
-        for (field, value) in request.headers where field.utf8.count == name.utf8.count && field.lowercased() == name {
+        for (field, value) in request.headers where field.utf8.count == name.utf8.count
+            && zip(field.utf8, name.utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }) {
             found = found.map { $0 + ", " + value } ?? value
         }
         return found
