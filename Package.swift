@@ -68,6 +68,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -97,17 +98,37 @@ let package = Package(
 
         // Test helpers shared by test targets (a real redis-server per test).
         .target(name: "VetoTestSupport", path: "Tests/VetoTestSupport", swiftSettings: swiftSettings),
+
+        // Scripts/bench helpers, not part of Veto (`veto` depends on neither): the HTTP ceiling (a raw
+        // SwiftNIO hello server built with the same NIO as Veto) and the filler for --scale.
+        .executableTarget(
+            name: "veto-bench-hello",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HelloServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "veto-bench-fill",
+            dependencies: ["VetoStore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/StoreFill",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "VetoCoreTests", dependencies: ["VetoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoCryptoTests",
-            dependencies: ["VetoCore", "VetoCrypto"],
+            dependencies: ["VetoCore", "VetoCrypto", "COpenSSL"],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VetoValidationTests", dependencies: ["VetoCore", "VetoCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VetoRedisTests",
-            dependencies: ["VetoRedis", "VetoTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["VetoRedis", "VetoTestSupport", "CHiredis", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

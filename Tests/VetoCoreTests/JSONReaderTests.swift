@@ -54,4 +54,22 @@ import VetoCore
     @Test func writerEscapesControlCharacters() {
         #expect(JSONWriter.quoted("a\u{01}\"\n") == #""a\u0001\"\n""#)
     }
+
+    @Test func numbersReadAsTheDecimalParserReadsThem() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "1", "-1", "999999999999999", "-999999999999999", "1000000000000000", "9007199254740993",
+                     "1712400000", "1712400000.5", "1e3", "-2E-2", "0.1", "123456789012345678901234567890"]
+        for _ in 0..<2000 {
+            let digits = Int.random(in: 1...17, using: &generator)
+            var text = Bool.random(using: &generator) ? "-" : ""
+            text += String(Int.random(in: 1...9, using: &generator))
+            for _ in 1..<digits { text += String(Int.random(in: 0...9, using: &generator)) }
+            texts.append(text)
+        }
+        for text in texts {
+            let value = try JSONReader().parse(Array(text.utf8))
+            #expect(value.numberValue?.doubleValue.bitPattern == Double(text)!.bitPattern, "\(text)")
+            #expect(value.numberValue?.text == text)
+        }
+    }
 }

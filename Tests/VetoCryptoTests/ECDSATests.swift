@@ -1,6 +1,7 @@
+import COpenSSL
 import Testing
 import VetoCore
-import VetoCrypto
+@testable import VetoCrypto
 
 /// ECDSA signature-format rules beyond the Wycheproof ES256 cases.
 @Suite struct ECDSATests {
@@ -69,4 +70,40 @@ func hexBytes(_ hex: String) -> [UInt8] {
         bytes.append(UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) ?? 0)
     }
     return bytes
+}
+
+/// The DER written for OpenSSL must be exactly what OpenSSL writes (it rejects any other encoding).
+@Suite struct ECDSADERTests {
+    @Test(arguments: [ECCurve.p256, .p384, .p521])
+    func derRoundTripsThroughOpenSSL(curve: ECCurve) throws {
+        var generator = SystemRandomNumberGenerator()
+        let length = curve.coordinateLength
+        for round in 0..<400 {
+            var raw = (0..<(2 * length)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Keep r and s below the order, and exercise leading zeros and high bits.
+            raw[0] = round % 3 == 0 ? 0 : raw[0] & 0x7F
+            raw[length] = round % 5 == 0 ? 0 : raw[length] & 0x7F
+            if round % 7 == 0 { raw[1] = 0 }
+            if curve == .p521 { raw[0] &= 0x01; raw[length] &= 0x01 }
+            if round % 2 == 1 && curve != .p521 { raw[0] |= 0x80; raw[0] = min(raw[0], curve.order[0] &- 1) }
+            guard let der = ECDSASignature.der(fromRaw: raw, curve: curve) else { continue }
+            #expect(ECDSASignature.raw(fromDER: der, curve: curve) == raw)
+            #expect(der == Self.derByOpenSSL(raw, curve: curve), "round \(round)")
+        }
+    }
+
+    /// The reference: OpenSSL's own encoder.
+    static func derByOpenSSL(_ raw: [UInt8], curve: ECCurve) -> [UInt8]? {
+        let length = curve.coordinateLength
+        guard let signature = ECDSA_SIG_new() else { return nil }
+        defer { ECDSA_SIG_free(signature) }
+        let r = raw[0..<length].withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32(length), nil) }
+        let s = raw[length...].withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32(length), nil) }
+        guard ECDSA_SIG_set0(signature, r, s) == 1 else { return nil }
+        var der: UnsafeMutablePointer<UInt8>? = nil
+        let count = i2d_ECDSA_SIG(signature, &der)
+        guard count > 0, let der else { return nil }
+        defer { CRYPTO_free(der, #file, #line) }
+        return Array(UnsafeBufferPointer(start: der, count: Int(count)))
+    }
 }

@@ -78,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Verified tokens to remember, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.", valueName: "N"))
+    var verifyCacheSize: Int?
+
     @Option(help: "Log format: text or json.")
     var logFormat: String?
 
@@ -143,6 +146,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads {
             guard threads > 0 else { throw ConfigurationError("--threads", "must be at least 1") }
             configuration.threads = threads
+        }
+        if let verifyCacheSize {
+            guard verifyCacheSize >= 0, verifyCacheSize <= ServiceConfiguration.maxVerifyCacheSize else {
+                throw ConfigurationError("--verify-cache-size", "must be from 0 (off) to \(ServiceConfiguration.maxVerifyCacheSize)")
+            }
+            configuration.verifyCacheSize = verifyCacheSize
         }
         if let logFormat {
             guard let format = ServiceConfiguration.LogFormat(rawValue: logFormat) else { throw ConfigurationError("--log-format", "\"\(logFormat)\" is not text or json") }

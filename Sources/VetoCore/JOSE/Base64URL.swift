@@ -25,29 +25,64 @@ public enum Base64URL {
 
     /// Decodes strictly; `offset` in errors is relative to the start of `input`.
     public static func decode<C: Collection>(_ input: C) throws(DecodingError) -> [UInt8] where C.Element == UInt8 {
+        let result = input.withContiguousStorageIfAvailable { decode(buffer: $0) }
+            ?? Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
+        return try result.get()
+    }
+
+    /// Four symbols at a time into an output of exactly the right size; the first invalid byte
+    /// (if any) is located afterwards, so the error is the same as a byte-by-byte decoder's.
+    static func decode(buffer input: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodingError> {
         let count = input.count
-        var output = [UInt8]()
-        output.reserveCapacity(count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var offset = 0
-        var lastValue: UInt8 = 0
-        for byte in input {
-            let value = decodeTable[Int(byte)]
-            if value == 0xFF { throw .invalidCharacter(offset: offset, byte: byte) }
-            accumulator = (accumulator << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        let remainder = count % 4
+        let outputCount = count / 4 * 3 + (remainder == 3 ? 2 : remainder == 2 ? 1 : 0)
+        var invalid = false
+        let output = decodeTable.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
+                var source = 0
+                var target = 0
+                while source + 4 <= count {
+                    let a = table[Int(input[source])], b = table[Int(input[source + 1])]
+                    let c = table[Int(input[source + 2])], d = table[Int(input[source + 3])]
+                    if (a | b | c | d) & 0x80 != 0 { invalid = true; break }
+                    let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[target] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[target + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[target + 2] = UInt8(truncatingIfNeeded: word)
+                    source += 4
+                    target += 3
+                }
+                if !invalid && remainder >= 2 {
+                    let a = table[Int(input[source])], b = table[Int(input[source + 1])]
+                    let c = remainder == 3 ? table[Int(input[source + 2])] : 0
+                    if (a | b | c) & 0x80 != 0 {
+                        invalid = true
+                    } else {
+                        let word = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                        out[target] = UInt8(truncatingIfNeeded: word >> 16)
+                        if remainder == 3 { out[target + 1] = UInt8(truncatingIfNeeded: word >> 8) }
+                        target += remainder - 1
+                    }
+                }
+                if !invalid && remainder == 1 {
+                    invalid = table[Int(input[count - 1])] & 0x80 != 0
+                }
+                initialized = invalid ? 0 : target
             }
-            lastValue = value
-            offset += 1
         }
-        if count % 4 == 1 { throw .invalidLength(count) }
+        if invalid || remainder == 1 {
+            for offset in 0..<count where decodeTable[Int(input[offset])] == 0xFF {
+                return .failure(.invalidCharacter(offset: offset, byte: input[offset]))
+            }
+            return .failure(.invalidLength(count))
+        }
         // Leftover bits (2 or 4) must be zero, or the encoding is not canonical.
-        if bits > 0 && (lastValue & UInt8((1 << bits) - 1)) != 0 { throw .nonZeroTrailingBits }
-        return output
+        if remainder > 0 {
+            let last = decodeTable[Int(input[count - 1])]
+            let mask: UInt8 = remainder == 2 ? 0x0F : 0x03
+            if last & mask != 0 { return .failure(.nonZeroTrailingBits) }
+        }
+        return .success(output)
     }
 
     public static func decode(_ string: String) throws(DecodingError) -> [UInt8] {

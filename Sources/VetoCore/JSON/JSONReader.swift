@@ -9,7 +9,12 @@ public struct JSONReader: Sendable {
     }
 
     public func parse<C: Collection>(_ bytes: C) throws(JSONError) -> JSONValue where C.Element == UInt8 {
-        let buffer = Array(bytes)
+        try parse(Array(bytes))
+    }
+
+    /// The same for bytes in an array: callers in other modules get this non-generic entry point
+    /// instead of an unspecialised generic copy (a tenth of the cost of replaying a journal record).
+    public func parse(_ buffer: [UInt8]) throws(JSONError) -> JSONValue {
         var parser = Parser(bytes: buffer, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -20,8 +25,16 @@ public struct JSONReader: Sendable {
 
     /// Parses a JSON text that must be an object (a JOSE header or a claims set).
     public func parseObject<C: Collection>(_ bytes: C) throws(JSONError) -> JSONObject where C.Element == UInt8 {
+        try parseObject(Array(bytes))
+    }
+
+    public func parseObject(_ bytes: [UInt8]) throws(JSONError) -> JSONObject {
         guard case let .object(object) = try parse(bytes) else { throw JSONError(.notAnObject, at: 0) }
         return object
+    }
+
+    public func parseObject(_ bytes: ArraySlice<UInt8>) throws(JSONError) -> JSONObject {
+        try parseObject(Array(bytes))
     }
 }
 
@@ -77,6 +90,7 @@ private struct Parser {
         if depth > maxDepth { throw JSONError(.tooDeep(limit: maxDepth), at: index) }
         index += 1  // {
         var members: [JSONObject.Member] = []
+        members.reserveCapacity(12)  // claim sets and journal records: one allocation
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -149,6 +163,16 @@ private struct Parser {
             while index < bytes.count, digit(bytes[index]) { index += 1 }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        // Integers of up to 15 digits (every NumericDate) are exact doubles: no need for the general
+        // decimal parser, which costs more than the rest of the number.
+        let negative = bytes[start] == UInt8(ascii: "-")
+        let digits = index - start - (negative ? 1 : 0)
+        if digits <= 15, !bytes[start..<index].contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
+            var magnitude: Int64 = 0
+            for byte in bytes[(negative ? start + 1 : start)..<index] { magnitude = magnitude * 10 + Int64(byte - UInt8(ascii: "0")) }
+            let value = Double(magnitude)
+            return JSONNumber(text: text, doubleValue: negative ? -value : value)
+        }
         // Double's parser saturates to ±infinity on overflow; callers treat non-finite as malformed.
         guard let value = Double(text) else { throw JSONError(.invalidNumber, at: start) }
         return JSONNumber(text: text, doubleValue: value)
@@ -157,10 +181,16 @@ private struct Parser {
     mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes, so the bytes are the string once validated as UTF-8.
+        // Fast path: no escapes, so the bytes are the string once validated as UTF-8. ASCII needs no
+        // validation (and the generic validator is costly), so only strings with other bytes get it.
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if ascii {
+                    index += 1
+                    return String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
+                }
                 guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
                     throw JSONError(.invalidUTF8, at: firstInvalidUTF8(from: start, to: index))
                 }
@@ -169,6 +199,7 @@ private struct Parser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw JSONError(.controlCharacterInString, at: index) }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw JSONError(.unexpectedEnd, at: index) }

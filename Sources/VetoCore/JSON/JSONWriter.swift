@@ -58,6 +58,12 @@ public enum JSONWriter {
     }
 
     static func writeString(_ string: String, into out: inout String) {
+        if !needsEscaping(string) {
+            out += "\""
+            out += string
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in string.unicodeScalars {
             switch scalar {
@@ -78,5 +84,20 @@ public enum JSONWriter {
             }
         }
         out += "\""
+    }
+
+    /// Whether `writeString` would change anything: quotes, backslashes, control characters, DEL,
+    /// U+2028 and U+2029 (UTF-8 E2 80 A8/A9). Most strings need nothing and are copied whole.
+    public static func needsEscaping(_ string: String) -> Bool {
+        if let answer = string.utf8.withContiguousStorageIfAvailable({ needsEscaping(bytes: $0) }) { return answer }
+        return string.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }
+    }
+
+    static func needsEscaping(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
+            // 0xE2 starts U+2028/U+2029, but also many harmless characters: let the slow path decide.
+            return true
+        }
+        return false
     }
 }

@@ -2,9 +2,14 @@
 /// `alg`, and `alg` only has to agree with the algorithm the key was pinned to when it was loaded.
 public struct KeySet: Sendable {
     public let keys: [VerificationKey]
+    /// Which version of an issuer's keys this is. Whoever replaces an issuer's keys at run time gives
+    /// the new set a higher generation, so that results verified with an older set can be told apart
+    /// (the server's verification cache drops them).
+    public var generation: UInt64
 
-    public init(_ keys: [VerificationKey]) {
+    public init(_ keys: [VerificationKey], generation: UInt64 = 0) {
         self.keys = keys
+        self.generation = generation
     }
 
     public var isEmpty: Bool { keys.isEmpty }
@@ -34,20 +39,23 @@ public struct KeySet: Sendable {
                 "The token's alg is \"\(header.algorithmName)\", which is not a supported JWS algorithm; the keys are pinned to \(describe(algorithms)).",
                 hint: "Algorithm names are case-sensitive (RS256, not rs256)."))
         }
-        var candidates = keys
-        if let kid = header.keyID {
-            candidates = keys.filter { $0.keyID == kid }
-            if candidates.isEmpty { candidates = keys.filter { $0.keyID == nil } }
-            if candidates.isEmpty {
-                let known = keyIDs
-                return .failure(ValidationFailure(
-                    .unknownKeyID, .key,
-                    "The token's kid is \"\(kid)\", but no configured key has it; the known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", ")).",
-                    hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known."))
-            }
+        // Selection without building arrays: a key is a candidate if it has the token's kid, or, when
+        // no key has it, if it has no kid at all; without a kid in the token every key is a candidate.
+        let kid = header.keyID
+        let kidKnown = kid.map { kid in keys.contains { $0.keyID == kid } } ?? false
+        func isCandidate(_ key: VerificationKey) -> Bool {
+            guard let kid else { return true }
+            return kidKnown ? key.keyID == kid : key.keyID == nil
         }
-        let pinned = candidates.filter { $0.algorithm.accepts(algorithm) }
-        if pinned.isEmpty {
+        if let kid, !keys.contains(where: isCandidate) {
+            let known = keyIDs
+            return .failure(ValidationFailure(
+                .unknownKeyID, .key,
+                "The token's kid is \"\(kid)\", but no configured key has it; the known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", ")).",
+                hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known."))
+        }
+        if !keys.contains(where: { isCandidate($0) && $0.algorithm.accepts(algorithm) }) {
+            let candidates = keys.filter(isCandidate)
             let which = header.keyID.map { "the key with kid \"\($0)\" is" } ?? (candidates.count == 1 ? "the key is" : "the keys are")
             return .failure(ValidationFailure(
                 .algorithmNotAllowed, .algorithm,
@@ -58,9 +66,11 @@ public struct KeySet: Sendable {
             return .failure(ValidationFailure(.signatureInvalid, .signature, "The signature segment is empty.",
                                               hint: "The token was truncated, or its signature was stripped."))
         }
-        for key in pinned where key.verifier.verify(signature: jws.signature, signingInput: jws.signingInput) {
+        for key in keys where isCandidate(key) && key.algorithm.accepts(algorithm)
+            && key.verifier.verify(signature: jws.signature, signingInput: jws.signingInput) {
             return .success(key)
         }
+        let pinned = keys.filter { isCandidate($0) && $0.algorithm.accepts(algorithm) }
         let tried = pinned.count == 1 ? "the \(pinned[0].label)" : "any of \(pinned.count) \(algorithm) keys (\(pinned.map(\.label).joined(separator: "; ")))"
         return .failure(ValidationFailure(
             .signatureInvalid, .signature,

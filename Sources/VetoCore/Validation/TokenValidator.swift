@@ -29,6 +29,8 @@ public struct ValidationReport: Sendable {
 public struct TokenValidator: Sendable {
     public let policies: [IssuerPolicy]
     private let byIssuer: [String: Int]
+    /// The largest token any policy accepts: the parser's bound, computed once.
+    private let maxTokenSize: Int
 
     public init(policies: [IssuerPolicy]) {
         self.policies = policies
@@ -37,6 +39,7 @@ public struct TokenValidator: Sendable {
             if let issuer = policy.issuer { index[issuer] = position }
         }
         self.byIssuer = index
+        self.maxTokenSize = policies.map(\.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
     }
 
     public init(policy: IssuerPolicy) {
@@ -54,10 +57,9 @@ public struct TokenValidator: Sendable {
     /// Validates with the keys `keys(policyIndex)` returns instead of the policy's own, for
     /// issuers whose keys change at run time (a remote JWKS).
     public func validate(_ token: [UInt8], now: Double, keys: (Int) -> KeySet) -> ValidationReport {
-        let maxSize = policies.map(\.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
         let jws: CompactJWS
         do {
-            jws = try CompactJWS.parse(token, maxSize: maxSize)
+            jws = try CompactJWS.parse(token, maxSize: maxTokenSize)
         } catch {
             return ValidationReport(jws: nil, claims: nil, key: nil, policy: nil, policyIndex: nil, failures: [error],
                                     skipped: Set(ValidationCheck.allCases).subtracting([.structure]))
@@ -222,10 +224,14 @@ public struct TokenValidator: Sendable {
     }
 
     private func sorted(_ failures: [ValidationFailure]) -> [ValidationFailure] {
-        let order = Dictionary(uniqueKeysWithValues: ValidationCheck.allCases.enumerated().map { ($1, $0) })
+        // Nothing to order for a valid token (the common case) or a single failure.
+        guard failures.count > 1 else { return failures }
+        let order = Self.checkOrder
         return failures.enumerated().sorted { lhs, rhs in
             let l = order[lhs.element.check] ?? 0, r = order[rhs.element.check] ?? 0
             return l != r ? l < r : lhs.offset < rhs.offset
         }.map(\.element)
     }
+
+    private static let checkOrder = Dictionary(uniqueKeysWithValues: ValidationCheck.allCases.enumerated().map { ($1, $0) })
 }

@@ -4,31 +4,41 @@ internal import COpenSSL
 /// and the DER `ECDSA-Sig-Value` that OpenSSL signs and verifies.
 enum ECDSASignature {
     /// DER for a raw r ‖ s, or nil when the length is wrong or r or s is outside [1, n−1].
+    ///
+    /// Written directly (SEQUENCE of two minimal INTEGERs, X.690): the same bytes as
+    /// `i2d_ECDSA_SIG`, without two big numbers and a signature object per verification.
     static func der(fromRaw raw: [UInt8], curve: ECCurve) -> [UInt8]? {
         let length = curve.coordinateLength
         guard raw.count == 2 * length else { return nil }
         let r = raw[0..<length]
         let s = raw[length...]
         guard isInRange(r, order: curve.order), isInRange(s, order: curve.order) else { return nil }
+        let rInteger = integer(r)
+        let sInteger = integer(s)
+        let content = rInteger.count + sInteger.count
+        var der = [UInt8]()
+        der.reserveCapacity(content + 3)
+        der.append(0x30)
+        if content < 0x80 {
+            der.append(UInt8(content))
+        } else {
+            der.append(0x81)  // content is at most 2 × (2 + 67) bytes: one length byte
+            der.append(UInt8(content))
+        }
+        der.append(contentsOf: rInteger)
+        der.append(contentsOf: sInteger)
+        return der
+    }
 
-        guard let signature = ECDSA_SIG_new() else { return nil }
-        defer { ECDSA_SIG_free(signature) }
-        guard let rNumber = BigNumber.make(Array(r)) else { return nil }
-        guard let sNumber = BigNumber.make(Array(s)) else {
-            BN_free(rNumber)
-            return nil
-        }
-        // ECDSA_SIG_set0 takes ownership of both numbers on success.
-        guard ECDSA_SIG_set0(signature, rNumber, sNumber) == 1 else {
-            BN_free(rNumber)
-            BN_free(sNumber)
-            return nil
-        }
-        var der: UnsafeMutablePointer<UInt8>? = nil
-        let derLength = i2d_ECDSA_SIG(signature, &der)
-        guard derLength > 0, let der else { return nil }
-        defer { veto_openssl_free(der) }
-        return Array(UnsafeBufferPointer(start: der, count: Int(derLength)))
+    /// A positive big-endian number as a DER INTEGER: no leading zero bytes, except one when the
+    /// top bit would otherwise make it negative. `value` is not zero.
+    private static func integer(_ value: ArraySlice<UInt8>) -> [UInt8] {
+        let digits = value.drop { $0 == 0 }
+        let pad = digits.first! & 0x80 != 0
+        var out: [UInt8] = [0x02, UInt8(digits.count + (pad ? 1 : 0))]
+        if pad { out.append(0) }
+        out.append(contentsOf: digits)
+        return out
     }
 
     /// The raw r ‖ s for a DER signature produced by OpenSSL.

@@ -37,7 +37,7 @@ extension EVPKey {
         defer { EVP_MD_CTX_free(context) }
         var keyContext: OpaquePointer? = nil
         guard EVP_DigestVerifyInit_ex(context, &keyContext, digest?.openSSLName, nil, nil, pointer, nil) == 1,
-              configure(keyContext, padding: padding)
+              Self.configure(keyContext, padding: padding)
         else {
             OpenSSLErrorQueue.clear()
             return false
@@ -63,7 +63,7 @@ extension EVPKey {
         guard EVP_DigestSignInit_ex(context, &keyContext, digest?.openSSLName, nil, nil, pointer, nil) == 1 else {
             throw SigningError.openSSL("EVP_DigestSignInit_ex")
         }
-        guard configure(keyContext, padding: padding) else { throw SigningError.openSSL("setting RSA padding") }
+        guard Self.configure(keyContext, padding: padding) else { throw SigningError.openSSL("setting RSA padding") }
         return try message.withUnsafeBufferPointer { input throws(SigningError) -> [UInt8] in
             var length = 0
             guard EVP_DigestSign(context, nil, &length, input.baseAddress, input.count) == 1 else {
@@ -78,7 +78,7 @@ extension EVPKey {
         }
     }
 
-    private func configure(_ keyContext: OpaquePointer?, padding: RSAPadding?) -> Bool {
+    static func configure(_ keyContext: OpaquePointer?, padding: RSAPadding?) -> Bool {
         guard let padding else { return true }
         guard let keyContext else { return false }
         switch padding {

@@ -12,10 +12,13 @@ public enum Digest {
         var output = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let status = output.withUnsafeMutableBufferPointer {
-            EVP_Digest(buffer.baseAddress, buffer.count, $0.baseAddress, &length, EVP_sha256(), nil)
+            EVP_Digest(buffer.baseAddress, buffer.count, $0.baseAddress, &length, sha256Method ?? EVP_sha256(), nil)
         }
         // SHA-256 cannot fail short of memory exhaustion; a wrong digest would be worse than a crash.
         precondition(status == 1 && length == 32, "EVP_Digest(SHA-256) failed: \(OpenSSLErrorQueue.drain())")
         return output
     }
+
+    /// SHA-256 fetched once: `EVP_sha256()` makes OpenSSL 3 fetch the implementation on every digest.
+    nonisolated(unsafe) private static let sha256Method: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
 }

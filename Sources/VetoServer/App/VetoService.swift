@@ -103,9 +103,12 @@ public enum VetoService {
         }
         let engine = CheckEngine(issuers: runtimes, policies: policies, blocklist: blocklist, failOpen: configuration.failOpen,
                                  clock: { Date().timeIntervalSince1970 },
-                                 digest: { Hex.encode(Digest.sha256($0)) })
-        let responder = CheckResponder(issuers: runtimes, identityHeaderBudget: configuration.limits.identityHeaderBytes,
-                                       retryAfter: configuration.retryAfter)
+                                 digest: { Hex.encode(Digest.sha256($0)) },
+                                 caches: VerificationCaches(totalCapacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup),
+                                 tokenDigest: { VerificationCache.Key(digest: Digest.sha256($0)) },
+                                 cacheHits: metrics.verifyCacheHits, cacheMisses: metrics.verifyCacheMisses,
+                                 identityHeaderBudget: configuration.limits.identityHeaderBytes)
+        let responder = CheckResponder(retryAfter: configuration.retryAfter)
         let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
                                   limits: configuration.limits)
         let controlPlane = ControlPlane(
@@ -122,11 +125,11 @@ public enum VetoService {
             })
 
         let limits = configuration.limits
-        // Idle connections are closed by IdleConnectionHandler, which sees both planes; Hummingbird's
+        // Idle connections are closed by the data-plane handler, which sees both planes; Hummingbird's
         // own idle timer never sees the data plane and would cut busy /v1/check connections.
         let idleTimeout = TimeAmount.milliseconds(Int64(limits.idleTimeout * 1000))
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [IdleConnectionHandler(idleTimeout: idleTimeout), DataPlaneHandler(plane: dataPlane)],
+            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout)],
             idleTimeout: nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
         let application = Application(

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import VetoCore
 import VetoStore
@@ -6,7 +7,9 @@ import VetoStore
 ///
 /// It runs on the caller's event loop without a Task: validation is synchronous, and the
 /// blocklist lookup (one round trip for jti and subject cut-off) and a rare rate-limited JWKS
-/// refetch are futures.
+/// refetch are futures. On a loop of the server's group, a verification cache (one per loop)
+/// skips the signature and claims work for tokens verified recently; the blocklist is still
+/// consulted on every check.
 final class CheckEngine: Sendable {
     let validator: TokenValidator
     let issuers: [IssuerRuntime]
@@ -14,36 +17,120 @@ final class CheckEngine: Sendable {
     let failOpen: Bool
     let clock: @Sendable () -> Double
     let digest: @Sendable ([UInt8]) -> String
+    let caches: VerificationCaches
+    /// SHA-256 of a whole token: the verification cache's key.
+    let tokenDigest: @Sendable ([UInt8]) -> VerificationCache.Key
+    let cacheHits: CoreMetrics.Counter?
+    let cacheMisses: CoreMetrics.Counter?
+    /// Budget for the identity headers of an allowed answer.
+    let identityHeaderBudget: Int
 
     init(issuers: [IssuerRuntime], policies: [IssuerPolicy], blocklist: any Blocklist, failOpen: Bool,
-         clock: @escaping @Sendable () -> Double, digest: @escaping @Sendable ([UInt8]) -> String) {
+         clock: @escaping @Sendable () -> Double, digest: @escaping @Sendable ([UInt8]) -> String,
+         caches: VerificationCaches = .disabled,
+         tokenDigest: @escaping @Sendable ([UInt8]) -> VerificationCache.Key = { _ in preconditionFailure("no token digest") },
+         cacheHits: CoreMetrics.Counter? = nil, cacheMisses: CoreMetrics.Counter? = nil, identityHeaderBudget: Int = Limits().identityHeaderBytes) {
         self.validator = TokenValidator(policies: policies)
         self.issuers = issuers
         self.blocklist = blocklist
         self.failOpen = failOpen
         self.clock = clock
         self.digest = digest
+        self.caches = caches
+        self.tokenDigest = tokenDigest
+        self.cacheHits = cacheHits
+        self.cacheMisses = cacheMisses
+        self.identityHeaderBudget = identityHeaderBudget
     }
 
     /// Validates without consulting the blocklist. Used by logout, which must accept a token
     /// that is already revoked (logging out twice is fine).
     func validate(_ token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<ValidationReport> {
         let now = clock()
-        let report = validator.validate(token, now: now) { self.issuers[$0].keys.current }
-        guard !report.isValid, let index = report.policyIndex,
-              report.failures.contains(where: { $0.code == .unknownKeyID }) else {
-            return eventLoop.makeSucceededFuture(report)
+        let (report, _) = validateNow(token, now: now)
+        guard let retry = refetchIndex(report) else { return eventLoop.makeSucceededFuture(report) }
+        return revalidate(token, now: now, policyIndex: retry, on: eventLoop).map(\.report)
+    }
+
+    /// Validation with the keys in hand, and the generation of the key set that judged the token
+    /// (for the verification cache).
+    private func validateNow(_ token: [UInt8], now: Double) -> (report: ValidationReport, generation: UInt64) {
+        var generation: UInt64 = 0
+        let report = validator.validate(token, now: now) { index in
+            let keys = self.issuers[index].keys.current
+            generation = keys.generation
+            return keys
         }
-        // A kid we do not know may be a rotation: refetch (rate-limited, coalesced) and retry once.
-        return issuers[index].keys.keysAfterUnknownKeyID(on: eventLoop).map { keys in
-            self.validator.validate(token, now: now) { $0 == index ? keys : self.issuers[$0].keys.current }
+        return (report, generation)
+    }
+
+    /// The issuer whose keys to refetch before judging again: a kid we do not know may be a rotation.
+    private func refetchIndex(_ report: ValidationReport) -> Int? {
+        guard !report.isValid, let index = report.policyIndex,
+              report.failures.contains(where: { $0.code == .unknownKeyID }) else { return nil }
+        return index
+    }
+
+    /// Validates once more after a (rate-limited, coalesced) refetch of one issuer's keys.
+    private func revalidate(_ token: [UInt8], now: Double, policyIndex index: Int, on eventLoop: any EventLoop)
+        -> EventLoopFuture<(report: ValidationReport, generation: UInt64)> {
+        issuers[index].keys.keysAfterUnknownKeyID(on: eventLoop).map { keys in
+            let report = self.validator.validate(token, now: now) { $0 == index ? keys : self.issuers[$0].keys.current }
+            return (report, keys.generation)
         }
     }
 
-    func check(_ token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
-        validate(token, on: eventLoop).flatMap { report in
-            self.lookUpRevocation(report, token: token, on: eventLoop)
+    /// - Parameter useCache: false where every claim is needed (introspection): a cached token keeps only
+    ///   what a check answers with.
+    func check(_ token: [UInt8], on eventLoop: any EventLoop, useCache: Bool = true) -> EventLoopFuture<CheckOutcome> {
+        let promise = eventLoop.makePromise(of: CheckOutcome.self)
+        check(token, on: eventLoop, useCache: useCache) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// The check with a callback instead of a future, for the data plane: every future on this path
+    /// costs more than a cache hit.
+    /// - Parameter then: called once, on `eventLoop`.
+    func check(_ token: [UInt8], on eventLoop: any EventLoop, useCache: Bool = true, then: @escaping @Sendable (CheckOutcome) -> Void) {
+        let now = clock()
+        let cache = useCache ? caches.cache(for: eventLoop) : nil
+        let key = cache.map { _ in tokenDigest(token) }
+        if let cache, let key {
+            if let verified = cache.lookup(key, now: now, generation: { self.issuers[$0].keys.current.generation }) {
+                cacheHits?.increment()
+                lookUpRevocation(verified, on: eventLoop, then: then)
+                return
+            }
+            cacheMisses?.increment()
         }
+        let (report, generation) = validateNow(token, now: now)
+        guard let retry = refetchIndex(report) else {
+            decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            return
+        }
+        revalidate(token, now: now, policyIndex: retry, on: eventLoop).whenComplete { result in
+            switch result {
+            case let .success((report, generation)):
+                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            case .failure:
+                // keysAfterUnknownKeyID never fails; if it did, the first verdict stands.
+                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+            }
+        }
+    }
+
+    /// Caches a valid token (only with an expiry, never past exp + leeway) and looks up its revocation.
+    private func decide(_ report: ValidationReport, generation: UInt64, key: VerificationCache.Key?, cache: VerificationCache?,
+                        on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
+        guard let verified = verifiedToken(report) else {
+            let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
+            then(.denied(failure, TokenFacts(report.claims)))
+            return
+        }
+        if let cache, let key, let exp = verified.expiresAt, let policy = report.policy {
+            cache.insert(key, token: verified.withoutClaims, validUntil: exp + policy.leeway, keyGeneration: generation)
+        }
+        lookUpRevocation(verified, on: eventLoop, then: then)
     }
 
     /// The store identity of a verified token: its jti, or the SHA-256 of its signing input.
@@ -55,27 +142,30 @@ final class CheckEngine: Sendable {
         return claims.jwtID ?? "sha256:" + digest(Array(jws.signingInput))
     }
 
-    private func lookUpRevocation(_ report: ValidationReport, token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<CheckOutcome> {
-        let facts = TokenFacts(report.claims)
-        guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
-            let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
-            return eventLoop.makeSucceededFuture(.denied(failure, facts))
-        }
+    /// The parts of a valid token the answer needs; nil for a refused one.
+    private func verifiedToken(_ report: ValidationReport) -> VerifiedToken? {
+        guard report.isValid, let claims = report.claims, let index = report.policyIndex else { return nil }
         let issuer = issuers[index].configuration.issuer
-        let verified = VerifiedToken(issuerIndex: index, claims: claims, revocationID: revocationID(of: report) ?? "", issuer: issuer)
-        return blocklist.status(issuer: issuer, jti: verified.revocationID, subject: claims.subject, issuedAt: claims.issuedAt, on: eventLoop)
-            .map { status -> CheckOutcome in
-                switch status {
-                case .notRevoked:
-                    return .allowed(verified, degraded: false)
-                case let .tokenRevoked(entry):
-                    return .denied(Self.revokedFailure(verified, entry), facts)
-                case let .subjectRevoked(cutoff):
-                    return .denied(Self.subjectFailure(claims, cutoff), facts)
+        let revocationID = revocationID(of: report) ?? ""
+        return VerifiedToken(issuerIndex: index, revocationID: revocationID, issuer: issuer, claims: claims,
+                             answer: AllowedAnswer(issuer: issuer, revocationID: revocationID, claims: claims,
+                                                   claimHeaders: issuers[index].claimHeaders, budget: identityHeaderBudget,
+                                                   allocator: Self.allocator))
+    }
+
+    private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
+        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt, on: eventLoop)
+            .whenComplete { result in
+                switch result {
+                case .success(.notRevoked):
+                    then(.allowed(verified, degraded: false))
+                case let .success(.tokenRevoked(entry)):
+                    then(.denied(Self.revokedFailure(verified, entry), verified.facts))
+                case let .success(.subjectRevoked(cutoff)):
+                    then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
+                case let .failure(error):
+                    then(self.failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
                 }
-            }
-            .recover { error in
-                self.failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", facts)
             }
     }
 
@@ -88,10 +178,12 @@ final class CheckEngine: Sendable {
         return ValidationFailure(.tokenRevoked, .revocation, message + ".", hint: "Sign in again to get a new token.")
     }
 
-    static func subjectFailure(_ claims: JWTClaims, _ cutoff: SubjectCutoff) -> ValidationFailure {
-        let issued = claims.issuedAt.map { "was issued at \(UTCTime.iso8601($0))" } ?? "has no iat, so it cannot prove it is newer"
+    static func subjectFailure(issuedAt: Double?, _ cutoff: SubjectCutoff) -> ValidationFailure {
+        let issued = issuedAt.map { "was issued at \(UTCTime.iso8601($0))" } ?? "has no iat, so it cannot prove it is newer"
         var message = "Every token of subject \"\(cutoff.subject)\" issued at or before \(UTCTime.iso8601(cutoff.cutoff)) was revoked"
         if !cutoff.reason.isEmpty { message += " (reason: \(cutoff.reason))" }
         return ValidationFailure(.subjectRevoked, .revocation, message + "; this token \(issued).", hint: "Sign in again to get a new token.")
     }
+
+    private static let allocator = ByteBufferAllocator()
 }

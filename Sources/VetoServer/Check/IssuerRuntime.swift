@@ -15,7 +15,17 @@ struct IssuerRuntime: Sendable {
             guard let name = HTTPField.Name(mapping.header) else {
                 throw ConfigurationError("issuers[\(configuration.issuer)].headers[\(position)]", "\"\(mapping.header)\" is not a valid HTTP header name")
             }
+            // A claim must not decide how the answer is framed or cached.
+            guard !Self.reservedHeaders.contains(name.canonicalName) else {
+                throw ConfigurationError("issuers[\(configuration.issuer)].headers[\(position)]",
+                                         "\"\(mapping.header)\" is set by Veto itself and cannot carry a claim")
+            }
             return (name, mapping.claim)
         }
     }
+
+    static let reservedHeaders: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+        "content-type", "cache-control", "www-authenticate", "retry-after",
+    ]
 }

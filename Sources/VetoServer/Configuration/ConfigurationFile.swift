@@ -56,6 +56,12 @@ public enum ConfigurationFile {
         if let failOpen = try reader.bool("fail_open") { config.failOpen = failOpen }
         if let lifetime = try reader.number("max_token_lifetime", positive: true) { config.maxTokenLifetime = lifetime }
         if let threads = try reader.number("threads", positive: true) { config.threads = Int(threads) }
+        if let size = try reader.integer("verify_cache_size") {
+            guard size <= ServiceConfiguration.maxVerifyCacheSize else {
+                throw ConfigurationError("verify_cache_size", "must be at most \(ServiceConfiguration.maxVerifyCacheSize)")
+            }
+            config.verifyCacheSize = size
+        }
         if var log = try reader.object("log") {
             if let format = try log.string("format") {
                 guard let value = ServiceConfiguration.LogFormat(rawValue: format) else { throw ConfigurationError("log.format", "\"\(format)\" is not text or json") }
@@ -169,6 +175,15 @@ struct Reader {
         }
         guard number.isFinite, positive ? number > 0 : number >= 0 else {
             throw ConfigurationError(field(key), "must be \(positive ? "greater than zero" : "zero or more"), not \(number)")
+        }
+        return number
+    }
+
+    /// A whole number, zero or more.
+    mutating func integer(_ key: String) throws -> Int? {
+        guard let value = raw(key) else { return nil }
+        guard let number = value as? Int, !(value is Bool), number >= 0 else {
+            throw ConfigurationError(field(key), "must be a whole number, zero or more")
         }
         return number
     }

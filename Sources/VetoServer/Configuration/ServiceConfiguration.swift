@@ -28,6 +28,11 @@ public struct ServiceConfiguration: Sendable {
     public var redisCommandTimeout: Double = 1.0
     /// Seconds a 503 asks the client to wait (`Retry-After`).
     public var retryAfter = 1
+    /// Verified tokens remembered (shared out among the event loops) so repeated checks skip the
+    /// signature and claims work; 0 turns the cache off. Revocation is looked up on every check anyway.
+    public var verifyCacheSize = ServiceConfiguration.defaultVerifyCacheSize
+    public static let defaultVerifyCacheSize = 16_384
+    public static let maxVerifyCacheSize = 10_000_000
 
     public init() {}
 

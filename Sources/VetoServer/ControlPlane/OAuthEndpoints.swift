@@ -34,7 +34,7 @@ struct OAuthEndpoints: Sendable {
         guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7662 §2.1).") }
         let outcome: CheckOutcome
         do {
-            outcome = try await plane.engine.check(Array(token.utf8), on: plane.eventLoopGroup.any()).get()
+            outcome = try await plane.engine.check(Array(token.utf8), on: plane.eventLoopGroup.any(), useCache: false).get()
         } catch {
             throw plane.storeFailure(error)
         }
@@ -43,12 +43,12 @@ struct OAuthEndpoints: Sendable {
             var body = JSONObject()
             body["active"] = .bool(true)
             for name in Self.introspectionFields {
-                if let value = verified.claims.object[name] { body[name] = value }
+                if let value = verified.claims?.object[name] { body[name] = value }
             }
             if body["jti"] == nil { body["jti"] = .string(verified.revocationID) }
             body["token_type"] = .string("Bearer")
             plane.metrics.request("introspect", degraded ? "degraded" : "allowed")
-            plane.logger.debug("introspected", metadata: DataPlane.metadata(TokenFacts(verified.claims), code: "active"))
+            plane.logger.debug("introspected", metadata: DataPlane.metadata(verified.facts, code: "active"))
             return JSONResponse.make(.object(body), headers: degraded ? [CheckResponder.degradedHeader: "store_unavailable"] : [:])
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.

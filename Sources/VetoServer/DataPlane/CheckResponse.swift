@@ -5,8 +5,6 @@ import VetoCore
 /// Turns check outcomes into HTTP answers: exactly 200 to allow (Envoy requires it), 401 with an
 /// RFC 6750 challenge to deny, 503 with `Retry-After` when the store is down.
 struct CheckResponder: Sendable {
-    let issuers: [IssuerRuntime]
-    let identityHeaderBudget: Int
     let retryAfter: Int
 
     static let subjectHeader = HTTPField.Name("X-Auth-Subject")!
@@ -17,7 +15,7 @@ struct CheckResponder: Sendable {
     static let degradedHeader = HTTPField.Name("X-Veto-Degraded")!
     static let droppedHeader = HTTPField.Name("X-Veto-Headers-Dropped")!
 
-    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
+    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
         switch outcome {
         case let .allowed(token, degraded):
             return allowed(token, degraded: degraded, allocator: allocator)
@@ -28,63 +26,31 @@ struct CheckResponder: Sendable {
         }
     }
 
-    func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
-        fields.reserveCapacity(10)
-        let claims = token.claims
-        var budget = identityHeaderBudget
-        func add(_ name: HTTPField.Name, _ value: String) -> Bool {
-            let cost = name.rawName.utf8.count + value.utf8.count + 4
-            guard cost <= budget else { return false }
-            budget -= cost
-            fields.append(HTTPField(name: name, value: value))
-            return true
-        }
-        // The four identity headers are always sent, empty when the claim is absent: gateways that
-        // copy only the headers present (Caddy's copy_headers, Envoy's allowed_upstream_headers)
-        // would otherwise leave a client's forged X-Auth-Subject, or a placeholder, in place.
-        // They are sent whatever the budget (the budget is for mapped claims): dropping one would let
-        // a forged value through. Their size is bounded anyway: sub and jti are at most 512 bytes.
-        for (name, value) in [(Self.subjectHeader, claims.subject ?? ""), (Self.issuerHeader, token.issuer),
-                              (Self.jtiHeader, token.revocationID), (Self.expiresHeader, claims.expiresAt.map(Self.integer) ?? "")] {
-            budget -= name.rawName.utf8.count + value.utf8.count + 4
-            fields.append(HTTPField(name: name, value: value))
-        }
-        var dropped: [String] = []
-        for mapping in issuers[token.issuerIndex].claimHeaders {
-            guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
-            if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
-        }
-        if !dropped.isEmpty { fields.append(HTTPField(name: Self.droppedHeader, value: dropped.joined(separator: ","))) }
-        if degraded { fields.append(HTTPField(name: Self.degradedHeader, value: "store_unavailable")) }
-
-        var body = JSONObject()
-        body["active"] = .bool(true)
-        body["iss"] = .string(token.issuer)
-        if let subject = claims.subject { body["sub"] = .string(subject) }
-        body["jti"] = .string(token.revocationID)
-        if let exp = claims.expiresAt { body["exp"] = .number(JSONNumber(Int64(exp.rounded(.down)))) }
-        if degraded { body["degraded"] = .string("store_unavailable") }
-        return (Self.json(.ok, fields: fields), allocator.buffer(string: JSONWriter.compact(.object(body))))
+    /// 200 with the identity headers and `{"active":true,…}`, rendered when the token was verified.
+    func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
+        token.answer.response(degraded: degraded, allocator: allocator)
     }
 
-    static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
+    static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 256)
         if failure.code == .missingToken {
-            fields[.wwwAuthenticate] = #"Bearer realm="veto""#
+            head.writeStaticString("WWW-Authenticate: Bearer realm=\"veto\"\r\n")
         } else {
-            fields[.wwwAuthenticate] = #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\""
+            WireResponse.appendHeader("WWW-Authenticate", #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\"", into: &head)
         }
-        fields.append(HTTPField(name: errorHeader, value: failure.code.rawValue))
-        return (json(.unauthorized, fields: fields), allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
+        WireResponse.appendHeader(errorHeader.rawName, failure.code.rawValue, into: &head)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
+        return WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
     }
 
-    func unavailable(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        var fields = HTTPFields()
-        fields[.retryAfter] = String(retryAfter)
-        fields.append(HTTPField(name: Self.errorHeader, value: ReasonCode.storeUnavailable.rawValue))
+    func unavailable(allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 128)
+        WireResponse.appendHeader("Retry-After", String(retryAfter), into: &head)
+        WireResponse.appendHeader(Self.errorHeader.rawName, ReasonCode.storeUnavailable.rawValue, into: &head)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
         let message = "The blocklist cannot be read, so Veto cannot tell whether the token was revoked; refusing (fail closed). Retry shortly."
-        return (Self.json(.serviceUnavailable, fields: fields), allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
+        return WireResponse(status: .serviceUnavailable, headerLines: head,
+                            body: allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
     }
 
     static func errorBody(_ code: String, _ message: String) -> String {
@@ -95,11 +61,11 @@ struct CheckResponder: Sendable {
         return JSONWriter.compact(.object(body))
     }
 
-    static func json(_ status: HTTPResponse.Status, fields: HTTPFields) -> HTTPResponse {
-        var fields = fields
-        fields[.contentType] = "application/json"
-        fields[.cacheControl] = "no-store"
-        return HTTPResponse(status: status, headerFields: fields)
+    /// A JSON answer with no identity headers.
+    static func json(_ status: HTTPResponse.Status, body: String, allocator: ByteBufferAllocator) -> WireResponse {
+        var head = allocator.buffer(capacity: 64)
+        head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
+        return WireResponse(status: status, headerLines: head, body: allocator.buffer(string: body))
     }
 
     /// `error_description` allows only printable ASCII without `"` and `\` (RFC 6750 §3).
@@ -139,15 +105,15 @@ struct CheckResponder: Sendable {
 }
 
 extension CheckResponder {
-    static func tooLarge(limit: Int, allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.contentTooLarge, fields: [:]), allocator.buffer(string: errorBody("body_too_large", "The request body is over the limit of \(limit) bytes.")))
+    static func tooLarge(limit: Int, allocator: ByteBufferAllocator) -> WireResponse {
+        json(.contentTooLarge, body: errorBody("body_too_large", "The request body is over the limit of \(limit) bytes."), allocator: allocator)
     }
 
-    static func requestTimeout(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.requestTimeout, fields: [:]), allocator.buffer(string: errorBody("request_timeout", "The request did not arrive in time.")))
+    static func requestTimeout(allocator: ByteBufferAllocator) -> WireResponse {
+        json(.requestTimeout, body: errorBody("request_timeout", "The request did not arrive in time."), allocator: allocator)
     }
 
-    static func internalError(allocator: ByteBufferAllocator) -> (HTTPResponse, ByteBuffer) {
-        (json(.internalServerError, fields: [:]), allocator.buffer(string: errorBody("internal_error", "Veto could not answer this request; see its log.")))
+    static func internalError(allocator: ByteBufferAllocator) -> WireResponse {
+        json(.internalServerError, body: errorBody("internal_error", "Veto could not answer this request; see its log."), allocator: allocator)
     }
 }

@@ -1,7 +1,9 @@
 import CoreMetrics
+import Glibc
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import VetoCore
 import VetoStore
 
@@ -13,6 +15,9 @@ final class DataPlane: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
     let limits: Limits
+    /// The two counters nearly every check increments, looked up once.
+    private let checkAllowed: CoreMetrics.Counter?
+    private let checkDenied: CoreMetrics.Counter?
 
     init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits) {
         self.engine = engine
@@ -21,6 +26,8 @@ final class DataPlane: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.limits = limits
+        self.checkAllowed = metrics.counter("check", "allowed")
+        self.checkDenied = metrics.counter("check", "denied")
     }
 
     enum Route: Sendable, Equatable {
@@ -28,37 +35,68 @@ final class DataPlane: Sendable {
     }
 
     /// `/v1/check` with any method and any suffix (Envoy's `path_prefix`), and `POST /v1/revoke`.
-    static func route(_ request: HTTPRequest) -> Route? {
-        guard let path = request.path, path.utf8.count >= 9 else { return nil }
-        let utf8 = path.utf8
-        guard path.hasPrefix("/v1/") else { return nil }
-        if path.hasPrefix("/v1/check") {
-            let rest = utf8.dropFirst(9)
-            if rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?") { return .check }
+    /// An absolute-form target (`http://host/v1/check`) counts by its path.
+    static func route(_ request: HTTPRequestHead) -> Route? {
+        let isPost = request.method == .POST
+        return request.uri.utf8.withContiguousStorageIfAvailable { route(target: $0, isPost: isPost) }
+            ?? Array(request.uri.utf8).withUnsafeBufferPointer { route(target: $0, isPost: isPost) }
+    }
+
+    /// The same on the target's bytes (generic string prefix checks cost more than a cache hit).
+    static func route(target: UnsafeBufferPointer<UInt8>, isPost: Bool) -> Route? {
+        var start = 0
+        if target.first != UInt8(ascii: "/") {
+            // scheme "://" authority, then the path
+            guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon + 3 <= target.count,
+                  target[colon + 1] == UInt8(ascii: "/"), target[colon + 2] == UInt8(ascii: "/") else { return nil }
+            start = colon + 3
+            while start < target.count, target[start] != UInt8(ascii: "/"), target[start] != UInt8(ascii: "?") { start += 1 }
+        }
+        let path = UnsafeBufferPointer(rebasing: target[start...])
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            guard path.count >= prefix.utf8CodeUnitCount else { return false }
+            return memcmp(path.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        }
+        if hasPrefix("/v1/check") {
+            if path.count == 9 || path[9] == UInt8(ascii: "/") || path[9] == UInt8(ascii: "?") { return .check }
             return nil
         }
-        if request.method == .post, path == "/v1/revoke" || path.hasPrefix("/v1/revoke?") { return .revoke }
+        if isPost, hasPrefix("/v1/revoke"), path.count == 10 || path[10] == UInt8(ascii: "?") { return .revoke }
         return nil
     }
 
+    /// The value of a header, several of them joined with ", " (as HTTPFields reads them), nil if absent.
+    /// `name` is lower-case ASCII; field names compare case-insensitively, without allocating.
+    static func header(_ name: String, in request: HTTPRequestHead) -> String? {
+        var found: String?
+        for (field, value) in request.headers where field.utf8.count == name.utf8.count
+            && zip(field.utf8, name.utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }) {
+            found = found.map { $0 + ", " + value } ?? value
+        }
+        return found
+    }
+
+    /// `Connection: close`: the connection ends after the answer.
+    static func asksToClose(_ request: HTTPRequestHead) -> Bool {
+        header("connection", in: request)?.lowercased() == "close"
+    }
+
     /// The bearer token of a request, or the failure to answer with.
-    func bearerToken(_ request: HTTPRequest, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
-        if let body, body.readableBytes > 0, request.method == .post,
-           request.headerFields[.contentType]?.lowercased().hasPrefix("application/json") == true {
+    func bearerToken(_ request: HTTPRequestHead, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
+        if let body, body.readableBytes > 0, request.method == .POST,
+           Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true {
             return tokenFromJSON(body)
         }
-        guard let authorization = request.headerFields[.authorization] else {
+        guard let authorization = Self.header("authorization", in: request) else {
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
-        let utf8 = authorization.utf8
-        guard utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+        let token = authorization.utf8.withContiguousStorageIfAvailable(Self.bearerCredentials)
+            ?? Array(authorization.utf8).withUnsafeBufferPointer(Self.bearerCredentials)
+        guard let token else {
             let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
             return .failure(ValidationFailure(.missingToken, .structure,
                                               "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
         }
-        var token = Array(utf8.dropFirst(7))
-        while token.first == UInt8(ascii: " ") { token.removeFirst() }
-        while token.last == UInt8(ascii: " ") { token.removeLast() }
         if token.isEmpty {
             return .failure(ValidationFailure(.missingToken, .structure, "The Authorization header says Bearer but carries no token."))
         }
@@ -66,6 +104,20 @@ final class DataPlane: Sendable {
             return .failure(ValidationFailure(.tokenTooLarge, .structure, "The token is \(token.count) bytes; the limit is \(limits.maxTokenBytes)."))
         }
         return .success(token)
+    }
+
+    /// What follows `Bearer ` (scheme case-insensitive), without surrounding spaces; nil for
+    /// another scheme. One pass over the header's bytes and one copy of the token.
+    static func bearerCredentials(_ header: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard header.count > 7 else { return nil }
+        let scheme: [UInt8] = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72]  // "bearer"
+        for index in 0..<6 where header[index] | 0x20 != scheme[index] { return nil }
+        guard header[6] == UInt8(ascii: " ") else { return nil }
+        var start = 7
+        var end = header.count
+        while start < end && header[start] == UInt8(ascii: " ") { start += 1 }
+        while end > start && header[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        return Array(UnsafeBufferPointer(rebasing: header[start..<end]))
     }
 
     private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
@@ -84,8 +136,8 @@ final class DataPlane: Sendable {
     }
 
     /// Answers one data-plane request. Completes on `eventLoop`.
-    func respond(to route: Route, request: HTTPRequest, body: ByteBuffer?, allocator: ByteBufferAllocator,
-                 on eventLoop: any EventLoop) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+    func respond(to route: Route, request: HTTPRequestHead, body: ByteBuffer?, allocator: ByteBufferAllocator,
+                 on eventLoop: any EventLoop) -> EventLoopFuture<WireResponse> {
         let started = NIODeadline.now()
         let token: [UInt8]
         switch bearerToken(request, body: body) {
@@ -97,14 +149,15 @@ final class DataPlane: Sendable {
         }
         switch route {
         case .check:
-            return engine.check(token, on: eventLoop).map { outcome in
+            let promise = eventLoop.makePromise(of: WireResponse.self)
+            engine.check(token, on: eventLoop) { outcome in
                 switch outcome {
                 case let .allowed(verified, degraded):
                     if degraded {
                         self.metrics.failOpen.increment()
-                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(TokenFacts(verified.claims), code: ReasonCode.storeUnavailable.rawValue))
+                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
                     }
-                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: TokenFacts(verified.claims), started: started)
+                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
                 case let .denied(failure, facts):
                     self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
                 case let .unavailable(reason, facts):
@@ -112,14 +165,15 @@ final class DataPlane: Sendable {
                     self.logger.error("store unavailable: \(reason)", metadata: Self.metadata(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
-                return self.responder.response(for: outcome, allocator: allocator)
+                promise.succeed(self.responder.response(for: outcome, allocator: allocator))
             }
+            return promise.futureResult
         case .revoke:
             return logout(token, allocator: allocator, on: eventLoop, started: started)
         }
     }
 
-    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<(HTTPResponse, ByteBuffer)> {
+    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<WireResponse> {
         engine.validate(token, on: eventLoop).flatMap { report in
             guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
                 let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
@@ -133,7 +187,7 @@ final class DataPlane: Sendable {
                 self.metrics.revocation("logout")
                 self.logger.info("revoked", metadata: Self.metadata(TokenFacts(claims), code: "logout"))
                 self.record(.revoke, outcome: "revoked", failure: nil, facts: TokenFacts(claims), started: started)
-                return (CheckResponder.json(.ok, fields: [:]), allocator.buffer(string: RevocationJSON.entry(entry, revoked: true)))
+                return CheckResponder.json(.ok, body: RevocationJSON.entry(entry, revoked: true), allocator: allocator)
             }.recover { error in
                 self.metrics.storeErrors.increment()
                 self.logger.error("revocation not stored: \(error)", metadata: Self.metadata(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
@@ -143,17 +197,21 @@ final class DataPlane: Sendable {
         }
     }
 
-    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: TokenFacts, started: NIODeadline) {
-        let name = route == .check ? "check" : "revoke"
-        metrics.request(name, outcome)
-        if route == .check { metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+    /// `facts` is only evaluated when a log line is written.
+    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: @autoclosure () -> TokenFacts, started: NIODeadline) {
+        if route == .check {
+            (outcome == "allowed" ? checkAllowed : outcome == "denied" ? checkDenied : metrics.counter("check", outcome))?.increment()
+            metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        } else {
+            metrics.request("revoke", outcome)
+        }
         if let failure {
             metrics.rejection(failure.code)
             if logger.logLevel <= .info {
-                logger.info("denied", metadata: Self.metadata(facts, code: failure.code.rawValue))
+                logger.info("denied", metadata: Self.metadata(facts(), code: failure.code.rawValue))
             }
         } else if logger.logLevel <= .debug {
-            logger.debug("\(outcome)", metadata: Self.metadata(facts, code: outcome))
+            logger.debug("\(outcome)", metadata: Self.metadata(facts(), code: outcome))
         }
     }
 

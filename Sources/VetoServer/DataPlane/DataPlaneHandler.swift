@@ -1,34 +1,50 @@
 import HTTPTypes
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Answers `/v1/check` and `POST /v1/revoke` on the event loop, in front of Hummingbird.
 ///
-/// It sits after HTTP decoding in Hummingbird's HTTP/1 pipeline. Data-plane requests are answered
-/// here with no Task per request; every other request is passed on to the control plane.
+/// It sits right after NIO's HTTP/1 decoder in Hummingbird's pipeline, before the conversion to
+/// HTTPTypes (`DataPlaneInstaller` puts it there): data-plane requests are answered here with no
+/// Task per request and no conversion; every other request is passed on, unchanged, to the codec and
+/// the control plane.
 /// HTTP/1 pipelining is respected: requests on one connection are answered strictly in order,
 /// so a request waits while an earlier one (of either plane) is still being answered.
+///
+/// Data-plane answers are written as finished HTTP/1.1 bytes (`WireResponse`) from the position of
+/// NIO's HTTP/1 response encoder, so they skip the HTTPTypes conversion and the encoder; the control
+/// plane's answers take the usual way. Both go through one ordered outbound path, and a data-plane
+/// answer is only written when no control-plane answer is unfinished.
+///
+/// It also closes idle connections, because it is the one handler that sees the requests and the
+/// answers of both planes: a connection is idle after `idleTimeout` with no request being read and
+/// no answer owed. Hummingbird's own idle timer would sit behind this handler, never see `/v1/check`,
+/// and cut a busy keep-alive connection of checks `idleTimeout` after it opened; it is turned off.
+/// A connection that never completes a request head (slowloris) stays "idle since it opened".
 final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private struct Exchange {
         /// nil: forwarded to the control plane.
         let route: DataPlane.Route?
-        let head: HTTPRequest
+        let head: HTTPRequestHead
         var body: ByteBuffer?
         var bodyTooLarge = false
         /// The request's `.end` has arrived.
         var complete = false
         /// Parts of a forwarded request that arrived while an earlier exchange was in progress.
-        var buffered: [HTTPRequestPart] = []
+        var buffered: [HTTPServerRequestPart] = []
         /// Answering has begun (local) or its parts are flowing to the control plane (forwarded).
         var started = false
         /// The control plane has written this exchange's `.end`.
         var responded = false
+        /// When the head arrived (data-plane requests): the request timeout counts from here.
+        var arrived: NIODeadline = .distantPast
     }
 
     private let plane: DataPlane
@@ -38,25 +54,49 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     /// Fires when a data-plane request's body has not arrived within the request timeout.
     private var bodyDeadline: Scheduled<Void>?
+    /// The HTTP/1 response encoder's context: a write from it goes straight towards the socket.
+    private var wireContext: ChannelHandlerContext?
 
-    init(plane: DataPlane) {
+    private let idleTimeout: TimeAmount
+    /// The last request part read or answer written.
+    private var lastActivity = NIODeadline.now()
+    /// Checks for idleness; rescheduled only when it fires, so traffic costs no timer work.
+    private var idleTimer: Scheduled<Void>?
+    /// A graceful-shutdown request arrived on an idle connection and its short read grace is running.
+    private var quiescing = false
+    /// How long an idle connection keeps reading after a graceful-shutdown request.
+    static let quiesceGrace = TimeAmount.milliseconds(100)
+
+    init(plane: DataPlane, idleTimeout: TimeAmount) {
         self.plane = plane
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        wireContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        if wireContext == nil {
+            // Hummingbird always puts NIO's encoder before this handler; without it answers cannot be written.
+            plane.logger.critical("no HTTP/1 response encoder in the channel pipeline; closing the connection")
+            context.close(promise: nil)
+        }
+        if context.channel.isActive { startIdleTimer(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startIdleTimer(context: context)
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        lastActivity = .now()
         switch part {
         case let .head(request):
             let route = DataPlane.route(request)
             var exchange = Exchange(route: route, head: request)
-            if route != nil && bodyDeadline == nil {
-                // A client that sends a head and then trickles its body must not hold a slot forever.
-                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                bodyDeadline = context.eventLoop.scheduleTask(in: .milliseconds(Int64(plane.limits.requestTimeout * 1000))) {
-                    let (handler, context) = loopBound.value
-                    handler.requestTimedOut(context: context)
-                }
-            }
+            // The body timer is armed in channelReadComplete, only when a request is still incomplete after
+            // a read: most arrive whole in one read, and a timer per request costs more than a cache hit.
+            if route != nil { exchange.arrived = .now() }
             if route == nil {
                 if queue.isEmpty {
                     exchange.started = true
@@ -101,10 +141,25 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         startNext(context: context)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if bodyDeadline == nil, let index = queue.firstIndex(where: { $0.route != nil && !$0.complete }) {
+            // A client that sends a head and then trickles its body must not hold a slot forever.
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let deadline = queue[index].arrived + .milliseconds(Int64(plane.limits.requestTimeout * 1000))
+            bodyDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
+                let (handler, context) = loopBound.value
+                handler.requestTimedOut(context: context)
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only the control plane's responses pass through here; ours are written below this handler.
         context.write(data, promise: promise)
-        guard case .end = unwrapOutboundIn(data), !queue.isEmpty, queue[queue.startIndex].route == nil else { return }
+        guard case .end = unwrapOutboundIn(data) else { return }
+        lastActivity = .now()
+        guard !queue.isEmpty, queue[queue.startIndex].route == nil else { return }
         if queue[queue.startIndex].complete {
             queue.removeFirst()
             startNext(context: context)
@@ -123,12 +178,36 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, queue.contains(where: { $0.route != nil }) {
-            // Graceful shutdown: answer the data-plane requests in flight before the connection closes.
-            quiescePending = true
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
             return
         }
-        context.fireUserInboundEventTriggered(event)
+        if queue.isEmpty && !quiescing {
+            // Graceful shutdown (SIGTERM) of a connection with nothing in flight: a request may already
+            // sit unread in the socket buffer, and closing at once would reset it (the client sent it
+            // before the signal and gets no answer). Keep reading for a moment, then decide again; a
+            // request that arrived meanwhile is in flight and is answered before the connection closes.
+            quiescing = true
+            context.read()
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: Self.quiesceGrace) {
+                let (handler, context) = loopBound.value
+                handler.quiesce(context: context)
+            }
+            return
+        }
+        if !quiescing { quiesce(context: context) }
+    }
+
+    private func quiesce(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if queue.contains(where: { $0.route != nil }) {
+            // Answer the data-plane requests in flight first; startNext passes the event on once the
+            // queue is empty, and the control plane then closes the connection.
+            quiescePending = true
+        } else {
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
     }
 
     private func requestTimedOut(context: ChannelHandlerContext) {
@@ -137,14 +216,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         plane.logger.info("request timed out before its body arrived; closing the connection")
         if index == queue.startIndex || queue[queue.startIndex..<index].allSatisfy({ $0.route != nil && !$0.started }) {
             closeAfterResponse = true
-            let (response, body) = CheckResponder.requestTimeout(allocator: context.channel.allocator)
             queue.removeAll()
-            var head = response
-            head.headerFields[.contentLength] = String(body.readableBytes)
-            head.headerFields[.connection] = "close"
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            writeAndClose(context: context, CheckResponder.requestTimeout(allocator: context.channel.allocator))
         } else {
             context.close(promise: nil)
         }
@@ -153,16 +226,54 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         bodyDeadline?.cancel()
         bodyDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+        wireContext = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         bodyDeadline?.cancel()
         bodyDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
         context.fireChannelInactive()
     }
 
+    // MARK: Idle connections
+
+    private func startIdleTimer(context: ChannelHandlerContext) {
+        guard idleTimer == nil else { return }
+        lastActivity = .now()
+        scheduleIdleCheck(context: context, at: lastActivity + idleTimeout)
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.idleTimer = nil
+            handler.idleCheck(context: context)
+        }
+    }
+
+    private func idleCheck(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if let last = queue.last, last.complete {
+            // Answers are owed (a check may be waiting on the store): not idle. Request and store
+            // timeouts bound that wait; look again later.
+            scheduleIdleCheck(context: context, at: .now() + idleTimeout)
+            return
+        }
+        let deadline = lastActivity + idleTimeout
+        if deadline <= .now() {
+            context.close(promise: nil)
+        } else {
+            scheduleIdleCheck(context: context, at: deadline)
+        }
+    }
+
     private func startNext(context: ChannelHandlerContext) {
-        guard let first = queue.first else {
+        guard !queue.isEmpty else {
             if readPending {
                 readPending = false
                 context.read()
@@ -173,56 +284,88 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
-        guard !first.started else { return }
-        queue[queue.startIndex].started = true
-        guard let route = first.route else {
-            for part in first.buffered { context.fireChannelRead(wrapInboundOut(part)) }
-            queue[queue.startIndex].buffered = []
-            // Hummingbird's async channel hands reads to its request loop on read-complete;
-            // these parts arrive outside a read cycle, so close one for them.
-            context.fireChannelReadComplete()
+        // Fields are read in place: copying an exchange (a whole request head) costs more than it seems.
+        let first = queue.startIndex
+        guard !queue[first].started else { return }
+        queue[first].started = true
+        guard let route = queue[first].route else {
+            let buffered = queue[first].buffered
+            queue[first].buffered = []
+            for part in buffered { context.fireChannelRead(wrapInboundOut(part)) }
+            // Hummingbird's async channel hands reads to its request loop on read-complete; without this a
+            // request replayed after a pipelined data-plane answer would wait for the client's next read.
+            if !buffered.isEmpty { context.fireChannelReadComplete() }
             return
         }
-        guard first.complete else {
-            queue[queue.startIndex].started = false
+        guard queue[first].complete else {
+            queue[first].started = false
             return
         }
-        if first.head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
-        if first.bodyTooLarge {
+        if DataPlane.asksToClose(queue[first].head) { closeAfterResponse = true }
+        if queue[first].bodyTooLarge {
             closeAfterResponse = true
-            let (response, body) = CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator)
-            finish(context: context, response: response, body: body)
+            finish(context: context, CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator))
             return
         }
-        plane.respond(to: route, request: first.head, body: first.body, allocator: context.channel.allocator, on: context.eventLoop)
+        plane.respond(to: route, request: queue[first].head, body: queue[first].body, allocator: context.channel.allocator, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
-                case let .success((response, body)):
-                    self.finish(context: context, response: response, body: body)
+                case let .success(response):
+                    self.finish(context: context, response)
                 case .failure:
-                    let (response, body) = CheckResponder.internalError(allocator: context.channel.allocator)
-                    self.finish(context: context, response: response, body: body)
+                    self.finish(context: context, CheckResponder.internalError(allocator: context.channel.allocator))
                 }
             }
     }
 
-    private func finish(context: ChannelHandlerContext, response: HTTPResponse, body: ByteBuffer) {
-        var response = response
-        response.headerFields[.contentLength] = String(body.readableBytes)
-        if closeAfterResponse { response.headerFields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        // A HEAD answer has the headers of the GET answer and no body (RFC 9110 §9.3.2).
-        if queue.first?.head.method != .head {
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
-        }
+    private func finish(context: ChannelHandlerContext, _ response: WireResponse) {
+        lastActivity = .now()
+        let withBody = queue.first?.head.method != .HEAD
         if closeAfterResponse {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             queue.removeAll()
+            writeAndClose(context: context, response, withBody: withBody)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard let wireContext else { return }
+        wireContext.writeAndFlush(NIOAny(response.serialized(close: false, withBody: withBody, allocator: context.channel.allocator)), promise: nil)
         if !queue.isEmpty { queue.removeFirst() }
         startNext(context: context)
+    }
+
+    private func writeAndClose(context: ChannelHandlerContext, _ response: WireResponse, withBody: Bool = true) {
+        guard let wireContext else {
+            context.close(promise: nil)
+            return
+        }
+        wireContext.writeAndFlush(NIOAny(response.serialized(close: true, withBody: withBody, allocator: context.channel.allocator)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Puts a `DataPlaneHandler` into Hummingbird's HTTP/1 pipeline right before its HTTPTypes codec.
+/// Hummingbird adds extra handlers only after the codec; this one moves the data plane in front of
+/// it, where requests are still NIOHTTP1 parts, and then removes itself.
+final class DataPlaneInstaller: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Never
+
+    private let plane: DataPlane
+    private let idleTimeout: TimeAmount
+
+    init(plane: DataPlane, idleTimeout: TimeAmount) {
+        self.plane = plane
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(DataPlaneHandler(plane: plane, idleTimeout: idleTimeout), position: .before(codec))
+        } catch {
+            plane.logger.critical("cannot install the data plane in the HTTP/1 pipeline (\(error)); closing the connection")
+            context.close(promise: nil)
+        }
+        pipeline.removeHandler(context: context, promise: nil)
     }
 }

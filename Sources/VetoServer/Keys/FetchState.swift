@@ -24,4 +24,7 @@ struct FetchState {
     /// What the last good fetch held, to log changes rather than every refresh.
     var remoteKeyIDs: [String] = []
     var skipped: [String] = []
+    /// The JWKS document the current keys were built from: a refresh that brings the same bytes
+    /// keeps the key set (and its generation).
+    var appliedDocument: [UInt8]?
 }

@@ -30,8 +30,13 @@ extension IssuerKeys {
         do throws(JWKSFetchError) {
             let document = try await fetcher.get().fetch(knownJWKSURL: knownURL, logger: logger)
             let loaded = try JWKSDocument.load(document.body, url: document.url, defaultAlgorithm: remote.defaultAlgorithm)
-            let keys = KeySet(staticKeys + loaded.keys)
-            snapshot.withLockedValue { $0 = keys }
+            // A document identical to the one in use keeps its key set, generation included, so
+            // verified tokens stay cached; any change makes a new generation.
+            let unchanged = state.withLockedValue { $0.appliedDocument == document.body }
+            let keys = unchanged ? current : snapshot.withLockedValue { snapshot in
+                snapshot = KeySet(staticKeys + loaded.keys, generation: snapshot.generation &+ 1)
+                return snapshot
+            }
             let delay = schedule.delay(afterSuccessWithMaxAge: document.maxAge)
             let (previousKeyIDs, previousSkipped) = state.withLockedValue { state in
                 defer {
@@ -41,6 +46,7 @@ extension IssuerKeys {
                     state.discoveredJWKSURL = document.url
                     state.remoteKeyIDs = loaded.keys.map { $0.keyID ?? "" }
                     state.skipped = loaded.skipped
+                    state.appliedDocument = document.body
                 }
                 return (state.remoteKeyIDs, state.skipped)
             }

@@ -19,6 +19,9 @@ final class ServiceMetrics: Sendable {
     let storeLatency: Metrics.Timer
     let storeErrors: CoreMetrics.Counter
     let failOpen: CoreMetrics.Counter
+    /// veto_verify_cache_total{result="hit"|"miss"}: checks answered from the verification cache or not.
+    let verifyCacheHits: CoreMetrics.Counter
+    let verifyCacheMisses: CoreMetrics.Counter
 
     static let routes = ["check", "revoke", "introspect", "oauth_revoke", "admin"]
     static let outcomes = ["allowed", "denied", "unavailable", "degraded", "revoked", "error"]
@@ -54,10 +57,17 @@ final class ServiceMetrics: Sendable {
         self.storeLatency = Metrics.Timer(label: "veto_store_duration_seconds", factory: factory)
         self.storeErrors = CoreMetrics.Counter(label: "veto_store_errors_total", factory: factory)
         self.failOpen = CoreMetrics.Counter(label: "veto_fail_open_total", factory: factory)
+        self.verifyCacheHits = CoreMetrics.Counter(label: "veto_verify_cache_total", dimensions: [("result", "hit")], factory: factory)
+        self.verifyCacheMisses = CoreMetrics.Counter(label: "veto_verify_cache_total", dimensions: [("result", "miss")], factory: factory)
     }
 
     func request(_ route: String, _ outcome: String) {
-        requests["\(route)/\(outcome)"]?.increment()
+        counter(route, outcome)?.increment()
+    }
+
+    /// veto_requests_total{route, outcome}, for callers that keep it instead of looking it up per request.
+    func counter(_ route: String, _ outcome: String) -> CoreMetrics.Counter? {
+        requests["\(route)/\(outcome)"]
     }
 
     func rejection(_ code: ReasonCode) {

@@ -58,11 +58,10 @@ public final class EmbeddedBlocklist: Blocklist {
     public func status(
         issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RevocationStatus> {
-        let tokenKey = jti.map { EntryKey(issuer: issuer, id: $0) }
         let subjectKey = subject.map { EntryKey(issuer: issuer, id: $0) }
         do {
             let status = try core.read { state, now -> RevocationStatus in
-                if let tokenKey, let entry = state.token(tokenKey, now: now) { return .tokenRevoked(entry) }
+                if let jti, let entry = state.token(issuer: issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
                 if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
                    RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
                     return .subjectRevoked(cutoff)
@@ -80,8 +79,8 @@ public final class EmbeddedBlocklist: Blocklist {
     public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
         core.write(on: eventLoop) { state, now throws(StoreError) in
             let candidate = try validator.entry(for: request, now: now)
-            let key = EntryKey(issuer: request.issuer, id: request.jti)
-            if let existing = state.token(key, now: now), existing.entryExpiresAt >= candidate.entryExpiresAt {
+            if let existing = state.token(issuer: request.issuer, jti: request.jti, now: now),
+               existing.entryExpiresAt >= candidate.entryExpiresAt {
                 return (existing, nil)  // never shorten; the same rule as the Redis script
             }
             return (candidate, .revoke(candidate))
@@ -103,7 +102,7 @@ public final class EmbeddedBlocklist: Blocklist {
 
     public func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         core.write(on: eventLoop) { state, now in
-            state.token(EntryKey(issuer: issuer, id: jti), now: now) == nil ? (false, nil) : (true, .remove(issuer: issuer, jti: jti))
+            state.token(issuer: issuer, jti: jti, now: now) == nil ? (false, nil) : (true, .remove(issuer: issuer, jti: jti))
         }
     }
 
@@ -126,7 +125,7 @@ public final class EmbeddedBlocklist: Blocklist {
     // MARK: Reads for operators
 
     public func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
-        readFuture(on: eventLoop) { state, now in state.token(EntryKey(issuer: issuer, id: jti), now: now) }
+        readFuture(on: eventLoop) { state, now in state.token(issuer: issuer, jti: jti, now: now) }
     }
 
     public func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
@@ -146,31 +145,18 @@ public final class EmbeddedBlocklist: Blocklist {
             }
             after = key
         }
-        let issuer = query.issuer.map { Array($0.utf8) }
-        // Filter under the lock, sort outside it: checks wait only for the O(n) pass.
+        // One pass under the lock that keeps only a page: checks wait for O(n), memory stays O(page).
         return readFuture(on: eventLoop) { state, now in
-            var matches = [(key: EntryKey, entry: RevocationEntry)]()
-            for (key, entry) in state.tokens where !RevocationRules.isExpired(entry.entryExpiresAt, now: now) {
-                guard issuer == nil || key.issuer == issuer,
-                      query.subject == nil || entry.subject == query.subject,
-                      query.reason == nil || entry.reason == query.reason,
-                      after.map({ EntryKey.precedes($0, key) }) ?? true
-                else { continue }
-                matches.append((key, entry))
-            }
-            return matches
-        }.map { matches in
-            let sorted = matches.sorted { EntryKey.precedes($0.key, $1.key) }
-            let page = sorted.prefix(query.limit)
-            let next = sorted.count > query.limit ? page.last?.key.cursor : nil
-            return BlocklistPage(entries: page.map(\.entry), nextCursor: next)
+            let page = state.page(issuer: query.issuer, subject: query.subject, reason: query.reason, after: after,
+                                  limit: query.limit, now: now)
+            return BlocklistPage(entries: page.entries, nextCursor: page.more ? page.keys.last?.cursor : nil)
         }
     }
 
     public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         readFuture(on: eventLoop) { state, now in
             BlocklistCount(
-                tokens: state.tokens.values.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) },
+                tokens: state.liveTokenCount(now: now),
                 subjects: state.subjects.values.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
             )
         }

@@ -169,12 +169,17 @@ final class EmbeddedCore: @unchecked Sendable {
         }
         let lock = try DataDirectoryLock(directory: directory)
         var replayed = EmbeddedState()
-        let (journal, recovery) = try Journal.open(directory: directory) { replayed.apply($0) }
+        let started = WallClock.now()
+        let (journal, recovery) = try Journal.open(directory: directory, prepare: { replayed.reserveTokens($0) }) { replayed.apply($0) }
         for warning in recovery.warnings { logger.warning("\(warning)") }
         let now = WallClock.now()
+        if recovery.recordsReplayed > 0 {
+            let seconds = ((now - started) * 1000).rounded() / 1000
+            logger.notice("journal replayed: \(recovery.recordsReplayed) records in \(seconds) s, \(replayed.tokenCount) token entries")
+        }
         replayed.dropExpired(now: now)
         if journal.recordCount > replayed.count {
-            try journal.rewrite(replayed.liveRecords(now: now))
+            try journal.rewrite { write throws(StoreError) in try replayed.forEachLiveRecord(now: now, write) }
         }
         condition.lock()
         state = replayed
@@ -187,8 +192,9 @@ final class EmbeddedCore: @unchecked Sendable {
     private struct Batch {
         var work: [Work]
         var records: [JournalRecord]
-        /// The whole live state to rewrite the journal with, when compacting.
-        var compaction: [JournalRecord]?
+        /// The live state to rewrite the journal with, when compacting: a copy-on-write snapshot,
+        /// streamed to disk outside the lock.
+        var compaction: (state: EmbeddedState, now: Double)?
         var failure: StoreError?
     }
 
@@ -217,7 +223,7 @@ final class EmbeddedCore: @unchecked Sendable {
         if compact && batch.failure == nil {
             state.dropExpired(now: now)
             // The state already holds the effect of every queued record, so this covers the batch too.
-            batch.compaction = state.liveRecords(now: now)
+            batch.compaction = (state, now)
         }
         return batch
     }
@@ -228,7 +234,7 @@ final class EmbeddedCore: @unchecked Sendable {
         if outcome == nil {
             do throws(StoreError) {
                 if let compaction = batch.compaction {
-                    try journal.rewrite(compaction)
+                    try journal.rewrite { write throws(StoreError) in try compaction.state.forEachLiveRecord(now: compaction.now, write) }
                 } else {
                     try journal.append(batch.records)
                 }

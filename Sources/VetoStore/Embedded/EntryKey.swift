@@ -9,6 +9,11 @@ struct EntryKey: Hashable, Sendable {
         self.id = Array(id.utf8)
     }
 
+    init(issuer: [UInt8], id: [UInt8]) {
+        self.issuer = issuer
+        self.id = id
+    }
+
     /// Order for listing: issuer, then id, bytewise.
     static func precedes(_ lhs: EntryKey, _ rhs: EntryKey) -> Bool {
         lhs.issuer == rhs.issuer ? lhs.id.lexicographicallyPrecedes(rhs.id) : lhs.issuer.lexicographicallyPrecedes(rhs.issuer)

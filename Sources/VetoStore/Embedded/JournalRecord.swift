@@ -28,6 +28,10 @@ enum JournalRecord: Sendable, Equatable {
     }
 
     init?(payload: ArraySlice<UInt8>) {
+        if let record = Self.fastRevoke(payload) {
+            self = record
+            return
+        }
         guard let object = try? JSONReader().parseObject(payload), let op = object["op"]?.stringValue else { return nil }
         switch op {
         case "revoke":

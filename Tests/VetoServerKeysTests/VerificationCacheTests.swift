@@ -1,0 +1,132 @@
+import NIOCore
+import NIOPosix
+import Testing
+import VetoCore
+@testable import VetoServer
+
+/// The verification cache's rules: bounded, never past exp + leeway, never across a key change,
+/// and only ever used on its own event loop.
+@Suite struct VerificationCacheTests {
+    static let loop = MultiThreadedEventLoopGroup.singleton.next()
+
+    static func key(_ number: UInt8) -> VerificationCache.Key {
+        VerificationCache.Key(digest: [UInt8](repeating: number, count: 32))
+    }
+
+    static func token(_ jti: String, issuerIndex: Int = 0) throws -> VerifiedToken {
+        let object = try JSONReader().parseObject(Array(#"{"iss":"https://idp.example","sub":"alice","jti":"\#(jti)","exp":2000}"#.utf8))
+        let claims = try #require(JWTClaims.parse(object: object).claims)
+        let answer = AllowedAnswer(issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
+                                   allocator: ByteBufferAllocator())
+        return VerifiedToken(issuerIndex: issuerIndex, revocationID: jti, issuer: "https://idp.example", claims: claims, answer: answer)
+            .withoutClaims
+    }
+
+    /// Runs `body` on the cache's loop, as the data plane does.
+    static func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await loop.submit(body).get()
+    }
+
+    @Test func aHitReturnsTheVerifiedTokenUntilExpPlusLeeway() async throws {
+        let cache = VerificationCache(capacity: 8, eventLoop: Self.loop)
+        let token = try Self.token("t1")
+        try await Self.onLoop {
+            cache.insert(Self.key(1), token: token, validUntil: 2060, keyGeneration: 0)
+            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 })?.revocationID == "t1")
+            #expect(cache.lookup(Self.key(2), now: 1000, generation: { _ in 0 }) == nil)
+            #expect(cache.lookup(Self.key(1), now: 2059.999, generation: { _ in 0 }) != nil)
+            // At exp + leeway validation refuses the token, so the cache must not answer either.
+            #expect(cache.lookup(Self.key(1), now: 2060, generation: { _ in 0 }) == nil)
+            #expect(cache.count == 0)
+            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 }) == nil)
+        }
+    }
+
+    @Test func anEntryVerifiedWithOlderKeysIsDropped() async throws {
+        let cache = VerificationCache(capacity: 8, eventLoop: Self.loop)
+        let first = try Self.token("t1", issuerIndex: 0)
+        let second = try Self.token("t2", issuerIndex: 1)
+        try await Self.onLoop {
+            cache.insert(Self.key(1), token: first, validUntil: 2060, keyGeneration: 3)
+            cache.insert(Self.key(2), token: second, validUntil: 2060, keyGeneration: 7)
+            // Issuer 0 rotated (generation 4); issuer 1 did not.
+            let generations: (Int) -> UInt64 = { $0 == 0 ? 4 : 7 }
+            #expect(cache.lookup(Self.key(1), now: 1000, generation: generations) == nil)
+            #expect(cache.lookup(Self.key(2), now: 1000, generation: generations)?.revocationID == "t2")
+            #expect(cache.count == 1)
+        }
+    }
+
+    @Test func theSizeIsBoundedAndRecentlyUsedEntriesSurvive() async throws {
+        let cache = VerificationCache(capacity: 4, eventLoop: Self.loop)
+        let tokens = try (0..<64).map { try Self.token("t\($0)") }
+        try await Self.onLoop {
+            for number in 0..<4 { cache.insert(Self.key(UInt8(number)), token: tokens[number], validUntil: 2060, keyGeneration: 0) }
+            #expect(cache.lookup(Self.key(0), now: 1000, generation: { _ in 0 }) != nil)
+            cache.insert(Self.key(4), token: tokens[4], validUntil: 2060, keyGeneration: 0)
+            #expect(cache.count == 4)
+            // Entry 0 was used since it was inserted: the clock passes over it and evicts entry 1.
+            #expect(cache.lookup(Self.key(0), now: 1000, generation: { _ in 0 }) != nil)
+            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 }) == nil)
+            #expect(cache.lookup(Self.key(4), now: 1000, generation: { _ in 0 }) != nil)
+            for number in 5..<64 {
+                cache.insert(Self.key(UInt8(number)), token: tokens[number], validUntil: 2060, keyGeneration: 0)
+                #expect(cache.count <= 4)
+            }
+            #expect(cache.lookup(Self.key(63), now: 1000, generation: { _ in 0 })?.revocationID == "t63")
+        }
+    }
+
+    @Test func reinsertingAKeyReplacesItsEntry() async throws {
+        let cache = VerificationCache(capacity: 2, eventLoop: Self.loop)
+        let old = try Self.token("old")
+        let new = try Self.token("new")
+        try await Self.onLoop {
+            cache.insert(Self.key(9), token: old, validUntil: 1500, keyGeneration: 0)
+            cache.insert(Self.key(9), token: new, validUntil: 2060, keyGeneration: 1)
+            #expect(cache.count == 1)
+            #expect(cache.lookup(Self.key(9), now: 1600, generation: { _ in 1 })?.revocationID == "new")
+        }
+    }
+
+    @Test func aCacheIsHandedOutOnlyOnItsOwnLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let caches = VerificationCaches(totalCapacity: 5, eventLoopGroup: group)
+        #expect(caches.capacityPerLoop == 3)
+        let loops = Array(group.makeIterator())
+        // Not on the loop's thread: no cache, so no unsynchronised access is possible.
+        #expect(caches.cache(for: loops[0]) == nil)
+        let own = try await loops[0].submit { caches.cache(for: loops[0]) != nil }.get()
+        let other = try await loops[0].submit { caches.cache(for: loops[1]) != nil }.get()
+        #expect(own)
+        #expect(!other)
+        // A loop outside the group (the control plane may use one) gets none.
+        let stranger = MultiThreadedEventLoopGroup.singleton.next()
+        #expect(try await stranger.submit { caches.cache(for: stranger) == nil }.get())
+        let disabled = VerificationCaches(totalCapacity: 0, eventLoopGroup: group)
+        #expect(try await loops[0].submit { disabled.cache(for: loops[0]) == nil }.get())
+        try await group.shutdownGracefully()
+    }
+}
+
+/// What the cache relies on from `IssuerKeys`: the key set's generation moves exactly when the
+/// fetched keys change, so cached verifications outlive a refresh but not a rotation.
+@Suite struct KeyGenerationTests {
+    @Test func theGenerationChangesWithTheDocumentOnly() async throws {
+        try await withKeysFixture { fixture in
+            fixture.serveJWKS([.one(kid: "k1")])
+            let keys = fixture.issuerKeys(fixture.configuration())
+            let initial = keys.current.generation
+            try await keys.refresh()
+            let first = keys.current.generation
+            #expect(first != initial)
+            try await keys.refresh()
+            #expect(keys.current.generation == first, "an identical document keeps the key set")
+            fixture.serveJWKS([.two(kid: "k2")])
+            try await keys.refresh()
+            #expect(keys.current.generation != first)
+            #expect(keys.current.keyIDs == ["k2"])
+            #expect(fixture.jwksRequests == 3)
+        }
+    }
+}
