@@ -258,7 +258,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func idleCheck(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        if let last = queue.last, last.complete {
+        if !queue.isEmpty, queue[queue.index(before: queue.endIndex)].complete {
             // Answers are owed (a check may be waiting on the store): not idle. Request and store
             // timeouts bound that wait; look again later.
             scheduleIdleCheck(context: context, at: .now() + idleTimeout)
@@ -321,7 +321,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func finish(context: ChannelHandlerContext, _ response: WireResponse) {
         lastActivity = .now()
-        let withBody = queue.first?.head.method != .HEAD
+        // Read in place: `queue.first` would copy the whole exchange.
+        let withBody = queue.isEmpty || queue[queue.startIndex].head.method != .HEAD
         if closeAfterResponse {
             queue.removeAll()
             writeAndClose(context: context, response, withBody: withBody)
