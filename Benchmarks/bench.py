@@ -134,18 +134,16 @@ class Process:
         return Path(self.log_path).read_text(errors="replace")
 
     def peak_rss_mib(self):
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return None
+        return self._status_mib("VmHWM:")
 
     def rss_mib(self):
+        return self._status_mib("VmRSS:")
+
+    def _status_mib(self, field):
+        """A kB field of /proc/<pid>/status in MiB; None once the process is gone."""
         try:
             for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
         except OSError:
             pass
