@@ -413,3 +413,41 @@ def test_keep_alive_and_pipelined_requests_are_answered_in_order(stack, keyring)
             statuses.append(int(status_line.split(b" ")[1]))
         assert reader.read() == b"", "the connection closes after the Connection: close request"
     assert statuses == [200, 200, 200, 200, 401, 200, 200]
+
+
+def test_head_on_either_plane_frames_the_answers_that_follow(stack, keyring):
+    """HEAD answers carry no body on both planes, and do not change how later answers on the same
+    connection are framed. NIO's response encoder learns each request's method from the decoder;
+    data-plane answers bypass the encoder, so once it took the method of a HEAD check for a later
+    control-plane answer and dropped that answer's body (and kept a method per check forever)."""
+    import socket
+    good = keyring.token()
+    requests = [
+        ("HEAD", f"HEAD /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good}\r\n\r\n"),
+        ("GET", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("HEAD", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("GET", f"GET /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {good}\r\n\r\n"),
+        ("HEAD", "HEAD /no/such/route HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("GET", "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    ]
+    with socket.create_connection(("127.0.0.1", stack["a"].port), timeout=10) as s:
+        s.sendall("".join(text for _, text in requests).encode())
+        reader = s.makefile("rb")
+        answers = []
+        for method, _ in requests:
+            status_line = reader.readline()
+            assert status_line.startswith(b"HTTP/1.1 "), (status_line, answers)
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            body = reader.read(length) if method == "GET" else b""
+            answers.append((int(status_line.split(b" ")[1]), length, body))
+        # Nothing may follow the last answer: a HEAD answer that carried a body would show up here.
+        assert reader.read() == b"", answers
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [200, 200, 200, 200, 404, 200], answers
+    for (method, _), (status, length, body) in zip(requests, answers):
+        if method == "GET":
+            assert length > 0 and len(body) == length, (method, status, length, body)

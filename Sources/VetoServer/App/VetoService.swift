@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
@@ -128,10 +129,19 @@ public enum VetoService {
         // Idle connections are closed by the data-plane handler, which sees both planes; Hummingbird's
         // own idle timer never sees the data plane and would cut busy /v1/check connections.
         let idleTimeout = TimeAmount.milliseconds(Int64(limits.idleTimeout * 1000))
+        let decoderLimits = {
+            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+            decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+            decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+            decoderLimits.maxHeaderFieldCount = 100
+            return decoderLimits
+        }()
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout)],
+            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout, decoderLimits: decoderLimits)],
             idleTimeout: nil,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
+            // The same limits as the decoder DataPlaneInstaller puts in place of Hummingbird's.
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: decoderLimits.maxHeaderFieldSize, maxHeaderListSize: decoderLimits.maxHeaderListSize,
+                                            maxHeaderFieldCount: decoderLimits.maxHeaderFieldCount))
         let application = Application(
             router: controlPlane.router(),
             server: .http1(configuration: http1),
