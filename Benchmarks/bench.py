@@ -63,6 +63,14 @@ def log(message):
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
+def clean_up(processes, workdir, keep):
+    """Stops the processes a run started, newest first, and removes its work directory unless kept."""
+    for process in reversed(processes):
+        process.stop()
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -442,10 +450,7 @@ def run_speed(args, profile):
             if not veto.process.alive() and veto.process.process.returncode not in (0, None):
                 raise RuntimeError(f"veto serve ({mode}) exited with {veto.process.process.returncode}:\n{veto.process.output()[-2000:]}")
     finally:
-        for process in reversed(processes):
-            process.stop()
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()
     report["all_targets_met"] = all(row["all_targets_met"] for row in report["rows"])
     text = markdown(report)
@@ -549,10 +554,7 @@ def run_scale(args, profile):
         report["redis_used_memory_mib"] = redis.used_memory_mib()
         measure("redis-1M", ["--redis", redis.url], "redis", entries)
     finally:
-        for process in reversed(processes):
-            process.stop()
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()
     rows = {(r["store"], r["revoked_entries"]): r for r in report["rows"]}
     embedded_full = rows[("embedded", entries)]

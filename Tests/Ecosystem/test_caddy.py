@@ -9,8 +9,7 @@ import subprocess
 import pytest
 
 from conftest import AUD, ISS, ROOT
-from services import Redis, VetoServer, free_port, request, wait_for
-from upstream import EchoUpstream
+from services import EchoUpstream, Redis, VetoServer, free_port, request, wait_for
 
 
 def caddy_binary():

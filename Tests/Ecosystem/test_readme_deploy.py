@@ -5,13 +5,10 @@ import os
 import re
 import shlex
 import subprocess
-from pathlib import Path
 
-import pytest
 
 from conftest import ROOT
-from services import VetoServer, free_port, request, wait_for
-from upstream import EchoUpstream
+from services import EchoUpstream, VetoServer, free_port, request, wait_for
 
 
 def deploy_commands():

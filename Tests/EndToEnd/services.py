@@ -156,6 +156,38 @@ class JWKSServer:
         self.server.server_close()
 
 
+class EchoUpstream:
+    """A small API for gateways to sit in front of: it echoes the request's headers as JSON, so a
+    test sees what the gateway passed on, and counts the requests that reached it."""
+
+    def __init__(self):
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests += 1
+                body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Nginx:
     """A real nginx (apt's nginx-light) in the foreground, serving `site` (an http-level config
     snippet) with every path under `workdir`; `nginx -t` must accept the configuration first."""

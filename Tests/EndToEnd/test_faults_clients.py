@@ -88,6 +88,17 @@ def closed_by_server(sock, wait):
         return True
 
 
+def status_line_until_close(sock):
+    """Reads until the server closes (or resets) the connection; the first line of what came back."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except OSError:
+        pass
+    return data.split(b"\r\n")[0]
+
+
 def test_slowloris_headers_trickled_forever(service):
     """300 connections each sending one header byte every 0.5 s. They may not hold the service: healthy
     clients are answered, and each trickling connection is closed within a bounded time."""
@@ -193,13 +204,7 @@ def test_oversized_headers(service):
                         s.sendall(b"GET /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + b"a" * size + b"\r\n\r\n")
                     except OSError:
                         pass
-                    data = b""
-                    try:
-                        while chunk := s.recv(65536):
-                            data += chunk
-                    except OSError:
-                        pass
-                    outcomes.append((size, data.split(b"\r\n")[0]))
+                    outcomes.append((size, status_line_until_close(s)))
         return outcomes
 
     answers, _ = healthy_while(service, attack)
@@ -235,13 +240,7 @@ def test_oversized_bodies(service, path):
                             sent += len(block)
                     except OSError:
                         pass
-                    data = b""
-                    try:
-                        while chunk := s.recv(65536):
-                            data += chunk
-                    except OSError:
-                        pass
-                    outcomes.append((chunked, data.split(b"\r\n")[0], sent, time.monotonic() - started))
+                    outcomes.append((chunked, status_line_until_close(s), sent, time.monotonic() - started))
         return outcomes
 
     answers, _ = healthy_while(service, attack)

@@ -1,41 +1,14 @@
 """A real nginx (from apt) with auth_request to Veto's /v1/check, in front of a small upstream.
 The nginx configuration is Docker/nginx/veto.conf, the one the README shows."""
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import AUD, ISS
-from services import Nginx, Redis, VetoServer, free_port, request, wait_for
+from services import EchoUpstream, Nginx, Redis, VetoServer, free_port, request, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Upstream:
-    """Echoes the request's headers as JSON, so the test sees what nginx passed on."""
-
-    def __init__(self):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +17,7 @@ def gateway(veto_bin, keyring, tmp_path_factory):
     (workdir / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
     redis = Redis()
     veto = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--redis", redis.url], cwd=workdir)
-    upstream = Upstream()
+    upstream = EchoUpstream()
     port = free_port()
     site = (ROOT / "Docker/nginx/veto.conf").read_text()
     site = site.replace("VETO_UPSTREAM", f"127.0.0.1:{veto.port}").replace("API_UPSTREAM", f"127.0.0.1:{upstream.port}")
