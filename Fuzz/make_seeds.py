@@ -64,6 +64,10 @@ write("jwk", "jwks", b"\x00" + json.dumps({"keys": [rsa_jwk, ec_jwk, ed_jwk, {"k
 write("jwk", "jwks-x5c", b"\x00" + json.dumps({"keys": [dict(ec_jwk, x5c=["MIIB"])]}).encode())
 write("jwk", "pem-public", b"\x04" + rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
 write("jwk", "secret", b"\x01" + b"0123456789abcdef0123456789abcdef")
+# A secret JWK may carry PEM armour in any string member; it is still a declared secret.
+write("jwk", "jwk-oct-pem-text", b"\x00" + json.dumps(dict(oct_jwk, kid="-----BEGIN PUBLIC KEY-----")).encode())
+# PEM armour inside a raw-secret file: refused for HS*, never an HMAC key.
+write("jwk", "secret-pem-text", b"\x01" + b"0123456789abcdef0123456789abcdef-----BEGIN PUBLIC KEY-----")
 
 # pem: label byte, algorithm byte, DER body (label byte >= 0x80: the whole file raw)
 name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fuzz")])

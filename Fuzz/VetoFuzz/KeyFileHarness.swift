@@ -3,7 +3,8 @@ import VetoCrypto
 
 /// Key files as an operator or a JWKS endpoint hands them over: JWK, JWKS, PEM or a raw secret.
 /// The first byte picks the `ALG:` the file is pinned to (or none). Every key that loads must
-/// be pinned to exactly the algorithm asked for, and no HMAC key may come out of JSON or PEM.
+/// be pinned to exactly the algorithm asked for, and an HMAC key may only come from a JWK that
+/// says `"kty": "oct"` or from a raw file with no PEM armour in it (key confusion).
 enum KeyFileHarness {
     static let algorithms: [JWSAlgorithm?] = [nil] + JWSAlgorithm.allCases.map { $0 }
 
@@ -13,14 +14,30 @@ enum KeyFileHarness {
         let algorithm = algorithms[Int(selector) % algorithms.count]
         guard let load = try? KeyLoader.verificationKeys(from: file, source: "fuzz", algorithm: algorithm) else { return }
         if load.keys.isEmpty { violated("a key file loaded with no key") }
-        let marker = Array("-----BEGIN ".utf8)
-        let isPEM = file.count >= marker.count && (0...(file.count - marker.count)).contains { file[$0..<$0 + marker.count].elementsEqual(marker) }
+        let json = try? JSONReader().parseObject(file)
+        let holdsPEM = contains(file, Array("-----BEGIN ".utf8))
         for key in load.keys {
             if let algorithm, !key.algorithm.accepts(algorithm) && !algorithm.accepts(key.algorithm) {
                 violated("key pinned to \(key.algorithm) although \(algorithm) was asked for")
             }
-            // A JWK "oct" key is an HMAC key by design; a public key in PEM never is (key confusion).
-            if isPEM, key.algorithm.family == .hmac { violated("a PEM file became an HMAC secret") }
+            guard key.algorithm.family == .hmac else { continue }
+            if let json {
+                // JSON that parses is a JWK or JWKS, never a raw secret: the secret must be declared.
+                if !declaresSecret(json) { violated("a JSON key file without \"kty\": \"oct\" became an HMAC secret") }
+            } else if holdsPEM {
+                violated("a PEM file became an HMAC secret")
+            }
         }
+    }
+
+    /// A JWK with `"kty": "oct"`, or a JWKS with at least one.
+    private static func declaresSecret(_ object: JSONObject) -> Bool {
+        if object["kty"]?.stringValue == "oct" { return true }
+        return object["keys"]?.arrayValue?.contains { $0.objectValue?["kty"]?.stringValue == "oct" } ?? false
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 }
