@@ -96,6 +96,18 @@ public final class RedisClient: Sendable {
         return futures.map { $0! }
     }
 
+    /// ``send(_:on:read:)`` with one callback for every reply, in order, on `eventLoop`, once the last
+    /// one is in. For the check path: against a single server it costs no future per command.
+    public func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false,
+                     then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
+        if let single {
+            single.send(commands, on: eventLoop, then: then)
+            return
+        }
+        // whenAllComplete never fails: each command's outcome is in its own Result.
+        EventLoopFuture.whenAllComplete(send(commands, on: eventLoop, read: read), on: eventLoop).whenSuccess(then)
+    }
+
     /// How long a command may wait for the first discovery (sentinels asked, or the slot map read)
     /// before it fails: a connect plus a command.
     private var discoveryDeadline: NIODeadline {

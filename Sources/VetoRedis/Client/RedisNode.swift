@@ -43,6 +43,18 @@ final class RedisNode: Sendable {
         return futures.map { $0.hop(to: eventLoop) }
     }
 
+    /// The same with one callback for every reply, in order, on `eventLoop`.
+    func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, lane: Lane = .main,
+              then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
+        let set = lane == .confirmedWrites ? (confirmedWrites ?? main) : main
+        let connection = set.connection(for: eventLoop)
+        guard connection.eventLoop !== eventLoop else {
+            connection.send(commands, then: then)
+            return
+        }
+        connection.send(commands) { results in eventLoop.execute { then(results) } }
+    }
+
     func statistics(on eventLoop: any EventLoop) -> EventLoopFuture<RedisClientStatistics> {
         let all = main.connections + (confirmedWrites?.connections ?? [])
         return EventLoopFuture.whenAllSucceed(all.map { $0.statistics() }, on: eventLoop)

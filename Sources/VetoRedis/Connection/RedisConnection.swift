@@ -53,14 +53,14 @@ final class RedisConnection: @unchecked Sendable {
     /// A command waiting for the connection to become ready.
     private struct Waiting {
         let command: RedisCommand
-        let promise: EventLoopPromise<RedisValue>
+        let reply: RedisReplySink
         let deadline: NIODeadline
     }
 
     /// A command written to the channel; replies arrive in this order.
     private struct InFlight {
         /// `nil` once the command timed out: its reply, if it ever comes, is dropped.
-        var promise: EventLoopPromise<RedisValue>?
+        var reply: RedisReplySink?
         let name: String
         let deadline: NIODeadline
     }
@@ -98,8 +98,17 @@ final class RedisConnection: @unchecked Sendable {
     /// Queues `commands` in order; their futures complete on `eventLoop`.
     func send(_ commands: [RedisCommand]) -> [EventLoopFuture<RedisValue>] {
         let promises = commands.map { _ in eventLoop.makePromise(of: RedisValue.self) }
-        onLoop { $0.enqueue(commands, promises) }
+        let sinks = promises.map { RedisReplySink.promise($0) }
+        onLoop { $0.enqueue(commands, sinks) }
         return promises.map(\.futureResult)
+    }
+
+    /// Queues `commands` in order; `then` gets every reply, in order, once the last one is in (or
+    /// failed), on `eventLoop`.
+    func send(_ commands: [RedisCommand], then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
+        let batch = RedisReplyBatch(count: commands.count, then: then)
+        let sinks = commands.indices.map { RedisReplySink.batch(batch, slot: $0) }
+        onLoop { $0.enqueue(commands, sinks) }
     }
 
     func close() -> EventLoopFuture<Void> {
@@ -120,34 +129,34 @@ final class RedisConnection: @unchecked Sendable {
 
     // MARK: Commands
 
-    private func enqueue(_ commands: [RedisCommand], _ promises: [EventLoopPromise<RedisValue>]) {
+    private func enqueue(_ commands: [RedisCommand], _ sinks: [RedisReplySink]) {
         switch state {
         case .closed:
             let error = RedisError(.shutdown, "the Redis client for \(configuration.endpoint) is closed")
-            for promise in promises { promise.fail(error) }
+            for sink in sinks { sink.fail(error) }
         case .backingOff(let error):
-            for promise in promises { promise.fail(error) }
+            for sink in sinks { sink.fail(error) }
         case .connecting, .handshaking:
             let deadline = NIODeadline.now() + configuration.commandTimeout
-            var refused = [EventLoopPromise<RedisValue>]()
-            for (command, promise) in zip(commands, promises) {
+            var refused = [RedisReplySink]()
+            for (command, sink) in zip(commands, sinks) {
                 if hasRoom {
-                    waiting.append(Waiting(command: command, promise: promise, deadline: deadline))
+                    waiting.append(Waiting(command: command, reply: sink, deadline: deadline))
                 } else {
-                    refused.append(promise)
+                    refused.append(sink)
                 }
             }
             armTimer()
             failOverloaded(refused)
         case .ready:
             let deadline = NIODeadline.now() + configuration.commandTimeout
-            var refused = [EventLoopPromise<RedisValue>]()
-            for (command, promise) in zip(commands, promises) {
+            var refused = [RedisReplySink]()
+            for (command, sink) in zip(commands, sinks) {
                 if hasRoom {
-                    write(command, promise: promise, deadline: deadline)
+                    write(command, reply: sink, deadline: deadline)
                     stats.commandsSent += 1
                 } else {
-                    refused.append(promise)
+                    refused.append(sink)
                 }
             }
             armTimer()
@@ -159,19 +168,19 @@ final class RedisConnection: @unchecked Sendable {
         waiting.count + inFlight.count < configuration.maxPendingCommands
     }
 
-    private func failOverloaded(_ promises: [EventLoopPromise<RedisValue>]) {
-        guard !promises.isEmpty else { return }
-        stats.overloads += promises.count
+    private func failOverloaded(_ sinks: [RedisReplySink]) {
+        guard !sinks.isEmpty else { return }
+        stats.overloads += sinks.count
         let error = RedisError(
             .overloaded,
             "Redis client overloaded: \(configuration.maxPendingCommands) commands already pending on the connection to \(configuration.endpoint)"
         )
-        for promise in promises { promise.fail(error) }
+        for sink in sinks { sink.fail(error) }
     }
 
-    private func write(_ command: RedisCommand, promise: EventLoopPromise<RedisValue>?, deadline: NIODeadline) {
+    private func write(_ command: RedisCommand, reply: RedisReplySink, deadline: NIODeadline) {
         guard let channel else { preconditionFailure("write without a channel") }
-        inFlight.append(InFlight(promise: promise, name: command.name, deadline: deadline))
+        inFlight.append(InFlight(reply: reply, name: command.name, deadline: deadline))
         channel.write(command.encoded, promise: nil)
         queueFlush()
     }
@@ -211,7 +220,7 @@ final class RedisConnection: @unchecked Sendable {
             timedOutInFlight -= 1
             return
         }
-        entry.promise?.completeWith(reply.mapError { $0 as any Error })
+        entry.reply?.complete(reply.mapError { $0 as any Error })
     }
 
     func channelClosed(_ source: any Channel, error: RedisError?) {
@@ -315,7 +324,7 @@ final class RedisConnection: @unchecked Sendable {
 
         let futures = steps.map { command, mapError in
             let promise = eventLoop.makePromise(of: RedisValue.self)
-            write(command, promise: promise, deadline: deadline)
+            write(command, reply: .promise(promise), deadline: deadline)
             return promise.futureResult.flatMapErrorThrowing { error in
                 throw mapError(error as? RedisError ?? RedisError(.unavailable, "\(error)"))
             }
@@ -352,7 +361,7 @@ final class RedisConnection: @unchecked Sendable {
         let queued = waiting
         waiting.removeAll()
         for entry in queued {
-            write(entry.command, promise: entry.promise, deadline: entry.deadline)
+            write(entry.command, reply: entry.reply, deadline: entry.deadline)
             stats.commandsSent += 1
         }
         hooks.onReady?()
@@ -375,7 +384,7 @@ final class RedisConnection: @unchecked Sendable {
             connectFailed(error)
         }
         closing?.close(promise: nil)
-        for entry in dropped { entry.promise?.fail(error) }
+        for entry in dropped { entry.reply?.fail(error) }
         if wasReady { hooks.onFailure?(error) }
     }
 
@@ -394,7 +403,7 @@ final class RedisConnection: @unchecked Sendable {
         reconnect = eventLoop.scheduleTask(in: delay) { self.connect() }
         let queued = waiting
         waiting.removeAll()
-        for entry in queued { entry.promise.fail(error) }
+        for entry in queued { entry.reply.fail(error) }
         hooks.onFailure?(error)
     }
 
@@ -414,8 +423,8 @@ final class RedisConnection: @unchecked Sendable {
         let closingChannel = channel
         channel = nil
         let closing = closingChannel?.close() ?? eventLoop.makeSucceededVoidFuture()
-        for entry in queued { entry.promise.fail(error) }
-        for entry in dropped { entry.promise?.fail(error) }
+        for entry in queued { entry.reply.fail(error) }
+        for entry in dropped { entry.reply?.fail(error) }
         return closing.flatMapErrorThrowing { _ in }
     }
 
@@ -448,18 +457,18 @@ final class RedisConnection: @unchecked Sendable {
         timer = nil
         timerDeadline = nil
         let now = NIODeadline.now()
-        var expired = [(EventLoopPromise<RedisValue>, RedisError)]()
+        var expired = [(RedisReplySink, RedisError)]()
         while let first = waiting.first, first.deadline <= now {
             waiting.removeFirst()
-            expired.append((first.promise, timeoutError(first.command.name, connected: false)))
+            expired.append((first.reply, timeoutError(first.command.name, connected: false)))
         }
         while timedOutInFlight < inFlight.count {
             let index = inFlight.index(inFlight.startIndex, offsetBy: timedOutInFlight)
             guard inFlight[index].deadline <= now else { break }
-            if let promise = inFlight[index].promise {
-                expired.append((promise, timeoutError(inFlight[index].name, connected: true)))
+            if let reply = inFlight[index].reply {
+                expired.append((reply, timeoutError(inFlight[index].name, connected: true)))
             }
-            inFlight[index].promise = nil
+            inFlight[index].reply = nil
             timedOutInFlight += 1
         }
         stats.timeouts += expired.count
@@ -470,7 +479,7 @@ final class RedisConnection: @unchecked Sendable {
             abandonChannel(RedisError(.timeout, "Redis at \(configuration.endpoint) stopped answering"))
         }
         armTimer()
-        for (promise, error) in expired { promise.fail(error) }
+        for (reply, error) in expired { reply.fail(error) }
     }
 
     private func timeoutError(_ name: String, connected: Bool) -> RedisError {
