@@ -14,8 +14,13 @@ public protocol Blocklist: AnyObject, Sendable {
     /// The hot path: reads the jti entry and the subject cut-off in one round trip, with no Task.
     /// A `jti` or `subject` longer than ``BlocklistConfiguration/maxKeyComponentLength`` cannot have been
     /// stored (revoking it is refused), so it is not looked up.
-    func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
-        -> EventLoopFuture<RevocationStatus>
+    ///
+    /// A callback, not a future: the check path runs this on every request, and a future (with its
+    /// promise, callback list and generic metadata look-ups) costs more than decoding the replies.
+    /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A failure
+    ///   carries a ``StoreError``.
+    func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
+                then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void)
 
     /// Stores an entry living until `exp + leeway`; acknowledged only once stored (Redis reply, fsync).
     /// Returns the entry as stored, which lives longer than asked if a longer one already existed.

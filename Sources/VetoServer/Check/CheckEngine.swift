@@ -154,19 +154,20 @@ final class CheckEngine: Sendable {
     }
 
     private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
-        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt, on: eventLoop)
-            .whenComplete { result in
-                switch result {
-                case .success(.notRevoked):
-                    then(.allowed(verified, degraded: false))
-                case let .success(.tokenRevoked(entry)):
-                    then(.denied(Self.revokedFailure(verified, entry), verified.facts))
-                case let .success(.subjectRevoked(cutoff)):
-                    then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
-                case let .failure(error):
-                    then(self.failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
-                }
+        let failOpen = self.failOpen
+        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt,
+                         on: eventLoop) { result in
+            switch result {
+            case .success(.notRevoked):
+                then(.allowed(verified, degraded: false))
+            case let .success(.tokenRevoked(entry)):
+                then(.denied(Self.revokedFailure(verified, entry), verified.facts))
+            case let .success(.subjectRevoked(cutoff)):
+                then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
+            case let .failure(error):
+                then(failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
             }
+        }
     }
 
     static func revokedFailure(_ token: VerifiedToken, _ entry: RevocationEntry?) -> ValidationFailure {

@@ -135,21 +135,23 @@ final class DataPlane: Sendable {
         return .success(utf8)
     }
 
-    /// Answers one data-plane request. Completes on `eventLoop`.
+    /// Answers one data-plane request.
+    /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A callback,
+    ///   not a future: on the check path a future costs more than a verification cache hit.
     func respond(to route: Route, request: HTTPRequestHead, body: ByteBuffer?, allocator: ByteBufferAllocator,
-                 on eventLoop: any EventLoop) -> EventLoopFuture<WireResponse> {
+                 on eventLoop: any EventLoop, then: @escaping @Sendable (WireResponse) -> Void) {
         let started = NIODeadline.now()
         let token: [UInt8]
         switch bearerToken(request, body: body) {
         case let .failure(failure):
             record(route, outcome: "denied", failure: failure, facts: .none, started: started)
-            return eventLoop.makeSucceededFuture(CheckResponder.denied(failure, allocator: allocator))
+            then(CheckResponder.denied(failure, allocator: allocator))
+            return
         case let .success(value):
             token = value
         }
         switch route {
         case .check:
-            let promise = eventLoop.makePromise(of: WireResponse.self)
             engine.check(token, on: eventLoop) { outcome in
                 switch outcome {
                 case let .allowed(verified, degraded):
@@ -165,11 +167,15 @@ final class DataPlane: Sendable {
                     self.logger.error("store unavailable: \(reason)", metadata: Self.metadata(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
-                promise.succeed(self.responder.response(for: outcome, allocator: allocator))
+                then(self.responder.response(for: outcome, allocator: allocator))
             }
-            return promise.futureResult
         case .revoke:
-            return logout(token, allocator: allocator, on: eventLoop, started: started)
+            logout(token, allocator: allocator, on: eventLoop, started: started).whenComplete { result in
+                switch result {
+                case let .success(response): then(response)
+                case .failure: then(CheckResponder.internalError(allocator: allocator))
+                }
+            }
         }
     }
 

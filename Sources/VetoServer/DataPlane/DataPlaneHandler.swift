@@ -314,16 +314,13 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             finish(context: context, CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator))
             return
         }
-        plane.respond(to: route, request: queue[first].head, body: queue[first].body, allocator: context.channel.allocator, on: context.eventLoop)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case let .success(response):
-                    self.finish(context: context, response)
-                case .failure:
-                    self.finish(context: context, CheckResponder.internalError(allocator: context.channel.allocator))
-                }
-            }
+        // The answer comes back on this loop; the bound pair proves it (a struct: no allocation).
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        plane.respond(to: route, request: queue[first].head, body: queue[first].body, allocator: context.channel.allocator,
+                      on: context.eventLoop) { response in
+            let (handler, context) = bound.value
+            handler.finish(context: context, response)
+        }
     }
 
     private func finish(context: ChannelHandlerContext, _ response: WireResponse) {

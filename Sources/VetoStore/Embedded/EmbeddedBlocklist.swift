@@ -56,11 +56,12 @@ public final class EmbeddedBlocklist: Blocklist {
     // MARK: Hot path
 
     public func status(
-        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop
-    ) -> EventLoopFuture<RevocationStatus> {
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
+        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+    ) {
         let subjectKey = subject.map { EntryKey(issuer: issuer, id: $0) }
-        do {
-            let status = try core.read { state, now -> RevocationStatus in
+        then(Result<RevocationStatus, any Error> {
+            try core.read { state, now -> RevocationStatus in
                 if let jti, let entry = state.token(issuer: issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
                 if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
                    RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
@@ -68,10 +69,7 @@ public final class EmbeddedBlocklist: Blocklist {
                 }
                 return .notRevoked
             }
-            return eventLoop.makeSucceededFuture(status)
-        } catch {
-            return eventLoop.makeFailedFuture(error)
-        }
+        })
     }
 
     // MARK: Writes
