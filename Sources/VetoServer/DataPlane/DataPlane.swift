@@ -69,11 +69,24 @@ final class DataPlane: Sendable {
     /// `name` is lower-case ASCII; field names compare case-insensitively, without allocating.
     static func header(_ name: String, in request: HTTPRequestHead) -> String? {
         var found: String?
-        for (field, value) in request.headers where field.utf8.count == name.utf8.count
-            && zip(field.utf8, name.utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }) {
+        for (field, value) in request.headers where field.utf8.count == name.utf8.count && sameFieldName(field, lowercased: name) {
             found = found.map { $0 + ", " + value } ?? value
         }
         return found
+    }
+
+    /// ASCII case-insensitive equality of two names of equal length, on their bytes in place.
+    private static func sameFieldName(_ field: String, lowercased name: String) -> Bool {
+        func same(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+            for index in 0..<lhs.count {
+                let byte = lhs[index]
+                if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != rhs[index] { return false }
+            }
+            return true
+        }
+        return field.utf8.withContiguousStorageIfAvailable { lhs in
+            name.utf8.withContiguousStorageIfAvailable { same(lhs, $0) } ?? Array(name.utf8).withUnsafeBufferPointer { same(lhs, $0) }
+        } ?? zip(field.utf8, name.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 
     /// `Connection: close`: the connection ends after the answer.
