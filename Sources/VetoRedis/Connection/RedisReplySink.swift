@@ -25,23 +25,26 @@ enum RedisReplySink: Sendable {
 /// Only the connection's event loop touches it (every slot is on the same connection), hence
 /// `@unchecked Sendable`.
 final class RedisReplyBatch: @unchecked Sendable {
-    private var results: [Result<RedisValue, any Error>]
+    private var results: [Result<RedisValue, any Error>?]
     private var remaining: Int
     private let then: @Sendable ([Result<RedisValue, any Error>]) -> Void
 
-    private static let unfilled: Result<RedisValue, any Error> = .failure(RedisError(.unavailable, "no reply"))
-
     init(count: Int, then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
         precondition(count > 0, "a batch of no commands")
-        self.results = Array(repeating: Self.unfilled, count: count)
+        self.results = Array(repeating: nil, count: count)
         self.remaining = count
         self.then = then
     }
 
+    /// The first result for a slot wins and a later one is ignored, as a promise does: the connection
+    /// completes each command once, and if that ever broke, one check must not take the server down.
     func fill(_ slot: Int, with result: Result<RedisValue, any Error>) {
-        precondition(remaining > 0, "a Redis reply delivered twice")
+        guard case .none = results[slot] else {
+            assertionFailure("a Redis reply delivered twice")
+            return
+        }
         results[slot] = result
         remaining -= 1
-        if remaining == 0 { then(results) }
+        if remaining == 0 { then(results.map { $0! }) }
     }
 }
