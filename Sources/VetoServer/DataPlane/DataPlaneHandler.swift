@@ -314,10 +314,17 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             finish(context: context, CheckResponder.tooLarge(limit: plane.limits.maxBodyBytes, allocator: context.channel.allocator))
             return
         }
-        // The answer comes back on this loop; the bound pair proves it (a struct: no allocation).
-        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        // The answer comes back on this loop (every store calls back there), and the bound pair is only
+        // opened there (a struct: no allocation). Should a callback ever arrive from another thread, it
+        // hops over instead of trapping the whole server.
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
         plane.respond(to: route, request: queue[first].head, body: queue[first].body, allocator: context.channel.allocator,
-                      on: context.eventLoop) { response in
+                      on: loop) { response in
+            guard loop.inEventLoop else {
+                loop.execute { bound.value.handler.finish(context: bound.value.context, response) }
+                return
+            }
             let (handler, context) = bound.value
             handler.finish(context: context, response)
         }
