@@ -15,7 +15,7 @@ enum KeyFileHarness {
         guard let load = try? KeyLoader.verificationKeys(from: file, source: "fuzz", algorithm: algorithm) else { return }
         if load.keys.isEmpty { violated("a key file loaded with no key") }
         let json = try? JSONReader().parseObject(file)
-        let holdsPEM = contains(file, Array("-----BEGIN ".utf8))
+        let holdsPEM = file.contains(Array("-----BEGIN ".utf8))
         for key in load.keys {
             if let algorithm, !key.algorithm.accepts(algorithm) && !algorithm.accepts(key.algorithm) {
                 violated("key pinned to \(key.algorithm) although \(algorithm) was asked for")
@@ -34,10 +34,5 @@ enum KeyFileHarness {
     private static func declaresSecret(_ object: JSONObject) -> Bool {
         if object["kty"]?.stringValue == "oct" { return true }
         return object["keys"]?.arrayValue?.contains { $0.objectValue?["kty"]?.stringValue == "oct" } ?? false
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 }

@@ -1,15 +1,5 @@
 import NIOCore
 
-extension Blocklist {
-    /// ``status(issuer:jti:subject:issuedAt:on:then:)`` as a future.
-    public func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
-        -> EventLoopFuture<RevocationStatus> {
-        let promise = eventLoop.makePromise(of: RevocationStatus.self)
-        status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { promise.completeWith($0) }
-        return promise.futureResult
-    }
-}
-
 /// The same operations from async code (CLI, control plane), on any loop of ``Blocklist/eventLoopGroup``.
 extension Blocklist {
     public func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?) async throws -> RevocationStatus {

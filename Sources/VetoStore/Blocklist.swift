@@ -3,8 +3,8 @@ import NIOCore
 /// The revocation store (DESIGN §3): token entries keyed by (issuer, jti) and subject cut-offs keyed by
 /// (issuer, subject). ``RedisBlocklist`` and ``EmbeddedBlocklist`` pass the same contract tests.
 ///
-/// Every future completes on the `eventLoop` passed in. A failed future carries a ``StoreError``.
-/// - Important: A failed ``status(issuer:jti:subject:issuedAt:on:)`` means "unknown", never "not revoked":
+/// Every future and callback completes on the `eventLoop` passed in. A failure carries a ``StoreError``.
+/// - Important: A failed ``status(issuer:jti:subject:issuedAt:on:then:)`` means "unknown", never "not revoked":
 ///   callers must fail closed.
 public protocol Blocklist: AnyObject, Sendable {
     var configuration: BlocklistConfiguration { get }
@@ -46,4 +46,14 @@ public protocol Blocklist: AnyObject, Sendable {
 
     /// Releases connections, threads, file locks. Operations afterwards fail with `store_unavailable`.
     func close() async
+}
+
+extension Blocklist {
+    /// ``status(issuer:jti:subject:issuedAt:on:then:)`` as a future, for callers off the check path.
+    public func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
+        -> EventLoopFuture<RevocationStatus> {
+        let promise = eventLoop.makePromise(of: RevocationStatus.self)
+        status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { promise.completeWith($0) }
+        return promise.futureResult
+    }
 }

@@ -36,8 +36,7 @@ final class RedisNode: Sendable {
 
     /// Sends `commands` back to back on one connection (one round trip); futures complete on `eventLoop`.
     func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, lane: Lane = .main) -> [EventLoopFuture<RedisValue>] {
-        let set = lane == .confirmedWrites ? (confirmedWrites ?? main) : main
-        let connection = set.connection(for: eventLoop)
+        let connection = connection(for: eventLoop, lane: lane)
         let futures = connection.send(commands)
         guard connection.eventLoop !== eventLoop else { return futures }
         return futures.map { $0.hop(to: eventLoop) }
@@ -46,13 +45,17 @@ final class RedisNode: Sendable {
     /// The same with one callback for every reply, in order, on `eventLoop`.
     func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, lane: Lane = .main,
               then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
-        let set = lane == .confirmedWrites ? (confirmedWrites ?? main) : main
-        let connection = set.connection(for: eventLoop)
+        let connection = connection(for: eventLoop, lane: lane)
         guard connection.eventLoop !== eventLoop else {
             connection.send(commands, then: then)
             return
         }
         connection.send(commands) { results in eventLoop.execute { then(results) } }
+    }
+
+    /// The lane's connection on `eventLoop` (confirmed writes share the main one when not configured).
+    private func connection(for eventLoop: any EventLoop, lane: Lane) -> RedisConnection {
+        (lane == .confirmedWrites ? (confirmedWrites ?? main) : main).connection(for: eventLoop)
     }
 
     func statistics(on eventLoop: any EventLoop) -> EventLoopFuture<RedisClientStatistics> {

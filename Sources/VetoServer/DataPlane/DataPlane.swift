@@ -77,16 +77,13 @@ final class DataPlane: Sendable {
 
     /// ASCII case-insensitive equality of two names of equal length, on their bytes in place.
     private static func sameFieldName(_ field: String, lowercased name: String) -> Bool {
-        func same(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
-            for index in 0..<lhs.count {
-                let byte = lhs[index]
-                if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != rhs[index] { return false }
+        // `withUTF8` on copies: always contiguous (native strings, the only kind here, are not copied).
+        var field = field, name = name
+        return field.withUTF8 { lhs in
+            name.withUTF8 { rhs in
+                lhs.indices.allSatisfy { (lhs[$0] >= 0x41 && lhs[$0] <= 0x5A ? lhs[$0] | 0x20 : lhs[$0]) == rhs[$0] }
             }
-            return true
         }
-        return field.utf8.withContiguousStorageIfAvailable { lhs in
-            name.utf8.withContiguousStorageIfAvailable { same(lhs, $0) } ?? Array(name.utf8).withUnsafeBufferPointer { same(lhs, $0) }
-        } ?? zip(field.utf8, name.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 
     /// `Connection: close`: the connection ends after the answer.
