@@ -6,7 +6,7 @@ import VetoCore
 
     @Test func entryOutlivesTheTokenByTheLeeway() {
         #expect(rules.entryExpiry(tokenExpiresAt: 1_000, now: 500) == 1_060)
-        #expect(rules.entryExpiry(tokenExpiresAt: nil, now: 500) == 500 + 86_400 + 60)
+        #expect(rules.entryExpiry(tokenExpiresAt: nil, now: 500) == 500 + 86_400 + 2 * 60)
         #expect(rules.cutoffExpiry(cutoff: 1_000) == 1_000 + 86_460)
     }
 

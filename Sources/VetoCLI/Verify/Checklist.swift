@@ -21,7 +21,7 @@ struct Checklist {
         func add(_ check: ValidationCheck, pass: String?, skip: String) {
             let failures = report.failures(for: check)
             if !failures.isEmpty {
-                lines.append(Line(check: check, outcome: .fail, detail: failures.map(\.message).joined(separator: " "), failures: failures))
+                lines.append(Line(check: check, outcome: .fail, detail: failures.map(\.fullMessage).joined(separator: " "), failures: failures))
             } else if report.skipped.contains(check) || pass == nil {
                 lines.append(Line(check: check, outcome: .skip, detail: skip, failures: []))
             } else {
@@ -120,7 +120,7 @@ struct Checklist {
             case .fail:
                 for (position, failure) in line.failures.enumerated() {
                     let lead = position == 0 ? "  \(mark) \(style.bold(name))" : "    " + String(repeating: " ", count: 16)
-                    out += "\(lead) \(style.red(failure.message)) \(style.dim("[\(failure.code)]"))\n"
+                    out += "\(lead) \(style.red(failure.fullMessage)) \(style.dim("[\(failure.code)]"))\n"
                     if let hint = failure.hint {
                         out += "    " + String(repeating: " ", count: 16) + " " + style.yellow("fix: ") + hint + "\n"
                     }
@@ -159,7 +159,7 @@ struct Checklist {
             var entry = JSONObject()
             entry["code"] = .string(failure.code.rawValue)
             entry["check"] = .string(failure.check.rawValue)
-            entry["message"] = .string(failure.message)
+            entry["message"] = .string(failure.fullMessage)
             entry["hint"] = failure.hint.map(JSONValue.string) ?? .null
             return .object(entry)
         })

@@ -24,6 +24,7 @@ public struct JOSEHeader: Sendable, Equatable {
             throw ValidationFailure(.malformedToken, .structure, "The header's \"alg\" is \(alg.typeDescription), not a string.")
         }
         self.algorithmName = name
+        self.algorithm = JWSAlgorithm.allCases.first { $0.rawValue.hasSameBytes(as: name) }
         self.keyID = try Self.optionalString("kid", in: object)
         self.type = try Self.optionalString("typ", in: object)
         self.contentType = try Self.optionalString("cty", in: object)
@@ -32,7 +33,7 @@ public struct JOSEHeader: Sendable, Equatable {
                 throw ValidationFailure(.malformedToken, .structure,
                                         "The header's \"crit\" is \(crit.typeDescription); RFC 7515 requires a non-empty array of names.")
             }
-            let unknown = names.compactMap(\.stringValue).filter { !Self.understoodCritical.contains($0) }
+            let unknown = names.compactMap(\.stringValue).filter { !Self.understoodCritical.containsExactly($0) }
             if !unknown.isEmpty {
                 throw ValidationFailure(.unsupportedCriticalHeader, .structure,
                                         "The header marks \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) as critical (crit), and Veto does not implement \(unknown.count == 1 ? "it" : "them").",
@@ -49,8 +50,9 @@ public struct JOSEHeader: Sendable, Equatable {
         return string
     }
 
-    /// The algorithm, if `alg` names one Veto verifies. `none` in any spelling is never one.
-    public var algorithm: JWSAlgorithm? { JWSAlgorithm(rawValue: algorithmName) }
+    /// The algorithm, if `alg` names one Veto verifies, compared by bytes like every identifier.
+    /// `none` in any spelling is never one.
+    public let algorithm: JWSAlgorithm?
 
     public var isUnsecured: Bool { algorithmName.lowercased() == "none" }
 }

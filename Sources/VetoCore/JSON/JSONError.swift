@@ -10,6 +10,7 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidNumber
         case duplicateMember(String)
         case tooDeep(limit: Int)
+        case tooManyMembers(limit: Int)
         case trailingData
         case notAnObject
     }
@@ -38,6 +39,7 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidNumber: return "an invalid number at byte \(offset)"
         case let .duplicateMember(name): return "the member name \"\(name)\" appears twice (byte \(offset))"
         case let .tooDeep(limit): return "nesting deeper than \(limit) levels at byte \(offset)"
+        case let .tooManyMembers(limit): return "more than \(limit) members or elements in one object or array at byte \(offset)"
         case .trailingData: return "data after the JSON value at byte \(offset)"
         case .notAnObject: return "the JSON is not an object"
         }

@@ -1,11 +1,21 @@
 /// A strict RFC 8259 reader for JOSE: UTF-8 only, duplicate member names rejected
 /// (RFC 7515 §4 lets a parser reject them, and accepting them lets two parsers disagree),
 /// nesting depth bounded, no trailing data, lone surrogates rejected.
+///
+/// Member names compare by their bytes (RFC 8259 §8.3: code unit by code unit), never by Unicode
+/// canonical equivalence, and duplicate detection costs linear time whatever the names: an
+/// unauthenticated body full of distinct names must not cost quadratic work (security finding 3).
 public struct JSONReader: Sendable {
     public var maxDepth: Int
+    /// The most members one object, or elements one array, may have: the reader stops before the
+    /// work grows with a hostile input.
+    public var maxMembers: Int
 
-    public init(maxDepth: Int = 32) {
+    public static let defaultMaxMembers = 4096
+
+    public init(maxDepth: Int = 32, maxMembers: Int = JSONReader.defaultMaxMembers) {
         self.maxDepth = maxDepth
+        self.maxMembers = maxMembers
     }
 
     public func parse<C: Collection>(_ bytes: C) throws(JSONError) -> JSONValue where C.Element == UInt8 {
@@ -15,7 +25,7 @@ public struct JSONReader: Sendable {
     /// The same for bytes in an array: callers in other modules get this non-generic entry point
     /// instead of an unspecialised generic copy (a tenth of the cost of replaying a journal record).
     public func parse(_ buffer: [UInt8]) throws(JSONError) -> JSONValue {
-        var parser = Parser(bytes: buffer, maxDepth: maxDepth)
+        var parser = Parser(bytes: buffer, maxDepth: maxDepth, maxMembers: maxMembers)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -41,12 +51,18 @@ public struct JSONReader: Sendable {
 private struct Parser {
     let bytes: [UInt8]
     let maxDepth: Int
+    let maxMembers: Int
     var index = 0
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: [UInt8], maxDepth: Int, maxMembers: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxMembers = maxMembers
     }
+
+    /// Objects up to this many members look for duplicates by a scan (claim sets, headers, journal
+    /// records: no hashing); larger ones switch to a set of the names' bytes.
+    static let scanLimit = 12
 
     mutating func skipWhitespace() {
         while index < bytes.count {
@@ -90,7 +106,8 @@ private struct Parser {
         if depth > maxDepth { throw JSONError(.tooDeep(limit: maxDepth), at: index) }
         index += 1  // {
         var members: [JSONObject.Member] = []
-        members.reserveCapacity(12)  // claim sets and journal records: one allocation
+        members.reserveCapacity(Self.scanLimit)  // claim sets and journal records: one allocation
+        var names: Set<ExactString>?
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -101,8 +118,21 @@ private struct Parser {
             let nameOffset = index
             guard try peek() == UInt8(ascii: "\"") else { throw JSONError(.unexpectedByte(bytes[index]), at: index) }
             let name = try parseString()
-            for member in members where member.name == name {
-                throw JSONError(.duplicateMember(name), at: nameOffset)
+            if members.count >= maxMembers { throw JSONError(.tooManyMembers(limit: maxMembers), at: nameOffset) }
+            if var seen = names {
+                names = nil  // keep the set uniquely referenced while inserting
+                guard seen.insert(ExactString(name)).inserted else { throw JSONError(.duplicateMember(name), at: nameOffset) }
+                names = seen
+            } else {
+                for member in members where member.name.hasSameBytes(as: name) {
+                    throw JSONError(.duplicateMember(name), at: nameOffset)
+                }
+                if members.count + 1 >= Self.scanLimit {
+                    var seen = Set<ExactString>(minimumCapacity: Self.scanLimit * 4)
+                    for member in members { seen.insert(ExactString(member.name)) }
+                    seen.insert(ExactString(name))
+                    names = seen
+                }
             }
             skipWhitespace()
             guard try peek() == UInt8(ascii: ":") else { throw JSONError(.unexpectedByte(bytes[index]), at: index) }
@@ -130,6 +160,7 @@ private struct Parser {
         }
         while true {
             skipWhitespace()
+            if elements.count >= maxMembers { throw JSONError(.tooManyMembers(limit: maxMembers), at: index) }
             elements.append(try parseValue(depth: depth))
             skipWhitespace()
             let next = try peek()

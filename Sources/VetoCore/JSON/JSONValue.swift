@@ -85,11 +85,12 @@ public struct JSONObject: Sendable, Equatable {
     public subscript(name: String) -> JSONValue? {
         get {
             // Linear: JOSE headers and claim sets are small, and this avoids hashing every name.
-            for member in members where member.name == name { return member.value }
+            // By bytes: names are identifiers (RFC 8259 §8.3), never compared by canonical equivalence.
+            for member in members where member.name.hasSameBytes(as: name) { return member.value }
             return nil
         }
         set {
-            if let index = members.firstIndex(where: { $0.name == name }) {
+            if let index = members.firstIndex(where: { $0.name.hasSameBytes(as: name) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append(Member(name: name, value: newValue))

@@ -16,12 +16,20 @@ public struct RevocationRules: Sendable, Equatable {
     }
 
     /// When a token entry may disappear: `exp + leeway`, the last moment any validator could accept the token.
-    /// Without a known `exp` (an admin revocation), `now + maxTokenLifetime + leeway`.
+    ///
+    /// Without a known `exp` (an admin revocation by jti), `now + maxTokenLifetime + 2 × leeway`. This
+    /// is sound because the service refuses every token that lives longer than `maxTokenLifetime`
+    /// (`exp − iat`, `lifetime_too_long`; security finding 2): a token minted by now carries an `iat` of
+    /// at most `now + leeway` (an issuer clock ahead of ours), so it expires by `now + leeway +
+    /// maxTokenLifetime` and is accepted at most `leeway` longer.
     public func entryExpiry(tokenExpiresAt: Double?, now: Double) -> Double {
-        (tokenExpiresAt ?? now + maxTokenLifetime) + leeway
+        guard let tokenExpiresAt else { return now + maxTokenLifetime + 2 * leeway }
+        return tokenExpiresAt + leeway
     }
 
-    /// When a subject cut-off may disappear: by then every token issued at or before `cutoff` has expired.
+    /// When a subject cut-off may disappear: every token it covers has `iat ≤ cutoff`, so (with token
+    /// lifetimes capped at `maxTokenLifetime`, see `entryExpiry`) expires by `cutoff + maxTokenLifetime`
+    /// and is accepted at most `leeway` longer.
     public func cutoffExpiry(cutoff: Double) -> Double {
         cutoff + maxTokenLifetime + leeway
     }

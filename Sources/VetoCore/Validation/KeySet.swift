@@ -42,17 +42,19 @@ public struct KeySet: Sendable {
         // Selection without building arrays: a key is a candidate if it has the token's kid, or, when
         // no key has it, if it has no kid at all; without a kid in the token every key is a candidate.
         let kid = header.keyID
-        let kidKnown = kid.map { kid in keys.contains { $0.keyID == kid } } ?? false
+        // kids compare by bytes (RFC 7515 §4.1.4 and RFC 7519 §2: no canonicalisation).
+        let kidKnown = kid.map { kid in keys.contains { $0.keyID?.hasSameBytes(as: kid) == true } } ?? false
         func isCandidate(_ key: VerificationKey) -> Bool {
             guard let kid else { return true }
-            return kidKnown ? key.keyID == kid : key.keyID == nil
+            return kidKnown ? key.keyID?.hasSameBytes(as: kid) == true : key.keyID == nil
         }
         if let kid, !keys.contains(where: isCandidate) {
             let known = keyIDs
             return .failure(ValidationFailure(
                 .unknownKeyID, .key,
-                "The token's kid is \"\(kid)\", but no configured key has it; the known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", ")).",
-                hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known."))
+                "The token's kid is \"\(kid)\", but no configured key of this issuer has it.",
+                hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known.",
+                detail: "The known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", "))."))
         }
         if !keys.contains(where: { isCandidate($0) && $0.algorithm.accepts(algorithm) }) {
             let candidates = keys.filter(isCandidate)
@@ -71,11 +73,14 @@ public struct KeySet: Sendable {
             return .success(key)
         }
         let pinned = keys.filter { isCandidate($0) && $0.algorithm.accepts(algorithm) }
+        // Which keys, and the files they came from, is configuration: the terminal shows it, HTTP answers do not.
         let tried = pinned.count == 1 ? "the \(pinned[0].label)" : "any of \(pinned.count) \(algorithm) keys (\(pinned.map(\.label).joined(separator: "; ")))"
+        let which = kid.map { "the \(algorithm) key with kid \"\($0)\"" } ?? (pinned.count == 1 ? "the issuer's \(algorithm) key" : "any of the issuer's \(algorithm) keys")
         return .failure(ValidationFailure(
             .signatureInvalid, .signature,
-            "The signature does not verify with \(tried).",
-            hint: "The token was signed by a different key, or altered after signing. Check that the key belongs to the token's issuer."))
+            "The signature does not verify with \(which).",
+            hint: "The token was signed by a different key, or altered after signing. Check that the key belongs to the token's issuer.",
+            detail: "Tried \(tried)."))
     }
 
     private func describe(_ algorithms: [JWSAlgorithm]) -> String {

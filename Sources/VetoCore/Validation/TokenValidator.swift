@@ -28,15 +28,16 @@ public struct ValidationReport: Sendable {
 /// is reported next to the signature and time checks instead of hiding them.
 public struct TokenValidator: Sendable {
     public let policies: [IssuerPolicy]
-    private let byIssuer: [String: Int]
+    /// Issuer routing by the bytes of `iss` (RFC 7519 §2: no canonicalisation).
+    private let byIssuer: [ExactString: Int]
     /// The largest token any policy accepts: the parser's bound, computed once.
     private let maxTokenSize: Int
 
     public init(policies: [IssuerPolicy]) {
         self.policies = policies
-        var index: [String: Int] = [:]
+        var index: [ExactString: Int] = [:]
         for (position, policy) in policies.enumerated() {
-            if let issuer = policy.issuer { index[issuer] = position }
+            if let issuer = policy.issuer { index[ExactString(issuer)] = position }
         }
         self.byIssuer = index
         self.maxTokenSize = policies.map(\.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
@@ -72,23 +73,25 @@ public struct TokenValidator: Sendable {
         let policyIndex: Int?
         if policies.count == 1 {
             policyIndex = 0
-        } else if let issuer = claims?.issuer, let position = byIssuer[issuer] {
+        } else if let issuer = claims?.issuer, let position = byIssuer[ExactString(issuer)] {
             policyIndex = position
         } else {
             policyIndex = policies.firstIndex { $0.issuer == nil }
         }
 
         guard let policyIndex else {
-            let known = policies.compactMap(\.issuer).map { "\"\($0)\"" }.joined(separator: ", ")
+            // The list of configured issuers is configuration: the terminal shows it, HTTP answers do not.
+            let known = "The configured issuers are " + policies.compactMap(\.issuer).map { "\"\($0)\"" }.joined(separator: ", ") + "."
             let message: String
             if let issuer = claims?.issuer {
-                message = "The token's iss is \"\(issuer)\", which is not a configured issuer; the configured issuers are \(known)."
+                message = "The token's iss is \"\(issuer)\", which is not a configured issuer."
             } else {
-                message = "The token has no iss claim, so it matches no configured issuer (\(known))."
+                message = "The token has no iss claim, so it matches no configured issuer."
             }
             failures.append(contentsOf: claimFailures)
             failures.append(ValidationFailure(.issuerUnknown, .issuer, message,
-                                              hint: "Configure this issuer with its keys, or check which identity provider minted the token."))
+                                              hint: "Configure this issuer with its keys, or check which identity provider minted the token.",
+                                              detail: known))
             return ValidationReport(jws: jws, claims: claims, key: nil, policy: nil, policyIndex: nil, failures: sorted(failures),
                                     skipped: [.algorithm, .key, .signature, .expiry, .notBefore, .audience, .type, .requiredClaims, .lifetime])
         }
@@ -133,7 +136,7 @@ public struct TokenValidator: Sendable {
         }
         if let expected = policy.issuer {
             if let issuer = claims.issuer {
-                if issuer != expected {
+                if !issuer.hasSameBytes(as: expected) {
                     failures.append(ValidationFailure(
                         .issuerUnknown, .issuer,
                         "The token's iss is \"\(issuer)\", but the expected issuer is \"\(expected)\".",
@@ -146,7 +149,7 @@ public struct TokenValidator: Sendable {
         if !policy.audiences.isEmpty {
             let expected = policy.audiences.map { "\"\($0)\"" }.joined(separator: " or ")
             if let audience = claims.audience {
-                if !audience.contains(where: policy.audiences.contains) {
+                if !audience.contains(where: policy.audiences.containsExactly) {
                     let actual = audience.isEmpty ? "an empty list" : audience.map { "\"\($0)\"" }.joined(separator: ", ")
                     failures.append(ValidationFailure(
                         .audienceMismatch, .audience,
@@ -160,7 +163,7 @@ public struct TokenValidator: Sendable {
         }
         if let required = policy.requiredType {
             let actual = header.type
-            if actual.map({ normaliseType($0) == normaliseType(required) }) != true {
+            if actual.map({ normaliseType($0).hasSameBytes(as: normaliseType(required)) }) != true {
                 failures.append(ValidationFailure(
                     .tokenTypeMismatch, .type,
                     "The token's typ header is \(actual.map { "\"\($0)\"" } ?? "absent"), but \"\(required)\" is required.",
@@ -183,6 +186,12 @@ public struct TokenValidator: Sendable {
                 "The token has no \"\(name)\" claim, which is required\(name == "jti" ? " (without a jti the token cannot be revoked individually)" : name == "exp" ? " (a token without exp never expires)" : "").",
                 hint: "Ask the issuer to include \"\(name)\", or relax the requirement in the configuration."))
         }
+        if let jti = claims.jwtID, jti.isEmpty {
+            // An empty jti identifies nothing: the token could never be revoked (security finding 11).
+            failures.append(ValidationFailure(
+                .malformedClaim, .requiredClaims, "The \"jti\" claim is an empty string; a jti must identify the token.",
+                hint: "Ask the issuer to mint a unique, non-empty jti (RFC 7519 §4.1.7)."))
+        }
         if let limit = policy.maxIdentifierBytes {
             for (name, value) in [("jti", claims.jwtID), ("sub", claims.subject)] {
                 if let value, value.utf8.count > limit {
@@ -192,6 +201,13 @@ public struct TokenValidator: Sendable {
                         hint: "Identifiers this long are usually a bug in the issuer."))
                 }
             }
+        }
+        if let maxLifetime = policy.maxLifetime, claims.expiresAt == nil, claims.object["exp"] == nil {
+            // Revocation rules live for a bounded time; a token without exp would outlive every one.
+            failures.append(ValidationFailure(
+                .lifetimeTooLong, .lifetime,
+                "The token has no exp, so it would never expire; the maximum lifetime is \(HumanDuration.format(maxLifetime)).",
+                hint: "Ask the issuer to include exp."))
         }
         if let maxLifetime = policy.maxLifetime, let exp = claims.expiresAt {
             let start = claims.issuedAt ?? claims.notBefore
@@ -210,9 +226,10 @@ public struct TokenValidator: Sendable {
         return failures
     }
 
+    /// RFC 7515 §4.1.9: media types compare ASCII case-insensitively; nothing else is folded.
     private func normaliseType(_ type: String) -> String {
-        let lower = type.lowercased()
-        return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
+        let lower = String(decoding: type.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        return lower.utf8.starts(with: "application/".utf8) ? String(decoding: lower.utf8.dropFirst(12), as: UTF8.self) : lower
     }
 
     private func issuerHint(actual: String, expected: String) -> String {
