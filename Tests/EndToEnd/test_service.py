@@ -33,6 +33,7 @@ def stack(veto_bin, keyring, admin_token, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("service")
     (workdir / "admin.token").write_text(admin_token + "\n")
     (workdir / "client.secret").write_text("s3cret-of-the-gateway\n")
+    (workdir / "web.secret").write_text("s3cret-of-the-web-app\n")
     jwk = json.loads(RSAAlgorithm.to_jwk(keyring.private["RS256"].public_key()))
     (workdir / "partner.jwks").write_text(json.dumps({"keys": [dict(jwk, kid="p-2024", alg="RS256", use="sig")]}))
     for alg in ("RS256", "ES256", "HS256", "EdDSA"):
@@ -42,6 +43,9 @@ admin_token_file: admin.token
 clients:
   - id: gateway
     secret_file: client.secret
+    revoke_any: true
+  - id: web
+    secret_file: web.secret
 issuers:
   - issuer: {ISS}
     audiences: [{AUD}]
@@ -150,11 +154,11 @@ def test_reason_codes_over_http(stack, keyring):
         ("unsupported_critical_header", keyring.token(headers={"crit": ["x-ext"], "x-ext": 1}), ["x-ext"]),
         ("algorithm_not_allowed", forged({"alg": "none"}, {"iss": ISS, "aud": AUD}, b""), ["none"]),
         ("algorithm_not_allowed", forged({"alg": "RS512"}, {"iss": ISS, "aud": AUD}), ["RS512", "RS256"]),
-        ("unknown_key_id", partner_token(keyring, kid="p-2025"), ['"p-2025"', '"p-2024"']),
+        ("unknown_key_id", partner_token(keyring, kid="p-2025"), ['"p-2025"']),
         ("signature_invalid", keyring.token("RS256")[:-6] + "AAAAAA", ["does not verify"]),
         ("token_expired", keyring.token(exp=now - 7200, iat=now - 9000), ["expired at", "2 h ago"]),
         ("token_not_yet_valid", keyring.token(nbf=now + 3600), ["not valid before", "from now"]),
-        ("issuer_unknown", keyring.token(iss="https://evil.example"), ["https://evil.example", ISS, ISS2]),
+        ("issuer_unknown", keyring.token(iss="https://evil.example"), ["https://evil.example"]),
         ("audience_mismatch", keyring.token(aud="https://api-staging.example.com"), ["https://api-staging.example.com", AUD]),
         ("token_type_mismatch", partner_token(keyring, typ="JWT"), ['"JWT"', '"at+jwt"']),
         ("lifetime_too_long", partner_token(keyring, exp=now + 7200), ["2 h", "1 h"]),

@@ -57,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Find the JWKS through {issuer}/.well-known/openid-configuration.")
     var discovery = false
 
+    @Flag(help: "Allow a plain-http JWKS or discovery URL on a host other than loopback (anyone on the path could swap the keys).")
+    var allowInsecureJWKS = false
+
     @Option(help: "Clock skew tolerated on exp, nbf and iat, in seconds (default 60).")
     var leeway: Double?
 
@@ -161,9 +164,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard Logger.Level(rawValue: logLevel) != nil else { throw ConfigurationError("--log-level", "\"\(logLevel)\" is not a log level") }
             configuration.logLevel = logLevel
         }
-        let issuerFlagsGiven = !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || leeway != nil || !required.isEmpty || typ != nil || !claimHeaders.isEmpty
+        let issuerFlagsGiven = !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || allowInsecureJWKS || leeway != nil || !required.isEmpty || typ != nil || !claimHeaders.isEmpty
         if let issuer {
-            var entry = configuration.issuers.first { $0.issuer == issuer } ?? IssuerConfiguration(issuer: issuer)
+            var entry = configuration.issuers.first { $0.issuer.hasSameBytes(as: issuer) } ?? IssuerConfiguration(issuer: issuer)
             if !audience.isEmpty { entry.audiences = audience }
             if !keys.isEmpty {
                 for key in keys {
@@ -173,6 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let jwksURL { entry.jwksURL = jwksURL }
             if discovery { entry.discovery = true }
+            if allowInsecureJWKS { entry.allowInsecureJWKS = true }
             if let leeway {
                 guard leeway >= 0 else { throw ConfigurationError("--leeway", "must be zero or more seconds") }
                 entry.leeway = leeway
@@ -186,7 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 entry.claimHeaders.append(.init(header: parts[0], claim: parts[1]))
             }
-            if let index = configuration.issuers.firstIndex(where: { $0.issuer == issuer }) {
+            if let index = configuration.issuers.firstIndex(where: { $0.issuer.hasSameBytes(as: issuer) }) {
                 configuration.issuers[index] = entry
             } else {
                 configuration.issuers.append(entry)

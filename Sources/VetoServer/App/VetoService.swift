@@ -48,12 +48,12 @@ public enum VetoService {
         let metrics = ServiceMetrics()
         var remoteIssuers: [IssuerKeys] = []
         var httpClient: HTTPClient?
-        var seenIssuers: Set<String> = []
+        var seenIssuers: Set<ExactString> = []
         var runtimes: [IssuerRuntime] = []
         var policies: [IssuerPolicy] = []
         for (index, issuer) in configuration.issuers.enumerated() {
             let field = "issuers[\(index)]"
-            guard seenIssuers.insert(issuer.issuer).inserted else { throw ConfigurationError("\(field).issuer", "\"\(issuer.issuer)\" is configured twice") }
+            guard seenIssuers.insert(ExactString(issuer.issuer)).inserted else { throw ConfigurationError("\(field).issuer", "\"\(issuer.issuer)\" is configured twice") }
             let keys = try loadKeys(issuer, field: field, logger: logger)
             guard !keys.isEmpty || issuer.jwksURL != nil || issuer.discovery else {
                 throw ConfigurationError("\(field).keys", "issuer \"\(issuer.issuer)\" has no keys: give keys, jwks_url or discovery")
@@ -66,11 +66,15 @@ public enum VetoService {
                     minimumRefreshInterval: .milliseconds(Int64(min(60, issuer.jwksRefreshInterval) * 1000)),
                     minimumRefetchInterval: .milliseconds(Int64(issuer.jwksRefetchInterval * 1000)),
                     fetchTimeout: .milliseconds(Int64(issuer.jwksTimeout * 1000)),
-                    defaultAlgorithm: issuer.algorithms.count == 1 ? issuer.algorithms[0] : nil)
+                    defaultAlgorithm: issuer.algorithms.count == 1 ? issuer.algorithms[0] : nil,
+                    allowedAlgorithms: issuer.algorithms, allowInsecure: issuer.allowInsecureJWKS)
                 do {
                     try remote.validate(issuer: issuer.issuer)
                 } catch {
                     throw ConfigurationError(issuer.jwksURL != nil ? "\(field).jwks_url" : "\(field).discovery", "\(error)")
+                }
+                if let location = try? JWKSLocation(issuer: issuer.issuer, configuration: remote), !location.url.isHTTPS {
+                    logger.warning("keys are fetched over plain http", metadata: ["iss": .string(issuer.issuer), "url": .string(location.url.redacted)])
                 }
                 let client = httpClient ?? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup),
                                                       configuration: .init(redirectConfiguration: .disallow))
@@ -85,8 +89,11 @@ public enum VetoService {
             runtimes.append(try IssuerRuntime(configuration: issuer, keys: provider))
             var required = issuer.requiredClaims
             if issuer.jtiFromTokenDigest { required.removeAll { $0 == "jti" } }
+            // Every token's lifetime is bounded by max_token_lifetime, because every revocation rule's life
+            // is computed from it (security finding 2): an issuer's own max_lifetime can only be shorter.
+            let maxLifetime = min(issuer.maxLifetime ?? configuration.maxTokenLifetime, configuration.maxTokenLifetime)
             policies.append(IssuerPolicy(issuer: issuer.issuer, audiences: issuer.audiences, keys: KeySet(keys), leeway: issuer.leeway,
-                                         requiredClaims: required, requiredType: issuer.requiredType, maxLifetime: issuer.maxLifetime,
+                                         requiredClaims: required, requiredType: issuer.requiredType, maxLifetime: maxLifetime,
                                          maxTokenSize: configuration.limits.maxTokenBytes,
                                          maxIdentifierBytes: BlocklistConfiguration().maxKeyComponentLength))
         }
@@ -117,11 +124,16 @@ public enum VetoService {
             credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),
             metrics: metrics, limits: configuration.limits, logger: logger, eventLoopGroup: eventLoopGroup,
             readiness: { [runtimes] in
-                var problems: [String] = []
-                for runtime in runtimes where !runtime.keys.isReady {
-                    problems.append("no keys loaded yet for issuer \(runtime.configuration.issuer)")
+                var problems: [ReadinessProblem] = []
+                let waiting = runtimes.filter { !$0.keys.isReady }.map(\.configuration.issuer)
+                if !waiting.isEmpty {
+                    problems.append(ReadinessProblem(
+                        summary: "no keys loaded yet for \(waiting.count) of \(runtimes.count) issuers",
+                        detail: "no keys loaded yet for " + waiting.map(JSONWriter.quoted).joined(separator: ", ")))
                 }
-                do { try await blocklist.ping() } catch { problems.append("blocklist store unavailable: \(error)") }
+                do { try await blocklist.ping() } catch {
+                    problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
+                }
                 return problems
             })
 
@@ -136,8 +148,11 @@ public enum VetoService {
             decoderLimits.maxHeaderFieldCount = 100
             return decoderLimits
         }()
+        // One count for the whole server: the handlers below are made anew for every connection.
+        let connections = ConnectionLimit(maximum: limits.maxConnections)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout, decoderLimits: decoderLimits)],
+            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout, decoderLimits: decoderLimits,
+                                                            connections: connections)],
             idleTimeout: nil,
             // The same limits as the decoder DataPlaneInstaller puts in place of Hummingbird's.
             httpDecoderConfiguration: .init(maxHeaderFieldSize: decoderLimits.maxHeaderFieldSize, maxHeaderListSize: decoderLimits.maxHeaderListSize,

@@ -78,6 +78,7 @@ public enum ConfigurationFile {
             if let value = try limits.number("idle_timeout", positive: true) { config.limits.idleTimeout = value }
             if let value = try limits.number("request_timeout", positive: true) { config.limits.requestTimeout = value }
             if let value = try limits.number("max_pipelined_requests", positive: true) { config.limits.maxPipelinedRequests = Int(value) }
+            if let value = try limits.number("max_connections", positive: true) { config.limits.maxConnections = Int(value) }
             try limits.finish()
         }
         for (index, var client) in try reader.list("clients").enumerated() {
@@ -85,7 +86,7 @@ public enum ConfigurationFile {
             guard let secret = try client.secret("secret") else {
                 throw ConfigurationError("clients[\(index)]", "needs secret_file or secret_env")
             }
-            config.clients.append(OAuthClient(id: id, secret: secret))
+            config.clients.append(OAuthClient(id: id, secret: secret, revokeAny: try client.bool("revoke_any") ?? false))
             try client.finish()
         }
         for (index, var entry) in try reader.list("issuers").enumerated() {
@@ -112,6 +113,7 @@ public enum ConfigurationFile {
             item.requiredType = try entry.string("typ")
             item.maxLifetime = try entry.number("max_lifetime", positive: true)
             item.jtiFromTokenDigest = try entry.bool("jti_from_token_digest") ?? false
+            item.allowInsecureJWKS = try entry.bool("allow_insecure_jwks") ?? false
             if var headers = try entry.object("headers") {
                 item.claimHeaders = try headers.pairs().map { IssuerConfiguration.ClaimHeader(header: $0.0, claim: $0.1) }
             }

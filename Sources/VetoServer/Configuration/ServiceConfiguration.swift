@@ -18,7 +18,9 @@ public struct ServiceConfiguration: Sendable {
     /// Let tokens through (marked) when the store cannot be read. Off: fail closed.
     public var failOpen = false
     public var keyPrefix = "veto:"
-    /// Assumed lifetime of a token whose `exp` is unknown; also the life of a subject cut-off.
+    /// The longest lifetime (`exp − iat`) of any accepted token: longer tokens are refused as
+    /// `lifetime_too_long`, so that revocation rules sized from it (an entry without a known `exp`,
+    /// a subject cut-off) always outlive the tokens they cover.
     public var maxTokenLifetime: Double = 86_400
     public var limits = Limits()
     public var logFormat: LogFormat = .text
@@ -71,6 +73,8 @@ public struct Limits: Sendable {
     public var requestTimeout: Double = 10
     /// Requests a client may pipeline on one connection before Veto stops reading from it.
     public var maxPipelinedRequests = 16
+    /// Open client connections; beyond it a new connection is accepted and closed at once.
+    public var maxConnections = 10_000
 
     public init() {}
 }
@@ -78,10 +82,13 @@ public struct Limits: Sendable {
 public struct OAuthClient: Sendable {
     public var id: String
     public var secret: String
+    /// May revoke (RFC 7009) tokens issued to any client, not only its own: for gateways and admin tools.
+    public var revokeAny: Bool
 
-    public init(id: String, secret: String) {
+    public init(id: String, secret: String, revokeAny: Bool = false) {
         self.id = id
         self.secret = secret
+        self.revokeAny = revokeAny
     }
 }
 
@@ -110,6 +117,8 @@ public struct IssuerConfiguration: Sendable {
     public var claimHeaders: [ClaimHeader] = []
     /// Identify tokens without `jti` by the SHA-256 of the whole token instead of refusing them.
     public var jtiFromTokenDigest = false
+    /// Allow a plain-http `jwks_url` (or discovery issuer) on a host other than loopback.
+    public var allowInsecureJWKS = false
 
     public init(issuer: String) {
         self.issuer = issuer

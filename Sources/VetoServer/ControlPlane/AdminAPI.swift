@@ -29,12 +29,15 @@ struct AdminAPI: Sendable {
         }
     }
 
+    /// The configured issuer with exactly these bytes. A spelling that is only canonically
+    /// equivalent (a decomposed é, U+212A for K) is another issuer: revoking under it would store a
+    /// key no check ever reads, and answer 200 for nothing (security finding 6).
     private func configuredIssuer(_ issuer: String) throws -> String {
-        guard plane.engine.issuers.contains(where: { $0.configuration.issuer == issuer }) else {
-            let known = plane.engine.issuers.map { "\"\($0.configuration.issuer)\"" }.joined(separator: ", ")
-            throw APIError(.badRequest, "issuer_unknown", "\"\(issuer)\" is not a configured issuer (configured: \(known)).")
+        guard let configured = plane.engine.issuers.first(where: { $0.configuration.issuer.hasSameBytes(as: issuer) }) else {
+            let known = plane.engine.issuers.map { JSONWriter.quoted($0.configuration.issuer) }.joined(separator: ", ")
+            throw APIError(.badRequest, "issuer_unknown", "\(JSONWriter.quoted(issuer)) is not a configured issuer (configured, compared byte for byte: \(known)).")
         }
-        return issuer
+        return configured.configuration.issuer
     }
 
     /// Body `{"token": "…"}` or `{"iss": "…", "jti": "…", "exp": 1712403600, "sub": "…"}`, optional `"reason"`.

@@ -159,10 +159,18 @@ enum EmbeddedDocuments {
         "summary": "Check a token (POST, token in the header or in a JSON body)",
         "requestBody": {
           "required": false,
+          "description": "Read only when the request has no Authorization header: then a JSON body `{\"token\": \"…\"}` carries the token. With an Authorization header the body is never read, whatever it holds: a gateway may forward the API's own body (Envoy `with_request_body`, Traefik `forwardBody`), and a `token` member in it must never replace the credential in the header.",
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/TokenBody"
+                "anyOf": [
+                  {
+                    "$ref": "#/components/schemas/TokenBody"
+                  },
+                  {
+                    "description": "Any body, ignored when an Authorization header is present."
+                  }
+                ]
               }
             }
           }
@@ -354,8 +362,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathGet",
-        "summary": "Check a token (GET",
-        "any path suffix)": null
+        "summary": "Check a token (GET, any path suffix)"
       },
       "post": {
         "tags": [
@@ -384,8 +391,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathPost",
-        "summary": "Check a token (POST",
-        "any path suffix)": null
+        "summary": "Check a token (POST, any path suffix)"
       },
       "put": {
         "tags": [
@@ -414,8 +420,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathPut",
-        "summary": "Check a token (PUT",
-        "any path suffix)": null
+        "summary": "Check a token (PUT, any path suffix)"
       },
       "patch": {
         "tags": [
@@ -444,8 +449,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathPatch",
-        "summary": "Check a token (PATCH",
-        "any path suffix)": null
+        "summary": "Check a token (PATCH, any path suffix)"
       },
       "delete": {
         "tags": [
@@ -474,8 +478,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathDelete",
-        "summary": "Check a token (DELETE",
-        "any path suffix)": null
+        "summary": "Check a token (DELETE, any path suffix)"
       },
       "options": {
         "tags": [
@@ -504,8 +507,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathOptions",
-        "summary": "Check a token (OPTIONS",
-        "any path suffix)": null
+        "summary": "Check a token (OPTIONS, any path suffix)"
       },
       "trace": {
         "tags": [
@@ -534,8 +536,7 @@ enum EmbeddedDocuments {
           }
         },
         "operationId": "checkPathTrace",
-        "summary": "Check a token (TRACE",
-        "any path suffix)": null
+        "summary": "Check a token (TRACE, any path suffix)"
       },
       "head": {
         "tags": [
@@ -1010,7 +1011,7 @@ enum EmbeddedDocuments {
         ],
         "operationId": "oauthRevoke",
         "summary": "RFC 7009 token revocation",
-        "description": "`200` also for unknown or invalid tokens (RFC 7009 §2.2); `token_type_hint` is accepted and ignored.",
+        "description": "`200` also for unknown or invalid tokens (RFC 7009 §2.2); `token_type_hint` is accepted and ignored. A client may revoke only tokens issued to it (`client_id` or `azp` equal to its id, RFC 7009 §2.1); others get `400` `unauthorized_client`, unless the client is configured with `revoke_any: true` (the admin token always may).",
         "security": [
           {
             "oauthClient": []
@@ -1031,8 +1032,7 @@ enum EmbeddedDocuments {
         },
         "responses": {
           "200": {
-            "description": "Revoked",
-            "or nothing to revoke.": null
+            "description": "Revoked, or nothing to revoke."
           },
           "400": {
             "$ref": "#/components/responses/BadRequest"
@@ -1828,6 +1828,10 @@ enum EmbeddedDocuments {
           },
           "cutoff_unix": {
             "type": "number"
+          },
+          "reissue_at": {
+            "$ref": "#/components/schemas/Timestamp",
+            "description": "Tokens are refused when iat ≤ cutoff; a whole-second iat in the cut-off's own second is refused too. Replacement tokens minted from this second on are accepted."
           },
           "revoked_at": {
             "$ref": "#/components/schemas/Timestamp"

@@ -19,7 +19,7 @@ struct OAuthEndpoints: Sendable {
         router.post("oauth2/revoke") { request, context in try await revoke(request, context) }
     }
 
-    private func client(_ request: Request) throws -> String {
+    private func client(_ request: Request) throws -> Credentials.Client {
         guard let client = plane.credentials.oauthClient(request.headers) else {
             // RFC 6749 §5.2: invalid_client with a Basic challenge.
             throw APIError(.unauthorized, "invalid_client", "Client authentication failed: use HTTP Basic with a configured client, or the admin token.",
@@ -53,7 +53,7 @@ struct OAuthEndpoints: Sendable {
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.
             plane.metrics.request("introspect", "denied")
-            plane.logger.info("introspected inactive (client \(client))", metadata: DataPlane.metadata(facts, code: failure.code.rawValue))
+            plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(facts, code: failure.code.rawValue)) { $1 })
             return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
         case let .unavailable(reason, _):
             throw plane.storeFailure(StoreUnavailable(reason: reason))
@@ -74,10 +74,25 @@ struct OAuthEndpoints: Sendable {
             plane.metrics.request("oauth_revoke", "denied")
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         }
+        // RFC 7009 §2.1: the server checks that the token was issued to the client asking. A token
+        // names its client in client_id (RFC 9068 §2.2) or azp (OIDC Core §2); without either, only a
+        // client allowed to revoke any token may revoke it (security finding 10).
+        if !client.revokeAny {
+            let owner = claims.object["client_id"]?.stringValue ?? claims.object["azp"]?.stringValue
+            guard let owner, owner.hasSameBytes(as: client.id) else {
+                plane.metrics.request("oauth_revoke", "refused")
+                plane.logger.warning("RFC 7009 revocation refused: the token was issued to another client",
+                                     metadata: ["client": .string(client.id)].merging(DataPlane.metadata(TokenFacts(claims), code: "unauthorized_client")) { $1 })
+                throw APIError(.badRequest, "unauthorized_client",
+                               owner == nil
+                                   ? "The token names no client (client_id or azp), so only a client configured with revoke_any may revoke it (RFC 7009 §2.1)."
+                                   : "The token was issued to another client; a client may revoke only its own tokens unless it is configured with revoke_any (RFC 7009 §2.1).")
+            }
+        }
         let revocation = RevocationRequest(issuer: plane.engine.issuers[index].configuration.issuer,
                                            jti: plane.engine.revocationID(of: report) ?? "",
                                            subject: claims.subject, tokenExpiresAt: claims.expiresAt,
-                                           reason: "oauth_revoke", actor: "client:\(client)")
+                                           reason: "oauth_revoke", actor: "client:\(client.id)")
         do {
             _ = try await plane.blocklist.revoke(revocation, on: plane.eventLoopGroup.any()).get()
         } catch {
@@ -85,7 +100,7 @@ struct OAuthEndpoints: Sendable {
         }
         plane.metrics.revocation("oauth")
         plane.metrics.request("oauth_revoke", "revoked")
-        plane.logger.info("revoked via RFC 7009 (client \(client))", metadata: DataPlane.metadata(TokenFacts(claims), code: "oauth_revoke"))
+        plane.logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(TokenFacts(claims), code: "oauth_revoke")) { $1 })
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

@@ -31,6 +31,10 @@ enum RevocationJSON {
         object["sub"] = .string(cutoff.subject)
         object["cutoff"] = .string(UTCTime.iso8601(cutoff.cutoff))
         object["cutoff_unix"] = number(cutoff.cutoff)
+        // Tokens with iat ≤ cutoff are refused, and iat is usually whole seconds: a token minted in the
+        // cut-off's own second cannot be told from one minted just before it, so it is refused too
+        // (security finding 12). Replacement tokens minted from this second on are accepted.
+        object["reissue_at"] = .string(UTCTime.iso8601(cutoff.cutoff.rounded(.down) + 1))
         object["revoked_at"] = .string(UTCTime.iso8601(cutoff.revokedAt))
         object["reason"] = .string(cutoff.reason)
         object["actor"] = cutoff.actor.map(JSONValue.string) ?? .null

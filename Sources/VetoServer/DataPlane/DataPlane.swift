@@ -92,12 +92,18 @@ final class DataPlane: Sendable {
     }
 
     /// The bearer token of a request, or the failure to answer with.
+    ///
+    /// The Authorization header always wins (security finding 8): when it is present the body is
+    /// never parsed, whatever it holds. A gateway that forwards request bodies (Envoy
+    /// `with_request_body`, Traefik `forwardBody`) must not let a `{"token": …}` in the API's own
+    /// payload replace the credential the client authenticated with. Only a POST without an
+    /// Authorization header reads `{"token": "…"}` from a JSON body.
     func bearerToken(_ request: HTTPRequestHead, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
-        if let body, body.readableBytes > 0, request.method == .POST,
-           Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true {
-            return tokenFromJSON(body)
-        }
         guard let authorization = Self.header("authorization", in: request) else {
+            if let body, body.readableBytes > 0, request.method == .POST,
+               Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true {
+                return tokenFromJSON(body)
+            }
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
         let token = authorization.utf8.withContiguousStorageIfAvailable(Self.bearerCredentials)
@@ -132,7 +138,7 @@ final class DataPlane: Sendable {
 
     private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
         let bytes = body.readableBytesView
-        guard let object = try? JSONReader(maxDepth: 8).parseObject(bytes) else {
+        guard let object = try? Self.bodyReader.parseObject(bytes) else {
             return .failure(ValidationFailure(.malformedToken, .structure, "The request body is not a JSON object; send {\"token\": \"<JWT>\"}."))
         }
         guard let token = object["token"]?.stringValue, !token.isEmpty else {
@@ -144,6 +150,10 @@ final class DataPlane: Sendable {
         }
         return .success(utf8)
     }
+
+    /// A `{"token": …}` body needs one member; a few more are tolerated, thousands are refused
+    /// before they cost anything (security finding 3).
+    static let bodyReader = JSONReader(maxDepth: 8, maxMembers: 64)
 
     /// Answers one data-plane request.
     /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A callback,

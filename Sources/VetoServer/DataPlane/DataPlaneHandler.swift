@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTPTypes
 import Logging
 import NIOCore
@@ -375,15 +376,29 @@ final class DataPlaneInstaller: ChannelInboundHandler, RemovableChannelHandler {
     private let plane: DataPlane
     private let idleTimeout: TimeAmount
     private let decoderLimits: NIOHTTPDecoderLimitConfiguration
+    private let connections: ConnectionLimit
 
-    init(plane: DataPlane, idleTimeout: TimeAmount, decoderLimits: NIOHTTPDecoderLimitConfiguration) {
+    init(plane: DataPlane, idleTimeout: TimeAmount, decoderLimits: NIOHTTPDecoderLimitConfiguration, connections: ConnectionLimit) {
         self.plane = plane
         self.idleTimeout = idleTimeout
         self.decoderLimits = decoderLimits
+        self.connections = connections
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let pipeline = context.pipeline.syncOperations
+        guard connections.admit() else {
+            // Over limits.max_connections: accepted, then closed before anything is read.
+            plane.metrics.connectionsRefused.increment()
+            // Closed once the pipeline is set up (a close from inside its initialisation is lost),
+            // before the event loop reads anything from the socket.
+            let channel = context.channel
+            context.eventLoop.execute { channel.close(promise: nil) }
+            pipeline.removeHandler(context: context, promise: nil)
+            return
+        }
+        let connections = self.connections
+        context.channel.closeFuture.whenComplete { _ in connections.release() }
         do {
             let pairedDecoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)

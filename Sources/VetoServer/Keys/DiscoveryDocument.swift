@@ -14,7 +14,7 @@ enum DiscoveryDocument {
         guard let documentIssuer = object["issuer"]?.stringValue else {
             throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted, "the discovery document has no string \"issuer\"")
         }
-        guard documentIssuer == issuer else {
+        guard documentIssuer.hasSameBytes(as: issuer) else {
             throw JWKSFetchError(.issuerMismatch, url: discoveryURL.redacted,
                                  "the discovery document's issuer is \(JSONWriter.quoted(documentIssuer)); expected \(JSONWriter.quoted(issuer))")
         }

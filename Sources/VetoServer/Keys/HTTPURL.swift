@@ -5,6 +5,14 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     let isHTTPS: Bool
     /// Scheme, host, port and path: no user info, query or fragment, which may hold credentials.
     let redacted: String
+    /// The host, lower-cased, without port or brackets.
+    let host: String
+
+    /// Whether the host is this machine (127.0.0.0/8, ::1, localhost), where plain http cannot be
+    /// intercepted on the network.
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+    }
 
     init?(_ text: String) {
         // Control characters and spaces would be rejected by the client anyway; refusing them
@@ -26,6 +34,13 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         var authority = rest[..<authorityEnd]
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         guard !authority.isEmpty, !authority.hasPrefix(":") else { return nil }
+        var host = authority
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        self.host = host.lowercased()
         let afterAuthority = rest[authorityEnd...]
         let path = afterAuthority.prefix { $0 != "?" && $0 != "#" }
         self.text = text

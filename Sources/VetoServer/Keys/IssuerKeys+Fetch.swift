@@ -29,7 +29,8 @@ extension IssuerKeys {
         let knownURL = state.withLockedValue { $0.discoveredJWKSURL }
         do throws(JWKSFetchError) {
             let document = try await fetcher.get().fetch(knownJWKSURL: knownURL, logger: logger)
-            let loaded = try JWKSDocument.load(document.body, url: document.url, defaultAlgorithm: remote.defaultAlgorithm)
+            let loaded = try JWKSDocument.load(document.body, url: document.url, defaultAlgorithm: remote.defaultAlgorithm,
+                                                 allowedAlgorithms: remote.allowedAlgorithms)
             // A document identical to the one in use keeps its key set, generation included, so
             // verified tokens stay cached; any change makes a new generation.
             let unchanged = state.withLockedValue { $0.appliedDocument == document.body }

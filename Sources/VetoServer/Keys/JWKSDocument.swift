@@ -15,7 +15,8 @@ enum JWKSDocument {
     ///
     /// - Throws: `.malformedDocument` unless the body is a JSON object with a `keys` array (so a
     ///   PEM or HTML body can never be read as a key), `.unsafeKeySet` for secret or ambiguous keys.
-    static func load(_ body: [UInt8], url: HTTPURL, defaultAlgorithm: JWSAlgorithm?) throws(JWKSFetchError) -> Loaded {
+    static func load(_ body: [UInt8], url: HTTPURL, defaultAlgorithm: JWSAlgorithm?,
+                     allowedAlgorithms: [JWSAlgorithm] = []) throws(JWKSFetchError) -> Loaded {
         let object: JSONObject
         do {
             object = try JSONReader().parseObject(body)
@@ -39,6 +40,19 @@ enum JWKSDocument {
         if load.keys.contains(where: { $0.algorithm.family == .hmac }) {
             throw JWKSFetchError(.unsafeKeySet, url: url.redacted, "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public")
         }
-        return Loaded(keys: load.keys, skipped: load.skipped.map(\.description))
+        // The issuer's allow-list binds every key from every source: a key whose algorithm (declared,
+        // or inferred from an EC curve or OKP type) is outside it never verifies anything.
+        var keys = load.keys
+        var skipped = load.skipped.map(\.description)
+        if !allowedAlgorithms.isEmpty {
+            keys = load.keys.filter { key in
+                guard allowedAlgorithms.contains(key.algorithm) else {
+                    skipped.append("\(key.label): \(key.algorithm) is not in the issuer's algorithms (\(allowedAlgorithms.map(\.rawValue).joined(separator: ", ")))")
+                    return false
+                }
+                return true
+            }
+        }
+        return Loaded(keys: keys, skipped: skipped)
     }
 }

@@ -29,6 +29,12 @@ public struct RemoteKeyConfiguration: Sendable {
     public var maxDocumentSize: Int
     /// The algorithm for JWKS keys without `alg` (e.g. Azure's RSA keys). Keys with another `alg` are skipped.
     public var defaultAlgorithm: JWSAlgorithm?
+    /// The issuer's allowed algorithms (`issuers[].algorithms`); empty allows every one. A JWKS key
+    /// pinned to another algorithm is skipped with a warning (security finding 4).
+    public var allowedAlgorithms: [JWSAlgorithm]
+    /// Accept a plain-http JWKS or discovery URL on a host other than loopback
+    /// (`allow_insecure_jwks: true`): anyone on the network path could swap the keys.
+    public var allowInsecure: Bool
 
     public init(
         jwksURL: String? = nil,
@@ -39,7 +45,9 @@ public struct RemoteKeyConfiguration: Sendable {
         minimumRefetchInterval: Duration = .seconds(30),
         fetchTimeout: Duration = .seconds(5),
         maxDocumentSize: Int = 1 << 20,
-        defaultAlgorithm: JWSAlgorithm? = nil
+        defaultAlgorithm: JWSAlgorithm? = nil,
+        allowedAlgorithms: [JWSAlgorithm] = [],
+        allowInsecure: Bool = false
     ) {
         self.jwksURL = jwksURL
         self.discovery = discovery
@@ -50,11 +58,18 @@ public struct RemoteKeyConfiguration: Sendable {
         self.fetchTimeout = fetchTimeout
         self.maxDocumentSize = maxDocumentSize
         self.defaultAlgorithm = defaultAlgorithm
+        self.allowedAlgorithms = allowedAlgorithms
+        self.allowInsecure = allowInsecure
     }
 
     /// Checks the settings that would make every fetch fail, so `veto serve` can refuse them at start.
     public func validate(issuer: String) throws(JWKSFetchError) {
-        _ = try JWKSLocation(issuer: issuer, configuration: self)
+        let location = try JWKSLocation(issuer: issuer, configuration: self)
+        if !location.url.isHTTPS, !location.url.isLoopback, !allowInsecure {
+            throw JWKSFetchError(.invalidConfiguration, url: location.url.redacted,
+                                 "the keys would be fetched over plain http, where anyone on the network path can replace them; "
+                                     + "use https, or set allow_insecure_jwks: true (--allow-insecure-jwks) if the path is trusted")
+        }
         if let defaultAlgorithm, defaultAlgorithm.family == .hmac {
             throw JWKSFetchError(.invalidConfiguration, url: jwksURL ?? issuer,
                                  "\(defaultAlgorithm) keys are secrets and can never come from a published JWKS")

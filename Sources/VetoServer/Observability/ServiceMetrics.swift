@@ -19,12 +19,14 @@ final class ServiceMetrics: Sendable {
     let storeLatency: Metrics.Timer
     let storeErrors: CoreMetrics.Counter
     let failOpen: CoreMetrics.Counter
+    /// veto_connections_refused_total: connections closed at once because limits.max_connections were open.
+    let connectionsRefused: CoreMetrics.Counter
     /// veto_verify_cache_total{result="hit"|"miss"}: checks answered from the verification cache or not.
     let verifyCacheHits: CoreMetrics.Counter
     let verifyCacheMisses: CoreMetrics.Counter
 
     static let routes = ["check", "revoke", "introspect", "oauth_revoke", "admin"]
-    static let outcomes = ["allowed", "denied", "unavailable", "degraded", "revoked", "error"]
+    static let outcomes = ["allowed", "denied", "unavailable", "degraded", "revoked", "error", "refused"]
     static let revocationKinds = ["logout", "admin", "subject", "oauth"]
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -57,6 +59,7 @@ final class ServiceMetrics: Sendable {
         self.storeLatency = Metrics.Timer(label: "veto_store_duration_seconds", factory: factory)
         self.storeErrors = CoreMetrics.Counter(label: "veto_store_errors_total", factory: factory)
         self.failOpen = CoreMetrics.Counter(label: "veto_fail_open_total", factory: factory)
+        self.connectionsRefused = CoreMetrics.Counter(label: "veto_connections_refused_total", factory: factory)
         self.verifyCacheHits = CoreMetrics.Counter(label: "veto_verify_cache_total", dimensions: [("result", "hit")], factory: factory)
         self.verifyCacheMisses = CoreMetrics.Counter(label: "veto_verify_cache_total", dimensions: [("result", "miss")], factory: factory)
     }
