@@ -74,6 +74,24 @@ def test_the_server_serves_the_document(veto_bin, keyring, tmp_path, spec):
     assert served["openapi"].startswith("3.1")
 
 
+def test_finding_15_the_served_document_is_valid_openapi(veto_bin, keyring, tmp_path):
+    """Security finding 15: 0c7f891 served an invalid document. `summary: Check a token (GET, any path
+    suffix)` inside a YAML flow mapping split at the comma, so each /v1/check/{originalPath} operation
+    gained a stray property. openapi-spec-validator checks the served JSON strictly."""
+    from openapi_spec_validator import validate
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem"], cwd=tmp_path)
+    try:
+        status, _, body = request(server.port, "GET", "/openapi.json")
+    finally:
+        server.stop()
+    assert status == 200
+    document = json.loads(body)
+    validate(document)
+    operation = document["paths"]["/v1/check/{originalPath}"]["get"]
+    assert operation["summary"] == "Check a token (GET, any path suffix)"
+
+
 @pytest.fixture
 def live_service(veto_bin, keyring, tmp_path):
     """Veto with every part of the API switched on: Redis, the admin API and an OAuth client."""
