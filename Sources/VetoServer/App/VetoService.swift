@@ -196,6 +196,24 @@ public enum VetoService {
         return keys
     }
 
+    /// Publishes the rules for `veto blocklist` writers (RedisBlocklist+Rules), retrying every 10 s
+    /// while Redis is down; the service does not wait for it.
+    private static func publishRules(_ blocklist: RedisBlocklist, logger: Logger) {
+        Task {
+            var delay: Duration = .seconds(10)
+            while !Task.isCancelled {
+                do {
+                    try await blocklist.publishRules(on: blocklist.eventLoopGroup.any()).get()
+                    return
+                } catch {
+                    logger.warning("cannot publish the revocation rules to Redis yet; retrying", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(300))
+            }
+        }
+    }
+
     static func makeBlocklist(_ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
                               logger: Logger) async throws -> (any Blocklist, RedisClient?) {
         let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
@@ -206,7 +224,9 @@ public enum VetoService {
             // One connection per event loop of the server's own group: a check and its Redis
             // round trip stay on one thread.
             let client = RedisClient(configuration: redis, eventLoopGroup: eventLoopGroup, logger: logger)
-            return (RedisBlocklist(client: client, configuration: settings), client)
+            let blocklist = RedisBlocklist(client: client, configuration: settings)
+            publishRules(blocklist, logger: logger)
+            return (blocklist, client)
         }
         let directory = configuration.dataDirectory ?? "veto-data"
         do {
