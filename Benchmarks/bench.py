@@ -6,7 +6,8 @@ SwiftNIO hello server that gives the HTTP ceiling) on one core with one event lo
 64 connections) and redis-server on the other core. `openssl speed` runs on the server's core.
 
 Modes:
-  (default)  the full run: HTTP ceiling, openssl speed, HS256/RS256/ES256 x cold/warm.
+  (default)  the full run: HTTP ceiling, openssl speed, HS256/RS256/ES256 x cold/warm, and the abuse
+             rows (Benchmarks/abuse.py: a flood of invalid tokens, a 64 KiB body of many names).
   --smoke    the same rows, a few hundred tokens and about a second each: checks that the machinery
              works and that the report is well formed (Scripts/test runs it). Its numbers mean nothing.
   --scale    1,000,000 revoked entries in the embedded store and in Redis: memory, journal replay
@@ -34,6 +35,8 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+import abuse
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = ROOT / "Benchmarks" / "wrk" / "check.lua"
@@ -144,6 +147,10 @@ class Process:
     def peak_rss_mib(self):
         return self._status_mib("VmHWM:")
 
+    def log_bytes(self):
+        """What the process has written to its log (stdout and stderr) so far."""
+        return Path(self.log_path).stat().st_size
+
     def rss_mib(self):
         return self._status_mib("VmRSS:")
 
@@ -235,10 +242,12 @@ def make_tokens(keys, alg, count, path):
 
 class Veto:
     def __init__(self, binary, pinning, workdir, name, keys, store_args, cache_size, log_level="warning"):
+        """`cache_size` or `log_level` None: Veto's default."""
         self.port = free_port()
         command = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--threads", "1",
                    "--issuer", ISS, "--audience", AUD, *sum((["--key", flag] for flag in keys.flags), []),
-                   "--verify-cache-size", str(cache_size), "--log-level", log_level, *store_args]
+                   *(["--verify-cache-size", str(cache_size)] if cache_size is not None else []),
+                   *(["--log-level", log_level] if log_level is not None else []), *store_args]
         self.started = time.monotonic()
         self.process = Process(pinning.server(command), workdir / f"veto-{name}.log")
         wait_for(self.ready, 120, f"veto serve ({name})")
@@ -259,11 +268,14 @@ class Veto:
         self.process.stop()
 
 
-def run_wrk(pinning, port, path, tokens_file, seconds, workdir):
-    command = pinning.client(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(LUA),
-                              f"http://127.0.0.1:{port}{path}"])
-    env = dict(os.environ, VETO_BENCH_TOKENS=str(tokens_file))
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 120)
+def run_wrk(pinning, port, path, tokens_file, seconds, workdir, connections=CONNECTIONS, env=None, timeout=None):
+    """`env` passes VETO_BENCH_EXPECT / VETO_BENCH_BODY to the Lua script (abuse rows); `timeout` is wrk's, in seconds."""
+    command = pinning.client(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA),
+                              *(["--timeout", f"{timeout}s"] if timeout else []), f"http://127.0.0.1:{port}{path}"])
+    env = dict(os.environ, **(env or {}))
+    if tokens_file is not None:
+        env["VETO_BENCH_TOKENS"] = str(tokens_file)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + (timeout or 0) + 120)
     for line in result.stdout.splitlines():
         if line.startswith("VETO-BENCH-JSON "):
             data = json.loads(line[len("VETO-BENCH-JSON "):])
@@ -300,6 +312,7 @@ def summarise(data, extra):
         "answered_200": data["answered_200"], "answered_401": data["answered_401"], "answered_other": data["answered_other"],
         "sent_revoked": data["sent_revoked"], "revoked_401": data["revoked_401"],
         "wrong_allow": data["wrong_allow"], "wrong_deny": data["wrong_deny"],
+        "refused_as_expected": data.get("refused_as_expected", 0),
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
         "socket_error_detail": {k: errors[k] for k in ("connect", "read", "write", "timeout")},
     }
@@ -385,6 +398,8 @@ def markdown(report):
     lines.append("Target req/s = 1 / (1/ceiling + 1/verify_rate + 10 µs), verify_rate from openssl speed (none for HS256 and warm rows). "
                  "'Veto adds' = 1/req/s − 1/ceiling − 1/verify_rate. 'wrong' = allowed revoked tokens + refused valid tokens + other statuses. "
                  "Revoked tokens sent may exceed 401s by the requests in flight when wrk stops (at most one per connection).")
+    if report.get("abuse_rows"):
+        lines += abuse.markdown(report["abuse_rows"])
     return "\n".join(lines) + "\n"
 
 
@@ -449,10 +464,13 @@ def run_speed(args, profile):
             veto.stop()
             if not veto.process.alive() and veto.process.process.returncode not in (0, None):
                 raise RuntimeError(f"veto serve ({mode}) exited with {veto.process.process.returncode}:\n{veto.process.output()[-2000:]}")
+        warm = next(row for row in report["rows"] if row["algorithm"] == "HS256" and row["mode"] == "warm")
+        report["abuse_rows"] = abuse.run(sys.modules[__name__], args, profile, pinning, workdir, keys, ["--redis", redis.url],
+                                         processes, warm["requests_per_second"])
     finally:
         clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()
-    report["all_targets_met"] = all(row["all_targets_met"] for row in report["rows"])
+    report["all_targets_met"] = all(row["all_targets_met"] for row in report["rows"] + report["abuse_rows"])
     text = markdown(report)
     name = "smoke" if profile.name == "smoke" else "bench-" + report["started"].replace(":", "").replace("-", "")
     write_report(report, name, text)

@@ -46,8 +46,8 @@ struct DecodeCommand: ParsableCommand {
         do {
             inspection = try TokenInspection.inspect(token, now: now)
         } catch {
-            StandardStreams.printError("error: not a JWT: \(error.message)")
-            if let hint = error.hint { StandardStreams.printError("hint: \(hint)") }
+            StandardStreams.printError("error: not a JWT: \(TerminalText.safe(error.message))")
+            if let hint = error.hint { StandardStreams.printError("hint: \(TerminalText.safe(hint))") }
             throw ExitCode(2)
         }
         if json {

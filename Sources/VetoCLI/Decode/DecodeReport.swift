@@ -4,6 +4,8 @@ import VetoCore
 enum DecodeReport {
     static let timeClaims: Set<String> = ["iat", "nbf", "exp", "auth_time"]
 
+    /// For people. Values from the token reach the terminal escaped: header and claims through
+    /// `JSONWriter` (which escapes C0, C1, DEL and bidi controls), the rest through `TerminalText.safe`.
     static func text(_ inspection: TokenInspection, style: Style) -> String {
         var out = ""
         out += style.bold("Header") + "\n"
@@ -32,11 +34,11 @@ enum DecodeReport {
             out += label("Lifetime") + "\(HumanDuration.format(lifetime)) (exp − iat)\n"
         }
         out += label("Evaluated") + "\(UTCTime.iso8601(inspection.evaluatedAt))\n"
-        out += label("Signature") + style.yellow("NOT VERIFIED") + " (\(inspection.algorithmName), \(inspection.signatureLength) bytes). Check it with: veto verify TOKEN --key FILE\n"
+        out += label("Signature") + style.yellow("NOT VERIFIED") + " (\(TerminalText.safe(inspection.algorithmName)), \(inspection.signatureLength) bytes). Check it with: veto verify TOKEN --key FILE\n"
         if !inspection.warnings.isEmpty {
             out += "\n" + style.bold("Warnings") + "\n"
             for warning in inspection.warnings {
-                out += "  " + style.yellow("!") + " \(warning.message)\n"
+                out += "  " + style.yellow("!") + " \(TerminalText.safe(warning.message))\n"
             }
         }
         return out

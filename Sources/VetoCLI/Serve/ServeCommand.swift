@@ -90,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Refusals logged per reason and second (on each event-loop thread); the rest are summed up in one \"suppressed N\" line. 0: none. Metrics count every refusal (default 10).", valueName: "N"))
+    var logRefusalsPerSecond: Int?
+
     func run() async throws {
         let configuration: ServiceConfiguration
         do {
@@ -155,6 +158,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ConfigurationError("--verify-cache-size", "must be from 0 (off) to \(ServiceConfiguration.maxVerifyCacheSize)")
             }
             configuration.verifyCacheSize = verifyCacheSize
+        }
+        if let logRefusalsPerSecond {
+            guard logRefusalsPerSecond >= 0 else { throw ConfigurationError("--log-refusals-per-second", "must be zero (log none) or more") }
+            configuration.logRefusalsPerSecond = logRefusalsPerSecond
         }
         if let logFormat {
             guard let format = ServiceConfiguration.LogFormat(rawValue: logFormat) else { throw ConfigurationError("--log-format", "\"\(logFormat)\" is not text or json") }

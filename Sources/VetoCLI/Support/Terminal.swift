@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VetoCore
 
 /// When to colour output.
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -31,9 +32,21 @@ struct Style: Sendable {
     func cyan(_ text: String) -> String { wrap(text, "36") }
 }
 
+/// Text from a token or a store, made safe to print: C0, C1, DEL, bidi controls and U+2028/U+2029
+/// are shown as escapes (`\n`, `\u{1b}`), so a `kid` cannot set a window title, clear the screen
+/// or print a fake verdict. Apply it to every such value before styling: colours Veto adds itself
+/// come after and stay.
+enum TerminalText {
+    static func safe(_ text: String) -> String { ControlCharacters.escaped(text) }
+
+    /// The same, keeping line feeds: for Veto's own multi-line messages that may quote values.
+    static func safeLines(_ text: String) -> String { ControlCharacters.escaped(text, keeping: ["\n"]) }
+}
+
 enum StandardStreams {
+    /// Prints a message on stderr; control characters other than line feeds are escaped.
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.safeLines(text) + "\n").utf8))
     }
 
     /// Reads all of stdin as UTF-8, or nil when stdin is a terminal (nothing was piped).

@@ -96,6 +96,8 @@ struct Checklist {
         self.lines = lines
     }
 
+    /// For people. Every value that came from the token (header, claims, the kid, iss and aud quoted in
+    /// details and failures) is passed through `TerminalText.safe` before it is styled.
     func text(style: Style) -> String {
         var out = ""
         if let jws = report.jws {
@@ -120,15 +122,15 @@ struct Checklist {
             case .fail:
                 for (position, failure) in line.failures.enumerated() {
                     let lead = position == 0 ? "  \(mark) \(style.bold(name))" : "    " + String(repeating: " ", count: 16)
-                    out += "\(lead) \(style.red(failure.fullMessage)) \(style.dim("[\(failure.code)]"))\n"
+                    out += "\(lead) \(style.red(TerminalText.safe(failure.fullMessage))) \(style.dim("[\(failure.code)]"))\n"
                     if let hint = failure.hint {
-                        out += "    " + String(repeating: " ", count: 16) + " " + style.yellow("fix: ") + hint + "\n"
+                        out += "    " + String(repeating: " ", count: 16) + " " + style.yellow("fix: ") + TerminalText.safe(hint) + "\n"
                     }
                 }
             case .pass:
-                out += "  \(mark) \(name) \(line.detail)\n"
+                out += "  \(mark) \(name) \(TerminalText.safe(line.detail))\n"
             case .skip:
-                out += "  \(mark) \(style.dim(name)) \(style.dim(line.detail))\n"
+                out += "  \(mark) \(style.dim(name)) \(style.dim(TerminalText.safe(line.detail)))\n"
             }
         }
         out += "\n"

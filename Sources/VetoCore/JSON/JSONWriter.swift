@@ -75,7 +75,7 @@ public enum JSONWriter {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
+                if ControlCharacters.isUnsafe(scalar) {
                     let hex = String(scalar.value, radix: 16, uppercase: false)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
@@ -86,18 +86,26 @@ public enum JSONWriter {
         out += "\""
     }
 
-    /// Whether `writeString` would change anything: quotes, backslashes, control characters, DEL,
-    /// U+2028 and U+2029 (UTF-8 E2 80 A8/A9). Most strings need nothing and are copied whole.
+    /// Whether `writeString` would change anything: quotes, backslashes, and every character of
+    /// `ControlCharacters` (C0, DEL, C1, bidi controls, U+2028/U+2029), written as `\uXXXX` so that
+    /// JSON shown on a terminal or read into a log stays inert. Most strings need nothing and are
+    /// copied whole.
     public static func needsEscaping(_ string: String) -> Bool {
         if let answer = string.utf8.withContiguousStorageIfAvailable({ needsEscaping(bytes: $0) }) { return answer }
-        return string.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }
+        return string.utf8.contains(where: mayNeedEscaping)
     }
 
     static func needsEscaping(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
-            // 0xE2 starts U+2028/U+2029, but also many harmless characters: let the slow path decide.
+        for byte in bytes where mayNeedEscaping(byte) {
+            // 0xC2, 0xD8 and 0xE2 start C1 and bidi controls, but also many harmless characters:
+            // let the slow path decide.
             return true
         }
         return false
+    }
+
+    /// Quote, backslash, C0, DEL, and the lead bytes of C1 (0xC2), U+061C (0xD8), and U+200E–U+2069 (0xE2).
+    static func mayNeedEscaping(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xC2 || byte == 0xD8 || byte == 0xE2
     }
 }

@@ -21,6 +21,8 @@ public enum VetoService {
         public let application: Application<RouterResponder<BasicRequestContext>>
         public let blocklist: any Blocklist
         let redisClient: RedisClient?
+        /// Its once-a-second summary timers stop with the store.
+        var refusalLog: RefusalLog?
 
         /// Serves until SIGTERM or SIGINT, drains in-flight requests, then closes the store.
         public func run() async throws {
@@ -35,6 +37,7 @@ public enum VetoService {
 
         /// Closes the store once the application has stopped (after in-flight requests drained).
         public func close() async {
+            refusalLog?.stop()
             await blocklist.close()
             if let redisClient { await redisClient.close() }
         }
@@ -117,8 +120,10 @@ public enum VetoService {
                                  cacheHits: metrics.verifyCacheHits, cacheMisses: metrics.verifyCacheMisses,
                                  identityHeaderBudget: configuration.limits.identityHeaderBytes)
         let responder = CheckResponder(retryAfter: configuration.retryAfter)
+        let refusalLog = RefusalLog(limit: configuration.logRefusalsPerSecond, logger: logger, eventLoops: Array(eventLoopGroup.makeIterator()))
+        refusalLog.start()
         let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
-                                  limits: configuration.limits)
+                                  limits: configuration.limits, refusalLog: refusalLog)
         let controlPlane = ControlPlane(
             engine: engine, blocklist: blocklist,
             credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),
@@ -165,7 +170,7 @@ public enum VetoService {
             onServerRunning: onServerRunning,
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
-        return Built(application: application, blocklist: blocklist, redisClient: redisClient)
+        return Built(application: application, blocklist: blocklist, redisClient: redisClient, refusalLog: refusalLog)
     }
 
     static func loadKeys(_ issuer: IssuerConfiguration, field: String, logger: Logger) throws -> [VerificationKey] {

@@ -68,6 +68,7 @@ public enum ConfigurationFile {
                 config.logFormat = value
             }
             if let level = try log.string("level") { config.logLevel = level }
+            if let limit = try log.integer("refusals_per_second") { config.logRefusalsPerSecond = limit }
             try log.finish()
         }
         if var limits = try reader.object("limits") {

@@ -25,6 +25,9 @@ public struct ServiceConfiguration: Sendable {
     public var limits = Limits()
     public var logFormat: LogFormat = .text
     public var logLevel = "info"
+    /// Refusals logged per reason code and second (on each event loop); the rest are counted in a
+    /// "suppressed N" line. 0 logs none. Metrics count every refusal regardless.
+    public var logRefusalsPerSecond = RefusalLog.defaultLimit
     /// Event-loop threads; nil means one per core.
     public var threads: Int?
     public var redisCommandTimeout: Double = 1.0

@@ -15,17 +15,21 @@ final class DataPlane: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
     let limits: Limits
+    /// Which refusals are logged: a few per reason per second, the rest counted in a summary line.
+    let refusalLog: RefusalLog
     /// The two counters nearly every check increments, looked up once.
     private let checkAllowed: CoreMetrics.Counter?
     private let checkDenied: CoreMetrics.Counter?
 
-    init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits) {
+    init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits,
+         refusalLog: RefusalLog? = nil) {
         self.engine = engine
         self.responder = responder
         self.blocklist = blocklist
         self.metrics = metrics
         self.logger = logger
         self.limits = limits
+        self.refusalLog = refusalLog ?? RefusalLog(logger: logger)
         self.checkAllowed = metrics.counter("check", "allowed")
         self.checkDenied = metrics.counter("check", "denied")
     }
@@ -223,17 +227,19 @@ final class DataPlane: Sendable {
         }
     }
 
-    /// `facts` is only evaluated when a log line is written.
+    /// `facts` is only evaluated when a log line is written. Every refusal is counted; only the first
+    /// few per reason and second are logged (`refusalLog`), so a flood of bad tokens cannot fill the log.
     private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: @autoclosure () -> TokenFacts, started: NIODeadline) {
+        let now = NIODeadline.now()
         if route == .check {
             (outcome == "allowed" ? checkAllowed : outcome == "denied" ? checkDenied : metrics.counter("check", outcome))?.increment()
-            metrics.checkLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+            metrics.checkLatency.recordNanoseconds((now - started).nanoseconds)
         } else {
             metrics.request("revoke", outcome)
         }
         if let failure {
             metrics.rejection(failure.code)
-            if logger.logLevel <= .info {
+            if logger.logLevel <= .info, refusalLog.admit(failure.code, now: now) {
                 logger.info("denied", metadata: Self.metadata(facts(), code: failure.code.rawValue))
             }
         } else if logger.logLevel <= .debug {
