@@ -140,7 +140,7 @@ public enum VetoService {
                     problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
                 }
                 return problems
-            })
+            }, refusalLog: refusalLog)
 
         let limits = configuration.limits
         // Idle connections are closed by the data-plane handler, which sees both planes; Hummingbird's

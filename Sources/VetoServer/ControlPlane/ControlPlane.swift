@@ -18,6 +18,8 @@ struct ControlPlane: Sendable {
     /// Loops for store calls made from Hummingbird handlers (the request context has no channel).
     let eventLoopGroup: any EventLoopGroup
     let readiness: @Sendable () async -> [ReadinessProblem]
+    /// The data plane's limit on refusal log lines, shared so introspection floods are bounded too.
+    let refusalLog: RefusalLog
 
     func router() -> Router<BasicRequestContext> {
         // RFC 9110 §9.1: HEAD wherever GET is answered (health checkers use it).

@@ -53,7 +53,10 @@ struct OAuthEndpoints: Sendable {
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.
             plane.metrics.request("introspect", "denied")
-            plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(facts, code: failure.code.rawValue)) { $1 })
+            plane.metrics.rejection(failure.code)
+            if plane.logger.logLevel <= .info, plane.refusalLog.admit(failure.code, now: .now()) {
+                plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(facts, code: failure.code.rawValue)) { $1 })
+            }
             return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
         case let .unavailable(reason, _):
             throw plane.storeFailure(StoreUnavailable(reason: reason))
