@@ -41,6 +41,8 @@ public final class EmbeddedBlocklist: Blocklist {
     }
 
     /// Locks `directory` (creating it), replays its journal, and compacts it if it holds dead records.
+    /// A damaged journal throws `corrupt_journal` and is left untouched; only a torn tail from a crash
+    /// during a write is cut off, with a warning.
     public static func open(
         directory: String,
         configuration: BlocklistConfiguration = BlocklistConfiguration(),

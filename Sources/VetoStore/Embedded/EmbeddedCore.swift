@@ -178,8 +178,11 @@ final class EmbeddedCore: @unchecked Sendable {
             logger.notice("journal replayed: \(recovery.recordsReplayed) records in \(seconds) s, \(replayed.tokenCount) token entries")
         }
         replayed.dropExpired(now: now)
-        if journal.recordCount > replayed.count {
+        // A version-1 journal is rewritten as version 2 before anything is appended to it.
+        if journal.recordCount > replayed.count || journal.format != .current {
+            let upgrade = journal.format != .current
             try journal.rewrite { write throws(StoreError) in try replayed.forEachLiveRecord(now: now, write) }
+            if upgrade { logger.notice("journal \(journal.path) rewritten in format version \(JournalFormat.current.rawValue)") }
         }
         condition.lock()
         state = replayed
