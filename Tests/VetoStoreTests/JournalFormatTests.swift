@@ -48,6 +48,12 @@ import VetoCore
             let old = Self.version1(records)
             try Data(old).write(to: Self.journal(directory))
 
+            // Read-only: loaded, not rewritten.
+            let reader = try await EmbeddedBlocklist.open(directory: directory.path, readOnly: true)
+            #expect(try await reader.count().tokens == 5)
+            await reader.close()
+            #expect(try Self.bytes(Self.journal(directory)) == old)
+
             let store = try await EmbeddedBlocklist.open(directory: directory.path)
             #expect(store.recovery.recordsReplayed == 5)
             _ = try await store.revoke(RevocationRequest(issuer: issuer, jti: "after-upgrade", tokenExpiresAt: now() + 600))
