@@ -27,7 +27,7 @@ enum BlocklistRun {
         return ExitCode(1)
     }
 
-    private static func exit(for error: any Error) -> any Error {
+    static func exit(for error: any Error) -> any Error {
         switch error {
         case let exitCode as ExitCode:
             return exitCode

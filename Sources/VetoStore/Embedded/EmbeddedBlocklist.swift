@@ -41,8 +41,8 @@ public final class EmbeddedBlocklist: Blocklist {
     }
 
     /// Locks `directory` (creating it), replays its journal, and compacts it if it holds dead records.
-    /// A damaged journal throws `corrupt_journal` and is left untouched; only a torn tail from a crash
-    /// during a write is cut off, with a warning.
+    /// A damaged journal throws `corrupt_journal` and is left untouched (`JournalRepair` moves the
+    /// damage aside); only a torn tail from a crash during a write is cut off, with a warning.
     ///
     /// `readOnly`: a snapshot for reading. The directory must exist; the journal is read under a shared
     /// lock (refused while a writer holds the directory) and nothing is created, truncated or
