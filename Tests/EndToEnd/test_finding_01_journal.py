@@ -89,6 +89,33 @@ def test_finding_01_flipped_payload_bit_in_the_last_record_refuses_start(veto_bi
     assert snapshot(journal) == before
 
 
+def test_finding_01_sampled_bit_flips_refuse_or_keep_every_revocation(veto_bin, logged_out, tmp_path):
+    """Every bit of the second record's length field, and a stride of bits over the whole file: veto
+    serve either refuses to start, leaving the file as it was, or refuses every logged-out token."""
+    args, tokens, journal = logged_out
+    original = journal.read_bytes()
+    length_field = records(original)[1][0]
+    bits = sorted(set(range(length_field * 8, length_field * 8 + 32)) | set(range(5, len(original) * 8, 211)))
+    losses = []
+    for bit in bits:
+        damaged = bytearray(original)
+        damaged[bit // 8] ^= 1 << (bit % 8)
+        journal.write_bytes(bytes(damaged))
+        try:
+            server = VetoServer(veto_bin, args, cwd=tmp_path)
+        except AssertionError as refused:
+            assert "blocklist.journal is damaged" in str(refused), str(refused)
+            assert journal.read_bytes() == bytes(damaged), f"bit {bit}: refused, but the file was changed"
+            continue
+        try:
+            statuses = [check(server.port, t) for t in tokens]
+        finally:
+            server.stop()
+        if statuses != [401] * 6:
+            losses.append(f"bit {bit % 8} of byte {bit // 8}: started, checks {statuses}")
+    assert not losses, f"silent loss after {len(losses)} of {len(bits)} flips: {losses[:5]}"
+
+
 def test_finding_01_read_only_commands_never_write(veto, logged_out, tmp_path):
     _, _, journal = logged_out
     second = records(journal.read_bytes())[1][0]
