@@ -76,12 +76,13 @@ import VetoStore
 
             let journal = directory.appendingPathComponent("blocklist.journal")
             var bytes = try Data(contentsOf: journal)
-            bytes[8 + 8 + 10] ^= 0x01  // a bit flip inside the first record's payload
+            bytes[8 + 12 + 10] ^= 0x01  // a bit flip inside the first record's payload
             try bytes.write(to: journal)
 
             let error = try await #require(throws: StoreError.self) { try await EmbeddedBlocklist.open(directory: directory.path) }
             #expect(error.code == .corruptJournal)
-            #expect(error.message.contains("record at byte 8 fails its checksum"))
+            #expect(error.message.contains("damaged at byte 8: the record's payload fails its checksum"))
+            #expect(try Data(contentsOf: journal) == bytes, "left untouched")
         }
     }
 

@@ -7,8 +7,11 @@ struct BlocklistCommand: AsyncParsableCommand {
         abstract: "List, show, add and remove revoked tokens and subject cut-offs.",
         discussion: """
             Works on Redis (--redis URL, or VETO_REDIS_URL) or on the embedded
-            store's data dir (--data-dir DIR). A data dir can be open in one
-            process only: while `veto serve` runs on it, use its admin API.
+            store's data dir (--data-dir DIR). A data dir has one writer at a
+            time: while `veto serve` runs on it, use its admin API. ls, show
+            and count only read a data dir: they never create, truncate or
+            rewrite anything, and they too are refused while a writer holds
+            it. `repair` moves a damaged journal's bad bytes aside.
 
             Examples (R=redis://localhost:6379/0, I=https://auth.example.com):
               veto blocklist ls --redis $R --iss $I
@@ -18,13 +21,15 @@ struct BlocklistCommand: AsyncParsableCommand {
               veto blocklist show 4f1c --iss $I --data-dir /var/lib/veto
               veto blocklist rm 4f1c --iss $I --redis $R --yes
               veto blocklist revoke-subject user_482 --iss $I --redis $R
+              veto blocklist repair --data-dir /var/lib/veto --dry-run
 
             Exit status: 0 done, 1 no such entry, 2 usage error, 3 the store
-            failed (unreachable, authentication, wrong key type, damaged journal).
+            failed (unreachable, authentication, wrong key type, damaged journal,
+            data dir missing or in use). `repair` has its own: see its --help.
             """,
         subcommands: [
             BlocklistListCommand.self, BlocklistShowCommand.self, BlocklistCountCommand.self, BlocklistAddCommand.self,
-            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self,
+            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self, BlocklistRepairCommand.self,
         ]
     )
 }

@@ -14,7 +14,7 @@ struct BlocklistCountCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await BlocklistRun.run(options) { store in
+        try await BlocklistRun.run(options, readOnly: true) { store in
             let count = try await store.count()
             if json {
                 print(JSONWriter.pretty(.object(JSONObject(members: [

@@ -35,7 +35,7 @@ struct BlocklistListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await BlocklistRun.run(options) { store in
+        try await BlocklistRun.run(options, readOnly: true) { store in
             let page = try await store.list(BlocklistQuery(issuer: iss, subject: sub, reason: reason, cursor: cursor, limit: limit))
             let now = Date().timeIntervalSince1970
             if json {

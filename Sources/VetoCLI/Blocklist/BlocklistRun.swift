@@ -4,10 +4,11 @@ import VetoStore
 /// Opens the store, runs a subcommand's body, closes the store, and turns failures into one line on
 /// stderr plus the documented exit status.
 enum BlocklistRun {
-    static func run(_ options: BlocklistStoreOptions, _ body: (any Blocklist) async throws -> Void) async throws {
+    /// `readOnly`: the command only reads, so a data dir is opened without writing anything.
+    static func run(_ options: BlocklistStoreOptions, readOnly: Bool = false, _ body: (any Blocklist) async throws -> Void) async throws {
         let store: any Blocklist
         do {
-            store = try await options.open()
+            store = try await options.open(readOnly: readOnly)
         } catch {
             throw exit(for: error)
         }
@@ -26,7 +27,7 @@ enum BlocklistRun {
         return ExitCode(1)
     }
 
-    private static func exit(for error: any Error) -> any Error {
+    static func exit(for error: any Error) -> any Error {
         switch error {
         case let exitCode as ExitCode:
             return exitCode

@@ -22,7 +22,7 @@ struct BlocklistShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await BlocklistRun.run(options) { store in
+        try await BlocklistRun.run(options, readOnly: true) { store in
             guard let entry = try await store.entry(issuer: iss, jti: jti) else {
                 throw BlocklistRun.notFound("No entry for jti \(BlocklistOutput.display(jti)) of \(BlocklistOutput.display(iss)): it is not revoked.")
             }

@@ -43,10 +43,13 @@ struct BlocklistStoreOptions: ParsableArguments {
 
     /// Opens the store; the caller closes it. Nothing is logged: failures come back as errors and the
     /// command prints them once.
-    func open() async throws -> any Blocklist {
+    ///
+    /// `readOnly` (ls, show, count): a data dir is read without writing anything, under a shared lock
+    /// held only while the journal is read, and must exist.
+    func open(readOnly: Bool = false) async throws -> any Blocklist {
         let quiet = Logger(label: "veto.blocklist") { _ in SwiftLogNoOpLogHandler() }
         if let dataDir {
-            let store = try await EmbeddedBlocklist.open(directory: dataDir, configuration: configuration, logger: quiet)
+            let store = try await EmbeddedBlocklist.open(directory: dataDir, configuration: configuration, readOnly: readOnly, logger: quiet)
             for warning in store.recovery.warnings { StandardStreams.printError("warning: \(warning)") }
             return store
         }

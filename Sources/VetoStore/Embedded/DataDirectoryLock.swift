@@ -1,16 +1,28 @@
 import Glibc
 
-/// An exclusive `flock` on `<data dir>/lock`, held while an ``EmbeddedBlocklist`` is open, so a second
-/// process (a CLI next to a running server) cannot write the same journal. The file holds the owner's
-/// pid for the error message; the kernel drops the lock when the process dies.
+/// A `flock` on `<data dir>/lock`, held while an ``EmbeddedBlocklist`` is open, so a second process (a
+/// CLI next to a running server) cannot write the same journal. The kernel drops the lock when the
+/// process dies.
+///
+/// - `exclusive`: for a writer (`veto serve`, `blocklist add`, `repair`). Creates the file if missing and
+///   writes the owner's pid into it for the error message.
+/// - `shared`: for a reader (`blocklist ls/show/count`), held only while it reads the journal. Writes
+///   nothing and creates nothing: no lock file means no writer has ever opened the directory.
+///   Readers exclude writers (and the other way round) but not each other.
 final class DataDirectoryLock {
+    enum Mode { case exclusive, shared }
+
     private var descriptor: Int32
 
-    init(directory: String) throws(StoreError) {
+    init(directory: String, mode: Mode = .exclusive) throws(StoreError) {
         let path = directory + "/lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let descriptor = mode == .exclusive ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) : open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 && mode == .shared && errno == ENOENT {
+            self.descriptor = -1
+            return
+        }
         guard descriptor >= 0 else { throw Journal.ioError("cannot open \(path)") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard flock(descriptor, (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
             let owner = Self.readOwner(descriptor)
             Glibc.close(descriptor)
             throw StoreError(
@@ -19,9 +31,11 @@ final class DataDirectoryLock {
                     + "stop it, or revoke through the running server's admin API"
             )
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        if mode == .exclusive {
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(descriptor, 0)
+            _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        }
         self.descriptor = descriptor
     }
 

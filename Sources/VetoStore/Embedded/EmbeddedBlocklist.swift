@@ -7,7 +7,7 @@ import VetoCore
 /// (the default when no Redis is configured). A revocation is acknowledged only once it is on disk,
 /// so a restart keeps every acknowledged one.
 ///
-/// - Important: One process per data dir. Opening takes an exclusive `flock`; a second process (a CLI
+/// - Important: One writer per data dir. Opening takes an exclusive `flock`; a second process (a CLI
 ///   run next to a running server) gets `data_dir_locked` and should go through the server instead.
 public final class EmbeddedBlocklist: Blocklist {
     public struct Options: Sendable, Equatable {
@@ -41,14 +41,21 @@ public final class EmbeddedBlocklist: Blocklist {
     }
 
     /// Locks `directory` (creating it), replays its journal, and compacts it if it holds dead records.
+    /// A damaged journal throws `corrupt_journal` and is left untouched (`JournalRepair` moves the
+    /// damage aside); only a torn tail from a crash during a write is cut off, with a warning.
+    ///
+    /// `readOnly`: a snapshot for reading. The directory must exist; the journal is read under a shared
+    /// lock (refused while a writer holds the directory) and nothing is created, truncated or
+    /// rewritten. Writes then fail with `store_unavailable`.
     public static func open(
         directory: String,
         configuration: BlocklistConfiguration = BlocklistConfiguration(),
         options: Options = Options(),
+        readOnly: Bool = false,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "veto.store")
     ) async throws -> EmbeddedBlocklist {
-        let core = EmbeddedCore(directory: directory, options: options, logger: logger)
+        let core = EmbeddedCore(directory: directory, options: options, readOnly: readOnly, logger: logger)
         let recovery = try await core.start()
         return EmbeddedBlocklist(core: core, recovery: recovery, configuration: configuration, eventLoopGroup: eventLoopGroup)
     }

@@ -26,6 +26,8 @@ final class EmbeddedCore: @unchecked Sendable {
     }
 
     let directory: String
+    /// Opened to read only: the journal is read once under a shared lock, then no file is touched again.
+    let readOnly: Bool
     private let options: EmbeddedBlocklist.Options
     private let logger: Logger
 
@@ -42,8 +44,9 @@ final class EmbeddedCore: @unchecked Sendable {
     private var journal: Journal?
     private var directoryLock: DataDirectoryLock?
 
-    init(directory: String, options: EmbeddedBlocklist.Options, logger: Logger) {
+    init(directory: String, options: EmbeddedBlocklist.Options, readOnly: Bool = false, logger: Logger) {
         self.directory = directory
+        self.readOnly = readOnly
         self.options = options
         self.logger = logger
         self.nextMaintenance = WallClock.now() + options.maintenanceInterval
@@ -78,6 +81,8 @@ final class EmbeddedCore: @unchecked Sendable {
         let outcome: Result<T, StoreError>
         if closed {
             outcome = .failure(Self.closedError)
+        } else if readOnly {
+            outcome = .failure(readOnlyError)
         } else if let failure {
             outcome = .failure(failure)
         } else {
@@ -104,7 +109,7 @@ final class EmbeddedCore: @unchecked Sendable {
     func compact(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
         condition.lock()
-        let refusal = closed ? Self.closedError : failure
+        let refusal = closed ? Self.closedError : readOnly ? readOnlyError : failure
         if refusal == nil {
             pending.append(.compact(promise))
             condition.signal()
@@ -141,6 +146,10 @@ final class EmbeddedCore: @unchecked Sendable {
 
     static let closedError = StoreError(.storeUnavailable, "the embedded blocklist is closed")
 
+    private var readOnlyError: StoreError {
+        StoreError(.storeUnavailable, "the data dir \(directory) was opened to read only")
+    }
+
     // MARK: Writer thread
 
     private func run(opened: (Result<JournalRecovery, any Error>) -> Void) {
@@ -160,6 +169,7 @@ final class EmbeddedCore: @unchecked Sendable {
     }
 
     private func open() throws -> JournalRecovery {
+        if readOnly { return try openToRead() }
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
@@ -178,14 +188,35 @@ final class EmbeddedCore: @unchecked Sendable {
             logger.notice("journal replayed: \(recovery.recordsReplayed) records in \(seconds) s, \(replayed.tokenCount) token entries")
         }
         replayed.dropExpired(now: now)
-        if journal.recordCount > replayed.count {
+        // A version-1 journal is rewritten as version 2 before anything is appended to it.
+        if journal.recordCount > replayed.count || journal.format != .current {
+            let upgrade = journal.format != .current
             try journal.rewrite { write throws(StoreError) in try replayed.forEachLiveRecord(now: now, write) }
+            if upgrade { logger.notice("journal \(journal.path) rewritten in format version \(JournalFormat.current.rawValue)") }
         }
         condition.lock()
         state = replayed
         condition.unlock()
         self.journal = journal
         self.directoryLock = lock
+        return recovery
+    }
+
+    /// Reads the journal under a shared lock, creating and writing nothing; a missing data dir is an error.
+    private func openToRead() throws -> JournalRecovery {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError(.storeUnavailable, "there is no data dir \(directory)")
+        }
+        let lock = try DataDirectoryLock(directory: directory, mode: .shared)
+        defer { lock.release() }
+        var replayed = EmbeddedState()
+        let recovery = try Journal.read(directory: directory, prepare: { replayed.reserveTokens($0) }) { replayed.apply($0) }
+        for warning in recovery.warnings { logger.warning("\(warning)") }
+        replayed.dropExpired(now: WallClock.now())
+        condition.lock()
+        state = replayed
+        condition.unlock()
         return recovery
     }
 

@@ -1,0 +1,112 @@
+/// What `JournalRepair.run` found in a journal and what it did about it.
+public struct JournalRepairReport: Sendable, Equatable {
+    /// A stretch of the journal that is not a good record.
+    public struct Region: Sendable, Equatable {
+        /// Byte range in the journal as it was found.
+        public var start: Int
+        public var end: Int
+        /// What was found at `start`.
+        public var finding: String
+        /// A torn tail from a crash during a write (which opening drops by itself), rather than damage.
+        public var torn: Bool
+        /// The file its bytes were copied to; nil on a dry run.
+        public var sideFile: String?
+        /// What is left of the records inside it: given up.
+        public var records: [GivenUp]
+        /// The region is large and only its first part was searched for records.
+        public var recordsTruncated: Bool
+    }
+
+    /// A record, or what is left of one, inside a region. Fields that could not be read are nil.
+    public struct GivenUp: Sendable, Equatable {
+        /// Where its payload starts in the journal as it was found.
+        public var offset: Int
+        /// `revoke`, `revoke_subject`, `remove` or `remove_subject`.
+        public var op: String?
+        public var issuer: String?
+        public var jti: String?
+        public var subject: String?
+        /// Its payload still matches the checksum stored before it: the fields are what was written
+        /// (only the header was damaged). Otherwise they may be damaged too.
+        public var intact: Bool
+    }
+
+    /// The journal's path.
+    public var journal: String
+    /// The file's format version as found; nil when there was no journal or only a torn header.
+    public var formatVersion: Int?
+    public var regions: [Region]
+    /// Good records, all kept in order.
+    public var recordsKept: Int
+    /// Whether the journal was rewritten without the regions (never on a dry run).
+    public var rewritten: Bool
+
+    /// Something other than a torn tail was found.
+    public var damaged: Bool { regions.contains { !$0.torn } }
+}
+
+extension JournalRepairReport {
+    /// Bytes of one region searched for records, at most.
+    public static let searchLimit = 16 << 20
+}
+
+extension JournalRepairReport.GivenUp {
+    /// The records inside `bytes`, a region that starts at byte `start` of a journal in `format`:
+    /// every payload begins with `{"op":"`, and runs to the next one's header or the region's end.
+    static func find(in bytes: [UInt8], start: Int, format: JournalFormat) -> [Self] {
+        let marker = Array(#"{"op":""#.utf8)
+        var starts = [Int]()
+        var index = 0
+        while index + marker.count <= bytes.count {
+            if bytes[index..<(index + marker.count)].elementsEqual(marker) {
+                starts.append(index)
+                index += marker.count
+            } else {
+                index += 1
+            }
+        }
+        let headerSize = format.recordHeaderSize
+        return starts.enumerated().compactMap { position, payloadStart in
+            let limit = position + 1 < starts.count ? max(payloadStart, starts[position + 1] - headerSize) : bytes.count
+            let payload = bytes[payloadStart..<limit]
+            var given = Self(offset: start + payloadStart, op: nil, issuer: nil, jti: nil, subject: nil, intact: false)
+            if payloadStart >= headerSize {
+                let at = payloadStart - headerSize + 4
+                let stored = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << UInt32(8 * $1) }
+                given.intact = CRC32C.checksum(payload) == stored
+            }
+            switch JournalRecord(payload: payload) {
+            case .revoke(let entry)?:
+                (given.op, given.issuer, given.jti, given.subject) = ("revoke", entry.issuer, entry.jti, entry.subject)
+            case .revokeSubject(let cutoff)?:
+                (given.op, given.issuer, given.subject) = ("revoke_subject", cutoff.issuer, cutoff.subject)
+            case .remove(let issuer, let jti)?:
+                (given.op, given.issuer, given.jti) = ("remove", issuer, jti)
+            case .removeSubject(let issuer, let subject)?:
+                (given.op, given.issuer, given.subject) = ("remove_subject", issuer, subject)
+            case nil:
+                // Damaged content: pick out what still looks like the members.
+                given.op = member("op", in: payload)
+                given.issuer = member("iss", in: payload)
+                given.jti = member("jti", in: payload)
+                given.subject = member("sub", in: payload)
+            }
+            return given
+        }
+    }
+
+    /// The text of `"name":"…"` in damaged JSON, up to the next quote (escapes are not decoded).
+    private static func member(_ name: String, in payload: ArraySlice<UInt8>) -> String? {
+        let key = Array("\"\(name)\":\"".utf8)
+        var index = payload.startIndex
+        while index + key.count <= payload.endIndex {
+            if payload[index..<(index + key.count)].elementsEqual(key) {
+                let valueStart = index + key.count
+                let valueEnd = payload[valueStart...].prefix(1024).firstIndex(of: UInt8(ascii: "\"")) ?? min(payload.endIndex, valueStart + 1024)
+                return String(decoding: payload[valueStart..<valueEnd], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
+    }
+}
