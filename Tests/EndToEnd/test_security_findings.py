@@ -387,3 +387,36 @@ def test_finding_15_connections_beyond_max_connections_are_closed(veto_bin, keyr
         for connection in held:
             connection.close()
         server.stop()
+
+
+def test_finding_15_cli_entries_on_redis_live_as_long_as_the_services_rules(veto_bin, keyring, tmp_path, veto):
+    """0c7f891: `veto blocklist add` sized entries with its own --leeway (60), so under a service with
+    leeway 300 a CLI revocation expired 4 minutes before the token stopped being accepted."""
+    from services import Redis
+    redis = Redis()
+    config = issuer_config(keyring, tmp_path, extra="    leeway: 300\n")
+    server = serve(veto_bin, tmp_path, config, "--redis", redis.url)
+    try:
+        wait_for(lambda: redis.cli("hget", "veto:rules", "leeway") == "300", what="rules published")
+        exp = int(time.time()) + 600
+        result = veto("blocklist", "add", "--redis", redis.url, "--iss", ISS, "--jti", "cli-1", "--exp", exp)
+        assert result.returncode == 0, result.stderr
+        pttl = int(redis.cli("pttl", f"veto:j:{len(ISS)}:{ISS}:cli-1"))
+        assert abs(pttl - (exp + 300 - time.time()) * 1000) < 3000, pttl
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_finding_15_embedded_entries_written_by_the_cli_are_stretched_to_the_services_rules(veto_bin, keyring, tmp_path, veto, admin):
+    data = tmp_path / "data"
+    exp = int(time.time()) + 600
+    result = veto("blocklist", "add", "--data-dir", data, "--iss", ISS, "--jti", "cli-2", "--exp", exp)
+    assert result.returncode == 0, result.stderr
+    config = "admin_token_file: admin.token\n" + issuer_config(keyring, tmp_path, extra="    leeway: 300\n")
+    server = serve(veto_bin, tmp_path, config, "--data-dir", data)
+    try:
+        status, _, body = request(server.port, "GET", f"/v1/admin/revocations?iss={ISS}&jti=cli-2", admin)
+        assert status == 200 and json_body(body)["expires_at_unix"] == exp + 300, body
+    finally:
+        server.stop()

@@ -77,16 +77,9 @@ enum BlocklistOutput {
     }
 
     /// Control characters shown escaped, so a jti cannot break a line or play terminal tricks.
+    /// A stored value for the terminal: C0, C1, DEL and bidi controls escaped (security finding 13).
     static func display(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.properties.generalCategory == .control || scalar == "\u{7F}" {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        TerminalText.safe(text)
     }
 
     static func seconds(_ value: Double) -> JSONValue {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import VetoCore
 import VetoRedis
 import VetoServer
 import VetoStore
@@ -21,7 +23,7 @@ struct BlocklistStoreOptions: ParsableArguments {
     @Option(help: "Prefix of every Redis key.")
     var keyPrefix = "veto:"
 
-    @Option(help: "Seconds a token stays accepted after exp; entries outlive exp by this much.")
+    @Option(help: "Seconds a token stays accepted after exp; entries outlive exp by this much. On Redis, at least the leeway the services publish (<prefix>rules); an embedded store applies its service's rules when it loads.")
     var leeway: Double = 60
 
     @Option(help: "Seconds an entry without a known exp lives (plus leeway), and how long a subject cut-off lasts.")
@@ -63,6 +65,19 @@ struct BlocklistStoreOptions: ParsableArguments {
         } catch {
             throw UsageFailure("\(error.field): \(error.problem)")
         }
-        return RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
+        let store = RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
+        // The services on this Redis publish their rules: never size an entry shorter than they would.
+        let published: RevocationRules?
+        do {
+            published = try await store.publishedRules(on: store.eventLoopGroup.any()).get()
+        } catch {
+            return store  // the command's own call reports the store's trouble
+        }
+        guard let published, published.leeway > leeway || published.maxTokenLifetime > maxTokenLifetime else { return store }
+        await store.close()
+        var merged = configuration
+        merged.leeway = max(leeway, published.leeway)
+        merged.maxTokenLifetime = max(maxTokenLifetime, published.maxTokenLifetime)
+        return RedisBlocklist(redis: redis, configuration: merged, logger: quiet)
     }
 }

@@ -55,7 +55,7 @@ public final class EmbeddedBlocklist: Blocklist {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "veto.store")
     ) async throws -> EmbeddedBlocklist {
-        let core = EmbeddedCore(directory: directory, options: options, readOnly: readOnly, logger: logger)
+        let core = EmbeddedCore(directory: directory, options: options, rules: configuration.rules, readOnly: readOnly, logger: logger)
         let recovery = try await core.start()
         return EmbeddedBlocklist(core: core, recovery: recovery, configuration: configuration, eventLoopGroup: eventLoopGroup)
     }

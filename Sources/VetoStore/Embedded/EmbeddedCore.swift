@@ -1,4 +1,5 @@
 import Foundation
+import VetoCore
 import Logging
 import NIOCore
 
@@ -44,7 +45,11 @@ final class EmbeddedCore: @unchecked Sendable {
     private var journal: Journal?
     private var directoryLock: DataDirectoryLock?
 
-    init(directory: String, options: EmbeddedBlocklist.Options, readOnly: Bool = false, logger: Logger) {
+    /// The rules entries are stretched to at load (`JournalRecord.stretched(to:)`).
+    let rules: RevocationRules
+
+    init(directory: String, options: EmbeddedBlocklist.Options, rules: RevocationRules = RevocationRules(), readOnly: Bool = false, logger: Logger) {
+        self.rules = rules
         self.directory = directory
         self.readOnly = readOnly
         self.options = options
@@ -180,7 +185,10 @@ final class EmbeddedCore: @unchecked Sendable {
         let lock = try DataDirectoryLock(directory: directory)
         var replayed = EmbeddedState()
         let started = WallClock.now()
-        let (journal, recovery) = try Journal.open(directory: directory, prepare: { replayed.reserveTokens($0) }) { replayed.apply($0) }
+        let rules = self.rules
+        let (journal, recovery) = try Journal.open(directory: directory, prepare: { replayed.reserveTokens($0) }) {
+            replayed.apply($0.stretched(to: rules))
+        }
         for warning in recovery.warnings { logger.warning("\(warning)") }
         let now = WallClock.now()
         if recovery.recordsReplayed > 0 {
@@ -211,7 +219,8 @@ final class EmbeddedCore: @unchecked Sendable {
         let lock = try DataDirectoryLock(directory: directory, mode: .shared)
         defer { lock.release() }
         var replayed = EmbeddedState()
-        let recovery = try Journal.read(directory: directory, prepare: { replayed.reserveTokens($0) }) { replayed.apply($0) }
+        let rules = self.rules
+        let recovery = try Journal.read(directory: directory, prepare: { replayed.reserveTokens($0) }) { replayed.apply($0.stretched(to: rules)) }
         for warning in recovery.warnings { logger.warning("\(warning)") }
         replayed.dropExpired(now: WallClock.now())
         condition.lock()
