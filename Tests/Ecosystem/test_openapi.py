@@ -61,32 +61,32 @@ def test_every_route_is_documented_and_every_documented_route_exists(spec):
     assert documented - registered == set(), "documented routes the code does not serve"
 
 
-def test_the_server_serves_the_document(veto_bin, keyring, tmp_path, spec):
+@pytest.fixture
+def served(veto_bin, keyring, tmp_path):
+    """GET /openapi.json from a running Veto: (status, headers, parsed document)."""
     (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
     server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem"], cwd=tmp_path)
     try:
         status, headers, body = request(server.port, "GET", "/openapi.json")
     finally:
         server.stop()
+    return status, headers, json.loads(body)
+
+
+def test_the_server_serves_the_document(served, spec):
+    status, headers, document = served
     assert status == 200 and headers["content-type"] == "application/json"
-    served = json.loads(body)
-    assert served == spec
-    assert served["openapi"].startswith("3.1")
+    assert document == spec
+    assert document["openapi"].startswith("3.1")
 
 
-def test_finding_15_the_served_document_is_valid_openapi(veto_bin, keyring, tmp_path):
+def test_finding_15_the_served_document_is_valid_openapi(served):
     """Security finding 15: 0c7f891 served an invalid document. `summary: Check a token (GET, any path
     suffix)` inside a YAML flow mapping split at the comma, so each /v1/check/{originalPath} operation
     gained a stray property. openapi-spec-validator checks the served JSON strictly."""
     from openapi_spec_validator import validate
-    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
-    server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem"], cwd=tmp_path)
-    try:
-        status, _, body = request(server.port, "GET", "/openapi.json")
-    finally:
-        server.stop()
+    status, _, document = served
     assert status == 200
-    document = json.loads(body)
     validate(document)
     operation = document["paths"]["/v1/check/{originalPath}"]["get"]
     assert operation["summary"] == "Check a token (GET, any path suffix)"
