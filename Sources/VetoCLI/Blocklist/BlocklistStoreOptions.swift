@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
 import VetoCore
 import VetoRedis
 import VetoServer
@@ -65,19 +64,7 @@ struct BlocklistStoreOptions: ParsableArguments {
         } catch {
             throw UsageFailure("\(error.field): \(error.problem)")
         }
-        let store = RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
-        // The services on this Redis publish their rules: never size an entry shorter than they would.
-        let published: RevocationRules?
-        do {
-            published = try await store.publishedRules(on: store.eventLoopGroup.any()).get()
-        } catch {
-            return store  // the command's own call reports the store's trouble
-        }
-        guard let published, published.leeway > leeway || published.maxTokenLifetime > maxTokenLifetime else { return store }
-        await store.close()
-        var merged = configuration
-        merged.leeway = max(leeway, published.leeway)
-        merged.maxTokenLifetime = max(maxTokenLifetime, published.maxTokenLifetime)
-        return RedisBlocklist(redis: redis, configuration: merged, logger: quiet)
+        // Writes take the larger of these rules and those the services publish (RedisBlocklist+Rules).
+        return RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
     }
 }

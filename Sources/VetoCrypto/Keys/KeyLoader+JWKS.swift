@@ -47,7 +47,7 @@ extension KeyLoader {
     /// published for RS256 and PS256, say); otherwise a token's kid would not pick one key. This
     /// looks at every signature entry, usable or not: a set with such a clash is not a set to trust.
     private static func checkKeyIDsAreUnambiguous(_ entries: [JSONObject?], source: String) throws(KeyLoadingError) {
-        var algorithmsByKeyID: [String: [String?]] = [:]
+        var algorithmsByKeyID: [ExactString: [String?]] = [:]  // kids compare by bytes, as tokens' kids do
         for entry in entries {
             guard let entry, let keyID = entry["kid"]?.stringValue else { continue }
             // An encryption key can never be selected for a signature, so it cannot clash.
@@ -55,13 +55,13 @@ extension KeyLoader {
             var name = entry["alg"]?.stringValue
             // EdDSA and Ed25519 name one algorithm and accept each other's tokens.
             if name == JWSAlgorithm.ed25519.rawValue { name = JWSAlgorithm.edDSA.rawValue }
-            let earlier = algorithmsByKeyID[keyID, default: []]
+            let earlier = algorithmsByKeyID[ExactString(keyID), default: []]
             if earlier.contains(where: { $0 == nil || name == nil || $0 == name }) {
                 let which = name.map { "\($0) keys" } ?? "keys"
                 throw KeyLoadingError(.ambiguousKeySet, source: source,
                     "the JWKS has more than one of its \(which) with \"kid\": \(JSONWriter.quoted(keyID)); a kid must pick one key")
             }
-            algorithmsByKeyID[keyID] = earlier + [name]
+            algorithmsByKeyID[ExactString(keyID)] = earlier + [name]
         }
     }
 }

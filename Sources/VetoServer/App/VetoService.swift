@@ -138,6 +138,13 @@ public enum VetoService {
                 }
                 do { try await blocklist.ping() } catch {
                     problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
+                    return problems
+                }
+                if let redis = blocklist as? RedisBlocklist, let evicting = try? await redis.evictingMasters(on: redis.eventLoopGroup.any()), !evicting.isEmpty {
+                    problems.append(ReadinessProblem(
+                        summary: "the blocklist store may evict revocations (maxmemory-policy is not noeviction)",
+                        detail: evicting.map { "Redis \($0.endpoint) has maxmemory-policy \($0.policy), which may evict revocations; set noeviction" }
+                            .joined(separator: "; ")))
                 }
                 return problems
             }, refusalLog: refusalLog)
@@ -219,6 +226,17 @@ public enum VetoService {
         }
     }
 
+    /// Logs an error at start when Redis may evict revocations; /readyz keeps saying so.
+    private static func warnIfEvicting(_ blocklist: RedisBlocklist, logger: Logger) {
+        Task {
+            guard let evicting = try? await blocklist.evictingMasters(on: blocklist.eventLoopGroup.any()), !evicting.isEmpty else { return }
+            for (endpoint, policy) in evicting {
+                logger.error("Redis may evict acknowledged revocations under memory pressure: set maxmemory-policy noeviction; /readyz reports not ready until then",
+                             metadata: ["redis": .string(endpoint), "maxmemory_policy": .string(policy)])
+            }
+        }
+    }
+
     static func makeBlocklist(_ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
                               logger: Logger) async throws -> (any Blocklist, RedisClient?) {
         let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
@@ -231,6 +249,7 @@ public enum VetoService {
             let client = RedisClient(configuration: redis, eventLoopGroup: eventLoopGroup, logger: logger)
             let blocklist = RedisBlocklist(client: client, configuration: settings)
             publishRules(blocklist, logger: logger)
+            warnIfEvicting(blocklist, logger: logger)
             return (blocklist, client)
         }
         let directory = configuration.dataDirectory ?? "veto-data"

@@ -60,7 +60,9 @@ struct AllowedAnswer: Sendable {
             var dropped: [String] = []
             for mapping in claimHeaders {
                 guard let value = claims.object[mapping.claim], let text = CheckResponder.headerValue(value) else { continue }
-                if !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
+                // A value a header cannot carry byte for byte is dropped, never altered: "admin " must
+                // not reach the upstream as "admin".
+                if !WireResponse.isLegalValue(text) || !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
             }
             if !dropped.isEmpty { WireResponse.appendHeader(CheckResponder.droppedHeader.rawName, dropped.joined(separator: ","), into: &out) }
         }

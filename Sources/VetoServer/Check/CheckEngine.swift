@@ -127,10 +127,27 @@ final class CheckEngine: Sendable {
             then(.denied(failure, TokenFacts(report.claims)))
             return
         }
+        if let failure = Self.unfaithfulIdentity(verified) {
+            then(.denied(failure, verified.facts))
+            return
+        }
         if let cache, let key, let exp = verified.expiresAt, let policy = report.policy {
             cache.insert(key, token: verified.withoutClaims, validUntil: exp + policy.leeway, keyGeneration: generation)
         }
         lookUpRevocation(verified, on: eventLoop, then: then)
+    }
+
+    /// A refusal when `sub` or `jti` cannot travel in `X-Auth-Subject` / `X-Auth-Jti` byte for byte
+    /// (leading or trailing blanks, control characters). Headers would show them altered: `"admin "`
+    /// would reach the upstream as `admin`, while cut-offs and revocations compare the real bytes.
+    static func unfaithfulIdentity(_ token: VerifiedToken) -> ValidationFailure? {
+        for (name, value) in [("sub", token.subject ?? ""), ("jti", token.revocationID)] where !WireResponse.isLegalValue(value) {
+            return ValidationFailure(
+                .malformedClaim, .requiredClaims,
+                "The \"\(name)\" claim has leading or trailing blanks or control characters, so it cannot be passed on in a header unaltered.",
+                hint: "Identifiers with invisible characters are a bug in the issuer, or an attempt to impersonate another \(name).")
+        }
+        return nil
     }
 
     /// The store identity of a verified token: its jti, or the SHA-256 of its signing input.
@@ -159,6 +176,13 @@ final class CheckEngine: Sendable {
                          on: eventLoop) { result in
             switch result {
             case .success(.notRevoked):
+                // The store answered after the token's last valid instant: its entry may have expired
+                // in between (a slow Redis), so "not revoked" no longer proves anything. Every rule
+                // outlives exp + leeway of the tokens it covers; judged now, the token is expired.
+                if let exp = verified.expiresAt, self.clock() >= exp + self.issuers[verified.issuerIndex].configuration.leeway {
+                    then(.denied(Self.expiredDuringLookup(exp), verified.facts))
+                    return
+                }
                 then(.allowed(verified, degraded: false))
             case let .success(.tokenRevoked(entry)):
                 then(.denied(Self.revokedFailure(verified, entry), verified.facts))
@@ -168,6 +192,11 @@ final class CheckEngine: Sendable {
                 then(failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
             }
         }
+    }
+
+    static func expiredDuringLookup(_ exp: Double) -> ValidationFailure {
+        ValidationFailure(.tokenExpired, .expiry, "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
+                          hint: "Get a fresh token (refresh it).")
     }
 
     static func revokedFailure(_ token: VerifiedToken, _ entry: RevocationEntry?) -> ValidationFailure {

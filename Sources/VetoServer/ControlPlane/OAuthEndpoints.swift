@@ -81,7 +81,8 @@ struct OAuthEndpoints: Sendable {
         // names its client in client_id (RFC 9068 §2.2) or azp (OIDC Core §2); without either, only a
         // client allowed to revoke any token may revoke it (security finding 10).
         if !client.revokeAny {
-            let owner = claims.object["client_id"]?.stringValue ?? claims.object["azp"]?.stringValue
+            // A client_id of any other type is no owner at all, never a reason to look at azp instead.
+            let owner = claims.object["client_id"] != nil ? claims.object["client_id"]?.stringValue : claims.object["azp"]?.stringValue
             guard let owner, owner.hasSameBytes(as: client.id) else {
                 plane.metrics.request("oauth_revoke", "refused")
                 plane.logger.warning("RFC 7009 revocation refused: the token was issued to another client",

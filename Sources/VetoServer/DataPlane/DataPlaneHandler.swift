@@ -97,7 +97,7 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var exchange = Exchange(route: route, head: request)
             // The body timer is armed in channelReadComplete, only when a request is still incomplete after
             // a read: most arrive whole in one read, and a timer per request costs more than a cache hit.
-            if route != nil { exchange.arrived = .now() }
+            exchange.arrived = .now()  // both planes: a trickled body must not hold a connection slot
             if route == nil {
                 if queue.isEmpty {
                     exchange.started = true
@@ -127,10 +127,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard !queue.isEmpty else { return }
             let last = queue.index(before: queue.endIndex)
             queue[last].complete = true
-            if queue[last].route != nil {
-                bodyDeadline?.cancel()
-                bodyDeadline = nil
-            }
+            bodyDeadline?.cancel()
+            bodyDeadline = nil
             if queue[last].route == nil {
                 if queue[last].started { context.fireChannelRead(data) } else { queue[last].buffered.append(part) }
                 if queue[last].started && queue[last].responded {
@@ -143,8 +141,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if bodyDeadline == nil, let index = queue.firstIndex(where: { $0.route != nil && !$0.complete }) {
-            // A client that sends a head and then trickles its body must not hold a slot forever.
+        if bodyDeadline == nil, let index = queue.firstIndex(where: { !$0.complete }) {
+            // A client that sends a head and then trickles its body must not hold a slot forever, on
+            // either plane (limits.request_timeout; Hummingbird's own timer is off, see VetoService).
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let deadline = queue[index].arrived + .milliseconds(Int64(plane.limits.requestTimeout * 1000))
             bodyDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
@@ -220,8 +219,15 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func requestTimedOut(context: ChannelHandlerContext) {
         bodyDeadline = nil
-        guard let index = queue.firstIndex(where: { $0.route != nil && !$0.complete }) else { return }
-        plane.logger.info("request timed out before its body arrived; closing the connection")
+        guard let index = queue.firstIndex(where: { !$0.complete }) else { return }
+        guard queue[index].route != nil else {
+            // A control-plane request in Hummingbird's hands: no answer can be framed from here.
+            plane.logger.debug("control-plane request timed out before its body arrived; closing the connection")
+            context.close(promise: nil)
+            return
+        }
+        // Debug, not info: any client can cause it, once per connection (the answer, 408, is the signal).
+        plane.logger.debug("request timed out before its body arrived; closing the connection")
         if index == queue.startIndex || queue[queue.startIndex..<index].allSatisfy({ $0.route != nil && !$0.started }) {
             closeAfterResponse = true
             queue.removeAll()

@@ -92,6 +92,11 @@ struct WireResponse: Sendable {
         }
     }
 
+    /// Whether `value` goes into a header byte for byte (no leading or trailing blank, no control character).
+    static func isLegalValue(_ value: String) -> Bool {
+        value.utf8.withContiguousStorageIfAvailable(isLegal) ?? Array(value.utf8).withUnsafeBufferPointer(isLegal)
+    }
+
     static func isLegal(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first, let last = bytes.last else { return true }
         if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return false }

@@ -2,7 +2,7 @@ import VetoCore
 
 /// Reads `jwks_uri` from an OpenID Connect discovery document (OpenID Connect Discovery 1.0 §3, §4.3).
 enum DiscoveryDocument {
-    static func jwksURL(from body: [UInt8], issuer: String, discoveryURL: HTTPURL) throws(JWKSFetchError) -> HTTPURL {
+    static func jwksURL(from body: [UInt8], issuer: String, discoveryURL: HTTPURL, allowInsecure: Bool = false) throws(JWKSFetchError) -> HTTPURL {
         let object: JSONObject
         do {
             object = try JSONReader().parseObject(body)
@@ -27,6 +27,11 @@ enum DiscoveryDocument {
         // A document fetched over TLS must not send us to plain HTTP, where anyone on the path could swap the keys.
         guard url.isHTTPS || !discoveryURL.isHTTPS else {
             throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted, "the discovery document's jwks_uri \(url.redacted) is plain http; expected https")
+        }
+        // The same rule as for a configured URL: plain http only on loopback, or when allowed.
+        guard url.isHTTPS || url.isLoopback || allowInsecure else {
+            throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted,
+                                 "the discovery document's jwks_uri \(url.redacted) is plain http on a host other than loopback; set allow_insecure_jwks: true if the path is trusted")
         }
         return url
     }

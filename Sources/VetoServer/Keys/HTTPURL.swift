@@ -11,7 +11,11 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// Whether the host is this machine (127.0.0.0/8, ::1, localhost), where plain http cannot be
     /// intercepted on the network.
     var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+        if host == "localhost" || host == "::1" { return true }
+        // A dotted-quad IPv4 address in 127.0.0.0/8 only: "127.evil.example.com" is a name anyone can point anywhere.
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { octet in !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber) && Int(octet).map { $0 <= 255 } == true }
     }
 
     init?(_ text: String) {

@@ -56,7 +56,8 @@ public final class IssuerKeys: Sendable {
                 return JWKSFetcher(
                     client: httpClient, issuer: issuer,
                     location: try JWKSLocation(issuer: issuer, configuration: configuration),
-                    timeout: configuration.fetchTimeout, maxDocumentSize: configuration.maxDocumentSize)
+                    timeout: configuration.fetchTimeout, maxDocumentSize: configuration.maxDocumentSize,
+                    allowInsecure: configuration.allowInsecure)
             }
         }
         self.schedule = remote.map(RefreshSchedule.init)

@@ -23,8 +23,13 @@ enum JWKSDocument {
         } catch {
             throw JWKSFetchError(.malformedDocument, url: url.redacted, "the JWKS is not a JSON object: \(error)")
         }
-        guard object["keys"]?.arrayValue != nil else {
+        guard let entries = object["keys"]?.arrayValue else {
             throw JWKSFetchError(.malformedDocument, url: url.redacted, "the JWKS has no \"keys\" array")
+        }
+        // A private key in a published document is known to everyone who can read it: whoever published
+        // it cannot be trusted to sign (the same rule as for HMAC secrets below).
+        if entries.contains(where: { $0.objectValue?["d"] != nil }) {
+            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, "the JWKS publishes private key material (a \"d\" member); a private key in a public document signs for anyone")
         }
         let load: KeySetLoad
         do {

@@ -21,6 +21,8 @@ struct JWKSFetcher: Sendable {
     let location: JWKSLocation
     let timeout: Duration
     let maxDocumentSize: Int
+    /// Plain http to a non-loopback host allowed (`allow_insecure_jwks`), for the discovered `jwks_uri` too.
+    var allowInsecure = false
 
     /// Fetches the JWKS. With discovery, `knownJWKSURL` (the `jwks_uri` of the last good fetch)
     /// skips the discovery request; pass nil to read the discovery document again.
@@ -60,7 +62,7 @@ struct JWKSFetcher: Sendable {
                 jwksURL = knownJWKSURL
             } else {
                 let (body, _) = try await get(discoveryURL, accept: "application/json", deadline: deadline, logger: logger)
-                jwksURL = try DiscoveryDocument.jwksURL(from: body, issuer: issuer, discoveryURL: discoveryURL)
+                jwksURL = try DiscoveryDocument.jwksURL(from: body, issuer: issuer, discoveryURL: discoveryURL, allowInsecure: allowInsecure)
             }
         }
         let (body, headers) = try await get(jwksURL, accept: "application/jwk-set+json, application/json", deadline: deadline, logger: logger)

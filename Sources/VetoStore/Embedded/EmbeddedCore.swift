@@ -182,6 +182,17 @@ final class EmbeddedCore: @unchecked Sendable {
         } catch {
             throw StoreError(.storeUnavailable, "cannot create the data dir \(directory): \(error.localizedDescription)")
         }
+        // A lock file means a writer has opened this directory before, and every writer leaves a
+        // journal: if it is gone, it was deleted or moved, and starting empty would silently forget
+        // every acknowledged revocation.
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: directory + "/lock"), !fileManager.fileExists(atPath: directory + "/" + Journal.fileName) {
+            throw StoreError(
+                .corruptJournal,
+                "the data dir \(directory) was used before (it has a lock file) but its journal \(Journal.fileName) is missing: "
+                    + "restore it from a backup, or delete \(directory)/lock to start with an empty blocklist on purpose"
+            )
+        }
         let lock = try DataDirectoryLock(directory: directory)
         var replayed = EmbeddedState()
         let started = WallClock.now()

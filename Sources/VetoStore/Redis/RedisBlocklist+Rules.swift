@@ -2,10 +2,11 @@ import NIOCore
 import VetoCore
 import VetoRedis
 
-/// The revocation rules the services on one Redis enforce, published at `<prefix>rules` (KEYS.md) so
-/// that a writer with no configuration of its own, the CLI, never sizes an entry shorter than a
-/// service would (security finding 15): `veto blocklist add` takes the larger of its own and the
-/// published leeway and maximum token lifetime.
+/// The revocation rules the services on one Redis enforce, published at `<prefix>rules` (KEYS.md).
+/// Every write (a service's or the CLI's) sizes its entry with the larger of its own and the
+/// published leeway and maximum token lifetime, so no writer with shorter settings (`veto blocklist
+/// add`, an instance configured differently) makes an entry end while another instance still
+/// accepts the token (security finding 15).
 extension RedisBlocklist {
     /// HSET of the larger of the stored and the given values: several services with different
     /// settings leave the most conservative ones. KEYS[1] = rules key; ARGV = leeway, max lifetime.
@@ -33,6 +34,16 @@ extension RedisBlocklist {
                                on: eventLoop, confirmReplication: true).map { _ in }
     }
 
+    /// The larger of this store's rules and the published ones: what a write sizes its entry with.
+    /// One HMGET before each write (writes are rare); if it fails, the write fails (fail closed).
+    func effectiveRules(on eventLoop: any EventLoop) -> EventLoopFuture<RevocationRules> {
+        let own = configuration.rules
+        return publishedRules(on: eventLoop).map { published in
+            guard let published else { return own }
+            return RevocationRules(leeway: max(own.leeway, published.leeway), maxTokenLifetime: max(own.maxTokenLifetime, published.maxTokenLifetime))
+        }
+    }
+
     /// The published rules, or nil when no service has published any.
     public func publishedRules(on eventLoop: any EventLoop) -> EventLoopFuture<RevocationRules?> {
         client.send(RedisCommand("HMGET", [rulesKey, Array("leeway".utf8), Array("max_token_lifetime".utf8)]), on: eventLoop).map { value in
@@ -42,5 +53,25 @@ extension RedisBlocklist {
             else { return nil }
             return RevocationRules(leeway: leeway, maxTokenLifetime: lifetime)
         }
+    }
+}
+
+extension RedisBlocklist {
+    /// Masters whose `maxmemory-policy` may evict keys that have a TTL, which every entry has: under
+    /// memory pressure Redis would drop acknowledged revocations (users can cause that pressure by
+    /// logging out many tokens). Read from `INFO memory`, which managed Redis offerings allow even
+    /// where CONFIG is disabled. Every policy but `noeviction` may evict keys with a TTL (`volatile-*`
+    /// picks only those). Empty when every master runs `noeviction`.
+    public func evictingMasters(on eventLoop: any EventLoop) async throws -> [(endpoint: String, policy: String)] {
+        var evicting: [(String, String)] = []
+        for master in try await client.masters(on: eventLoop).get() {
+            let info = try await master.send(RedisCommand("INFO", ["memory"]), on: eventLoop).get()
+            guard let text = info.string else { continue }
+            for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("maxmemory_policy:") {
+                let policy = String(line.dropFirst("maxmemory_policy:".count).filter { !$0.isWhitespace })
+                if policy != "noeviction" { evicting.append(("\(master.endpoint)", policy)) }
+            }
+        }
+        return evicting
     }
 }

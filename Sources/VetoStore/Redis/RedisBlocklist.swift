@@ -115,9 +115,14 @@ public final class RedisBlocklist: Blocklist {
     // MARK: Writes
 
     public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+        do { _ = try validator.entry(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
+        return effectiveRules(on: eventLoop).flatMap { rules in self.revoke(request, rules: rules, on: eventLoop) }
+    }
+
+    private func revoke(_ request: RevocationRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
         let now = WallClock.now()
         let candidate: RevocationEntry
-        do { candidate = try validator.entry(for: request, now: now) } catch { return eventLoop.makeFailedFuture(error) }
+        do { candidate = try validator.entry(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
         let key = keys.token(issuer: request.issuer, jti: request.jti)
         let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
         return client.evaluate(
@@ -135,9 +140,14 @@ public final class RedisBlocklist: Blocklist {
     }
 
     public func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+        do { _ = try validator.cutoff(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
+        return effectiveRules(on: eventLoop).flatMap { rules in self.revokeSubject(request, rules: rules, on: eventLoop) }
+    }
+
+    private func revokeSubject(_ request: SubjectRevocationRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
         let now = WallClock.now()
         let candidate: SubjectCutoff
-        do { candidate = try validator.cutoff(for: request, now: now) } catch { return eventLoop.makeFailedFuture(error) }
+        do { candidate = try validator.cutoff(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
         let key = keys.subject(issuer: request.issuer, subject: request.subject)
         let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
         return client.evaluate(

@@ -7,7 +7,10 @@ struct RequestValidator: Sendable {
     static let maxTextLength = 1024
 
     /// The entry a revocation asks for, before merging with an existing one.
-    func entry(for request: RevocationRequest, now: Double) throws(StoreError) -> RevocationEntry {
+    /// - Parameter rules: the rules to size the entry with, when they differ from the configuration's
+    ///   (a Redis store takes the larger of its own and the published ones).
+    func entry(for request: RevocationRequest, now: Double, rules: RevocationRules? = nil) throws(StoreError) -> RevocationEntry {
+        let rules = rules ?? configuration.rules
         try checkKey(request.issuer, "issuer", allowEmpty: true)
         try checkKey(request.jti, "jti", allowEmpty: false)
         if let subject = request.subject { try checkText(subject, "sub") }
@@ -19,12 +22,13 @@ struct RequestValidator: Sendable {
             issuer: request.issuer, jti: request.jti, subject: request.subject, tokenExpiresAt: request.tokenExpiresAt.map(milliseconds),
             revokedAt: revokedAt, reason: request.reason, actor: request.actor,
             // Up to the millisecond the stores keep, never down: an entry must not end early.
-            entryExpiresAt: (configuration.rules.entryExpiry(tokenExpiresAt: request.tokenExpiresAt, now: now) * 1000).rounded(.up) / 1000
+            entryExpiresAt: (rules.entryExpiry(tokenExpiresAt: request.tokenExpiresAt, now: now) * 1000).rounded(.up) / 1000
         )
     }
 
     /// The cut-off a subject revocation asks for, before merging with an existing one.
-    func cutoff(for request: SubjectRevocationRequest, now: Double) throws(StoreError) -> SubjectCutoff {
+    func cutoff(for request: SubjectRevocationRequest, now: Double, rules: RevocationRules? = nil) throws(StoreError) -> SubjectCutoff {
+        let rules = rules ?? configuration.rules
         try checkKey(request.issuer, "issuer", allowEmpty: true)
         try checkKey(request.subject, "sub", allowEmpty: false)
         try checkText(request.reason, "reason")
@@ -32,7 +36,7 @@ struct RequestValidator: Sendable {
         let cutoff = try milliseconds(request.cutoff ?? now, "cutoff")
         return SubjectCutoff(
             issuer: request.issuer, subject: request.subject, cutoff: cutoff, revokedAt: milliseconds(now),
-            reason: request.reason, actor: request.actor, entryExpiresAt: configuration.rules.cutoffExpiry(cutoff: cutoff)
+            reason: request.reason, actor: request.actor, entryExpiresAt: rules.cutoffExpiry(cutoff: cutoff)
         )
     }
 
