@@ -129,16 +129,20 @@ def test_a_claim_cannot_add_headers_or_split_the_answer(veto_bin, keyring, tmp_p
                                  "--claim-header", "X-Team=team", "--threads", "1"], cwd=tmp_path)
     try:
         evil = "ops\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nX-Injected: yes"
-        token = keyring.token("ES256", sub="x\r\nX-Injected: sub", team=evil)
+        # A claim that a header cannot carry byte for byte is dropped (and named), never altered; a sub
+        # or jti like that is refused outright, since X-Auth-Subject must be the token's exact subject.
+        token = keyring.token("ES256", sub="user_1", team=evil)
+        bad_sub = keyring.token("ES256", sub="x\r\nX-Injected: sub")
         for _ in range(2):  # fresh, then from the verification cache
             with socket.create_connection(("127.0.0.1", veto.port)) as sock:
-                sock.sendall(get("/v1/check", token) + get("/healthz"))
-                responses, rest = read_responses(sock, 2)
-            (status, headers, body), (second, _, _) = responses
-            assert status == 200 and second == 200 and rest == b""
-            assert "x-injected" not in headers
-            assert headers["x-team"] == ["ops  Content-Length: 0    HTTP/1.1 200 OK  X-Injected: yes"]
-            assert headers["x-auth-subject"] == ["x  X-Injected: sub"]
+                sock.sendall(get("/v1/check", token) + get("/v1/check", bad_sub) + get("/healthz"))
+                responses, rest = read_responses(sock, 3)
+            (status, headers, body), (refused, refused_headers, _), (third, _, _) = responses
+            assert status == 200 and refused == 401 and third == 200 and rest == b""
+            assert "x-injected" not in headers and "x-injected" not in refused_headers
+            assert "x-team" not in headers and headers["x-veto-headers-dropped"] == ["X-Team"]
+            assert headers["x-auth-subject"] == ["user_1"]
+            assert refused_headers["x-veto-error"] == ["malformed_claim"]
     finally:
         veto.stop()
 

@@ -88,7 +88,8 @@ struct CheckResponder: Sendable {
     }
 
     /// A claim as a header value: strings as they are, numbers as written, arrays of strings
-    /// comma-joined, anything else as compact JSON. Control characters never reach a header.
+    /// comma-joined, anything else as compact JSON. Returned unaltered: `AllowedAnswer` drops a value
+    /// a header cannot carry byte for byte (control characters, blanks at either end).
     static func headerValue(_ value: JSONValue) -> String? {
         let text: String
         switch value {
@@ -100,7 +101,8 @@ struct CheckResponder: Sendable {
             text = elements.compactMap(\.stringValue).joined(separator: ",")
         default: text = JSONWriter.compact(value)
         }
-        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        // As is: a value a header cannot carry unaltered is dropped by the caller, never rewritten.
+        return text
     }
 }
 
