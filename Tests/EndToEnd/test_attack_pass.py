@@ -238,3 +238,69 @@ def test_attack_a_deleted_journal_refuses_to_start(veto_bin, keyring, tmp_path):
     result = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=20)
     assert result.returncode != 0 and "journal" in result.stderr and "missing" in result.stderr, result.stderr
+
+
+# -- The second attack pass, on the fixes above ----------------------------------------------------
+
+def test_attack_huge_published_rules_neither_crash_nor_shorten(veto_bin, keyring, tmp_path, admin):
+    """HSET veto:rules leeway 1e300 made the next revocation trap converting the TTL to Int64, on every
+    instance sharing the Redis. Out-of-bounds published rules are now ignored, and TTLs are clamped."""
+    redis = Redis()
+    server = serve(veto_bin, tmp_path, "admin_token_file: admin.token\n" + issuer_config(keyring, tmp_path), "--redis", redis.url)
+    try:
+        wait_for(lambda: redis.cli("hget", "veto:rules", "leeway") == "60", what="rules published")
+        redis.cli("hset", "veto:rules", "leeway", "1e300", "max_token_lifetime", "1e300")
+        exp = int(time.time()) + 100
+        status, _, body = request(server.port, "POST", "/v1/admin/revocations", admin, body={"iss": ISS, "jti": "huge", "exp": exp})
+        assert status == 200, body
+        assert abs(int(redis.cli("pttl", f"veto:j:{len(ISS)}:{ISS}:huge")) - (exp + 60 - time.time()) * 1000) < 3000
+        assert request(server.port, "POST", "/v1/revoke", sign(keyring))[0] == 200
+        redis.cli("del", "veto:rules")
+        redis.cli("set", "veto:rules", "garbage")
+        status, _, body = request(server.port, "GET", "/readyz")
+        assert status == 503 and b"blocklist writes fail" in body, body
+    finally:
+        server.stop()
+        redis.stop()
+
+
+@pytest.mark.parametrize("flag", [["--leeway", "inf"], ["--leeway", "100000"]])
+def test_attack_absurd_leeway_is_refused(kveto, keyring, flag):
+    result = kveto("serve", "--listen", "127.0.0.1:0", "--issuer", ISS, "--key", keyring.flag("RS256"), *flag, timeout=20)
+    assert result.returncode == 2 and "leeway" in result.stderr, result.stderr
+
+
+def test_attack_fail_open_never_allows_an_expired_token(veto_bin, keyring, tmp_path):
+    """With fail_open, a check whose lookup timed out after exp + leeway was a degraded 200."""
+    redis = Redis()
+    config = "fail_open: true\nredis:\n  command_timeout: 3\n" + issuer_config(keyring, tmp_path, extra="    leeway: 0\n")
+    server = serve(veto_bin, tmp_path, config, "--redis", redis.url)
+    try:
+        token = sign(keyring, exp=int(time.time()) + 2)
+        assert check(server, token)[0] == 200
+        os.kill(redis.process.pid, signal.SIGSTOP)
+        try:
+            status, code, body = error_of(check(server, token, timeout=10))
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        assert (status, code) == (401, "token_expired"), body
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_attack_an_emptied_journal_refuses_to_start(veto_bin, keyring, tmp_path):
+    data = tmp_path / "data"
+    server = serve(veto_bin, tmp_path, issuer_config(keyring, tmp_path), "--data-dir", data)
+    assert request(server.port, "POST", "/v1/revoke", sign(keyring))[0] == 200
+    server.stop()
+    (data / "blocklist.journal").write_bytes(b"")
+    import subprocess
+    result = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=20)
+    assert result.returncode != 0 and "empty" in result.stderr, result.stderr
+
+
+def test_attack_non_canonical_loopback_octets_are_not_loopback(kveto):
+    result = kveto("serve", "--listen", "127.0.0.1:0", "--issuer", ISS, "--jwks-url", "http://127.0.0.08/jwks.json", timeout=20)
+    assert result.returncode == 2 and "allow_insecure_jwks" in result.stderr, result.stderr

@@ -38,10 +38,25 @@ public struct RevocationRules: Sendable, Equatable {
     ///
     /// At least 1, since a store cannot hold something for zero time: an entry for an already expired
     /// token then vanishes at once, which is harmless because no validator accepts that token any more.
+    ///
+    /// An expiry past ``latestExpiry`` (or not finite) counts as ``latestExpiry``: a rule from huge
+    /// settings lives as long as anything can, and the conversion never traps.
     public static func timeToLive(until expiry: Double, now: Double) -> Int64 {
-        let milliseconds = ((expiry - now) * 1000).rounded(.up)
+        let bounded = expiry.isNaN ? latestExpiry : min(expiry, latestExpiry)
+        let milliseconds = ((bounded - now) * 1000).rounded(.up)
         guard milliseconds >= 1 else { return 1 }
         return Int64(milliseconds)
+    }
+
+    /// The largest leeway and maximum token lifetime Veto accepts (1 day of clock skew, 10 years of
+    /// token life): beyond them a setting is a mistake, and a published rule is ignored.
+    public static let maxLeeway: Double = 86_400
+    public static let maxTokenLifetimeBound: Double = 315_360_000
+
+    /// Whether these rules are within the bounds above.
+    public var isWithinBounds: Bool {
+        leeway.isFinite && leeway >= 0 && leeway <= Self.maxLeeway
+            && maxTokenLifetime.isFinite && maxTokenLifetime > 0 && maxTokenLifetime <= Self.maxTokenLifetimeBound
     }
 
     /// Whether an entry that lives until `expiry` is gone at `now`.

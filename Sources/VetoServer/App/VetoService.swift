@@ -100,6 +100,14 @@ public enum VetoService {
                                          maxTokenSize: configuration.limits.maxTokenBytes,
                                          maxIdentifierBytes: BlocklistConfiguration().maxKeyComponentLength))
         }
+        for (index, issuer) in configuration.issuers.enumerated()
+        where !(issuer.leeway.isFinite && issuer.leeway >= 0 && issuer.leeway <= RevocationRules.maxLeeway) {
+            throw ConfigurationError("issuers[\(index)].leeway", "must be from 0 to \(Int(RevocationRules.maxLeeway)) seconds, not \(issuer.leeway)")
+        }
+        guard configuration.maxTokenLifetime.isFinite, configuration.maxTokenLifetime > 0,
+              configuration.maxTokenLifetime <= RevocationRules.maxTokenLifetimeBound else {
+            throw ConfigurationError("max_token_lifetime", "must be from 1 to \(Int(RevocationRules.maxTokenLifetimeBound)) seconds (10 years), not \(configuration.maxTokenLifetime)")
+        }
         let maxLeeway = configuration.issuers.map(\.leeway).max() ?? IssuerPolicy.defaultLeeway
         let rules = RevocationRules(leeway: maxLeeway, maxTokenLifetime: configuration.maxTokenLifetime)
         let (blocklist, redisClient) = try await makeBlocklist(configuration, rules: rules, eventLoopGroup: eventLoopGroup, logger: logger)
@@ -139,6 +147,12 @@ public enum VetoService {
                 do { try await blocklist.ping() } catch {
                     problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
                     return problems
+                }
+                if let redis = blocklist as? RedisBlocklist {
+                    // Every write reads the published rules first: if that fails, no revocation can be stored.
+                    do { _ = try await redis.publishedRules(on: redis.eventLoopGroup.any()).get() } catch {
+                        problems.append(ReadinessProblem(summary: "blocklist writes fail", detail: "the revocation rules at the prefix's rules key cannot be read: \(error)"))
+                    }
                 }
                 if let redis = blocklist as? RedisBlocklist, let evicting = try? await redis.evictingMasters(on: redis.eventLoopGroup.any()), !evicting.isEmpty {
                     problems.append(ReadinessProblem(
@@ -229,7 +243,14 @@ public enum VetoService {
     /// Logs an error at start when Redis may evict revocations; /readyz keeps saying so.
     private static func warnIfEvicting(_ blocklist: RedisBlocklist, logger: Logger) {
         Task {
-            guard let evicting = try? await blocklist.evictingMasters(on: blocklist.eventLoopGroup.any()), !evicting.isEmpty else { return }
+            let evicting: [(endpoint: String, policy: String)]
+            do {
+                evicting = try await blocklist.evictingMasters(on: blocklist.eventLoopGroup.any())
+            } catch {
+                logger.warning("cannot read Redis's maxmemory-policy (INFO memory); make sure it is noeviction, or revocations may be evicted",
+                               metadata: ["error": "\(error)"])
+                return
+            }
             for (endpoint, policy) in evicting {
                 logger.error("Redis may evict acknowledged revocations under memory pressure: set maxmemory-policy noeviction; /readyz reports not ready until then",
                              metadata: ["redis": .string(endpoint), "maxmemory_policy": .string(policy)])

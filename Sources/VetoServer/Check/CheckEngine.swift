@@ -189,6 +189,11 @@ final class CheckEngine: Sendable {
             case let .success(.subjectRevoked(cutoff)):
                 then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
             case let .failure(error):
+                // Fail-open lets a token through only while it is still valid, judged now.
+                if failOpen, let exp = verified.expiresAt, self.clock() >= exp + self.issuers[verified.issuerIndex].configuration.leeway {
+                    then(.denied(Self.expiredDuringLookup(exp), verified.facts))
+                    return
+                }
                 then(failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
             }
         }

@@ -15,7 +15,11 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         // A dotted-quad IPv4 address in 127.0.0.0/8 only: "127.evil.example.com" is a name anyone can point anywhere.
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127"
-            && octets.allSatisfy { octet in !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber) && Int(octet).map { $0 <= 255 } == true }
+            && octets.allSatisfy { octet in
+                // Canonical decimal only: "127.0.0.08" is no address to a resolver, which may look it up by name.
+                guard octet.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(octet), value <= 255 else { return false }
+                return String(value) == octet
+            }
     }
 
     init?(_ text: String) {

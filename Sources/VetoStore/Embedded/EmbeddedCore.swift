@@ -186,12 +186,19 @@ final class EmbeddedCore: @unchecked Sendable {
         // journal: if it is gone, it was deleted or moved, and starting empty would silently forget
         // every acknowledged revocation.
         let fileManager = FileManager.default
-        if fileManager.fileExists(atPath: directory + "/lock"), !fileManager.fileExists(atPath: directory + "/" + Journal.fileName) {
-            throw StoreError(
-                .corruptJournal,
-                "the data dir \(directory) was used before (it has a lock file) but its journal \(Journal.fileName) is missing: "
-                    + "restore it from a backup, or delete \(directory)/lock to start with an empty blocklist on purpose"
-            )
+        if fileManager.fileExists(atPath: directory + "/lock") {
+            let journalPath = directory + "/" + Journal.fileName
+            let size = (try? fileManager.attributesOfItem(atPath: journalPath)[.size] as? Int) ?? nil
+            // A writer writes and syncs the 8-byte header before it acknowledges anything, so a journal
+            // that is missing or shorter than that in a used data dir was deleted or emptied.
+            if size == nil || size! < JournalFormat.magicSize {
+                throw StoreError(
+                    .corruptJournal,
+                    "the data dir \(directory) was used before (it has a lock file) but its journal \(Journal.fileName) is "
+                        + (size == nil ? "missing" : "empty (\(size!) bytes)") + ": restore it from a backup; only if this data dir never "
+                        + "acknowledged a revocation (a crash on its very first start), delete \(directory)/lock and the journal to start empty"
+                )
+            }
         }
         let lock = try DataDirectoryLock(directory: directory)
         var replayed = EmbeddedState()

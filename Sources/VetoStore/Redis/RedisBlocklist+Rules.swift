@@ -49,9 +49,9 @@ extension RedisBlocklist {
         client.send(RedisCommand("HMGET", [rulesKey, Array("leeway".utf8), Array("max_token_lifetime".utf8)]), on: eventLoop).map { value in
             guard case let .array(fields) = value, fields.count == 2,
                   let leeway = fields[0].string.flatMap(Double.init), let lifetime = fields[1].string.flatMap(Double.init),
-                  leeway.isFinite, leeway >= 0, lifetime.isFinite, lifetime > 0
-            else { return nil }
-            return RevocationRules(leeway: leeway, maxTokenLifetime: lifetime)
+                  case let rules = RevocationRules(leeway: leeway, maxTokenLifetime: lifetime), rules.isWithinBounds
+            else { return nil }  // garbage, or values no service accepts: this writer's own rules stand
+            return rules
         }
     }
 }
