@@ -388,7 +388,10 @@ def test_finding_15_connections_beyond_max_connections_are_closed(veto_bin, keyr
         for connection in held:
             connection.close()
         wait_for(lambda: request(server.port, "GET", "/healthz")[0] == 200, what="a slot freed")
-        assert "veto_connections_refused_total 1" in request(server.port, "GET", "/metrics")[2].decode()
+        # At least the ninth; a probe above may also have come before the server saw the closes.
+        metrics = request(server.port, "GET", "/metrics")[2].decode()
+        refused = [line for line in metrics.splitlines() if line.startswith("veto_connections_refused_total ")]
+        assert refused and int(refused[0].split()[1]) >= 1, metrics[:400]
     finally:
         for connection in held:
             connection.close()
