@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from conftest import AUD, ISS
-from services import JWKSServer, Redis, VetoServer, json_body, request, wait_for
+from services import JWKSServer, Redis, json_body, request, wait_for
 from test_security_findings import admin, basic, check, error_of, issuer_config, serve, sign  # noqa: F401 (fixture)
 
 
@@ -158,36 +158,16 @@ def test_attack_only_numeric_loopback_counts_as_loopback(kveto, url):
 
 
 def test_attack_discovery_cannot_downgrade_to_remote_plain_http(veto_bin, tmp_path):
-    import http.server
-    import socketserver
-    port_holder = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            issuer = f"http://127.0.0.1:{port_holder['port']}"
-            body = json.dumps({"issuer": issuer, "jwks_uri": "http://0.0.0.0:1/jwks.json"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = socketserver.TCPServer(("127.0.0.1", 0), Handler)
-    port_holder["port"] = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    issuer = f"http://127.0.0.1:{port_holder['port']}"
+    discovery = JWKSServer()  # serves its document on every path, the discovery path included
+    issuer = f"http://127.0.0.1:{discovery.port}"
+    discovery.document = {"issuer": issuer, "jwks_uri": "http://0.0.0.0:1/jwks.json"}
     server = serve(veto_bin, tmp_path, f"issuers:\n  - issuer: {issuer}\n    discovery: true\n", "--data-dir", tmp_path / "data")
     try:
         wait_for(lambda: "jwks_uri" in server.logs() and "plain http" in server.logs(), what="the discovery refusal")
         assert request(server.port, "GET", "/readyz")[0] == 503
     finally:
         server.stop()
-        httpd.shutdown()
-        httpd.server_close()
+        discovery.stop()
 
 
 def test_attack_a_non_string_client_id_owns_nothing(veto_bin, keyring, tmp_path):
@@ -225,19 +205,21 @@ def test_attack_kid_twins_in_a_jwks_are_two_keys(veto_bin, tmp_path):
         jwks.stop()
 
 
-def test_attack_a_deleted_journal_refuses_to_start(veto_bin, keyring, tmp_path):
-    """A data dir whose journal was deleted started empty without a word: every revocation forgotten."""
+@pytest.mark.parametrize("damage", ["deleted", "emptied"])
+def test_attack_a_deleted_or_emptied_journal_refuses_to_start(veto_bin, keyring, tmp_path, damage):
+    """A data dir whose journal was deleted, or emptied, started with an empty blocklist without a
+    word: every acknowledged revocation forgotten."""
+    import subprocess
     data = tmp_path / "data"
     server = serve(veto_bin, tmp_path, issuer_config(keyring, tmp_path), "--data-dir", data)
-    token = sign(keyring)
-    assert request(server.port, "POST", "/v1/revoke", token)[0] == 200
+    assert request(server.port, "POST", "/v1/revoke", sign(keyring))[0] == 200
     server.stop()
-    (data / "blocklist.journal").unlink()
-    (tmp_path / "veto.yaml").write_text(issuer_config(keyring, tmp_path))
-    import subprocess
+    journal = data / "blocklist.journal"
+    journal.unlink() if damage == "deleted" else journal.write_bytes(b"")
     result = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=20)
-    assert result.returncode != 0 and "journal" in result.stderr and "missing" in result.stderr, result.stderr
+    assert result.returncode != 0 and "journal" in result.stderr, result.stderr
+    assert ("missing" if damage == "deleted" else "empty") in result.stderr, result.stderr
 
 
 # -- The second attack pass, on the fixes above ----------------------------------------------------
@@ -287,18 +269,6 @@ def test_attack_fail_open_never_allows_an_expired_token(veto_bin, keyring, tmp_p
     finally:
         server.stop()
         redis.stop()
-
-
-def test_attack_an_emptied_journal_refuses_to_start(veto_bin, keyring, tmp_path):
-    data = tmp_path / "data"
-    server = serve(veto_bin, tmp_path, issuer_config(keyring, tmp_path), "--data-dir", data)
-    assert request(server.port, "POST", "/v1/revoke", sign(keyring))[0] == 200
-    server.stop()
-    (data / "blocklist.journal").write_bytes(b"")
-    import subprocess
-    result = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", "--listen", "127.0.0.1:0", "--data-dir", str(data)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=20)
-    assert result.returncode != 0 and "empty" in result.stderr, result.stderr
 
 
 def test_attack_non_canonical_loopback_octets_are_not_loopback(kveto):

@@ -30,7 +30,12 @@ struct JWK {
     }
 
     /// True for `oct` keys and any key with a private member: material that must never be published.
-    var holdsSecret: Bool { keyType == "oct" || object["d"] != nil }
+    var holdsSecret: Bool { Self.holdsSecret(object) }
+
+    /// The same for a JWK object that may not even load as a key (a JWKS is judged by every entry).
+    static func holdsSecret(_ object: JSONObject) -> Bool {
+        object["kty"]?.stringValue == "oct" || object["d"] != nil
+    }
 
     /// Refuses `use` other than `sig` and `key_ops` without the needed operation (RFC 7517 §4.2, §4.3).
     func checkUse(for purpose: KeyPurpose) throws(KeyLoadingError) {

@@ -65,3 +65,11 @@ extension KeyLoader {
         }
     }
 }
+
+extension KeyLoader {
+    /// Whether a JWK object holds material that must never be published: an `oct` secret or a private
+    /// member (`d`). A JWKS fetched from a URL is refused whole when any entry does.
+    package static func jwkHoldsSecret(_ object: JSONObject) -> Bool {
+        JWK.holdsSecret(object)
+    }
+}

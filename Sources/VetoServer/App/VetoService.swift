@@ -148,13 +148,12 @@ public enum VetoService {
                     problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
                     return problems
                 }
-                if let redis = blocklist as? RedisBlocklist {
-                    // Every write reads the published rules first: if that fails, no revocation can be stored.
-                    do { _ = try await redis.publishedRules(on: redis.eventLoopGroup.any()).get() } catch {
-                        problems.append(ReadinessProblem(summary: "blocklist writes fail", detail: "the revocation rules at the prefix's rules key cannot be read: \(error)"))
-                    }
+                guard let redis = blocklist as? RedisBlocklist else { return problems }
+                // Every write reads the published rules first: if that fails, no revocation can be stored.
+                do { _ = try await redis.publishedRules(on: redis.eventLoopGroup.any()).get() } catch {
+                    problems.append(ReadinessProblem(summary: "blocklist writes fail", detail: "the revocation rules at the prefix's rules key cannot be read: \(error)"))
                 }
-                if let redis = blocklist as? RedisBlocklist, let evicting = try? await redis.evictingMasters(on: redis.eventLoopGroup.any()), !evicting.isEmpty {
+                if let evicting = try? await redis.evictingMasters(on: redis.eventLoopGroup.any()), !evicting.isEmpty {
                     problems.append(ReadinessProblem(
                         summary: "the blocklist store may evict revocations (maxmemory-policy is not noeviction)",
                         detail: evicting.map { "Redis \($0.endpoint) has maxmemory-policy \($0.policy), which may evict revocations; set noeviction" }

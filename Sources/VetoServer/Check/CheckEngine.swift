@@ -141,12 +141,14 @@ final class CheckEngine: Sendable {
     /// (leading or trailing blanks, control characters). Headers would show them altered: `"admin "`
     /// would reach the upstream as `admin`, while cut-offs and revocations compare the real bytes.
     static func unfaithfulIdentity(_ token: VerifiedToken) -> ValidationFailure? {
-        for (name, value) in [("sub", token.subject ?? ""), ("jti", token.revocationID)] where !WireResponse.isLegalValue(value) {
-            return ValidationFailure(
+        func refusal(_ name: String) -> ValidationFailure {
+            ValidationFailure(
                 .malformedClaim, .requiredClaims,
                 "The \"\(name)\" claim has leading or trailing blanks or control characters, so it cannot be passed on in a header unaltered.",
                 hint: "Identifiers with invisible characters are a bug in the issuer, or an attempt to impersonate another \(name).")
         }
+        if let subject = token.subject, !WireResponse.isLegalValue(subject) { return refusal("sub") }
+        if !WireResponse.isLegalValue(token.revocationID) { return refusal("jti") }
         return nil
     }
 
@@ -176,32 +178,28 @@ final class CheckEngine: Sendable {
                          on: eventLoop) { result in
             switch result {
             case .success(.notRevoked):
-                // The store answered after the token's last valid instant: its entry may have expired
-                // in between (a slow Redis), so "not revoked" no longer proves anything. Every rule
-                // outlives exp + leeway of the tokens it covers; judged now, the token is expired.
-                if let exp = verified.expiresAt, self.clock() >= exp + self.issuers[verified.issuerIndex].configuration.leeway {
-                    then(.denied(Self.expiredDuringLookup(exp), verified.facts))
-                    return
-                }
+                if let expired = self.expiredDuringLookup(verified) { return then(expired) }
                 then(.allowed(verified, degraded: false))
             case let .success(.tokenRevoked(entry)):
                 then(.denied(Self.revokedFailure(verified, entry), verified.facts))
             case let .success(.subjectRevoked(cutoff)):
                 then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
             case let .failure(error):
-                // Fail-open lets a token through only while it is still valid, judged now.
-                if failOpen, let exp = verified.expiresAt, self.clock() >= exp + self.issuers[verified.issuerIndex].configuration.leeway {
-                    then(.denied(Self.expiredDuringLookup(exp), verified.facts))
-                    return
-                }
-                then(failOpen ? .allowed(verified, degraded: true) : .unavailable(reason: "\(error)", verified.facts))
+                guard failOpen else { return then(.unavailable(reason: "\(error)", verified.facts)) }
+                if let expired = self.expiredDuringLookup(verified) { return then(expired) }
+                then(.allowed(verified, degraded: true))
             }
         }
     }
 
-    static func expiredDuringLookup(_ exp: Double) -> ValidationFailure {
-        ValidationFailure(.tokenExpired, .expiry, "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
-                          hint: "Get a fresh token (refresh it).")
+    /// A refusal when the token's last valid instant (exp + leeway) passed while the store was asked.
+    /// Every rule outlives exp + leeway of the tokens it covers, so an entry may have expired in the
+    /// meantime (a slow Redis): "not revoked" then proves nothing, and fail-open must not let it through.
+    private func expiredDuringLookup(_ verified: VerifiedToken) -> CheckOutcome? {
+        guard let exp = verified.expiresAt, clock() >= exp + issuers[verified.issuerIndex].configuration.leeway else { return nil }
+        return .denied(ValidationFailure(.tokenExpired, .expiry,
+                                         "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
+                                         hint: "Get a fresh token (refresh it)."), verified.facts)
     }
 
     static func revokedFailure(_ token: VerifiedToken, _ entry: RevocationEntry?) -> ValidationFailure {

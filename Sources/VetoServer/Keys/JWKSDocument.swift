@@ -26,10 +26,12 @@ enum JWKSDocument {
         guard let entries = object["keys"]?.arrayValue else {
             throw JWKSFetchError(.malformedDocument, url: url.redacted, "the JWKS has no \"keys\" array")
         }
-        // A private key in a published document is known to everyone who can read it: whoever published
-        // it cannot be trusted to sign (the same rule as for HMAC secrets below).
-        if entries.contains(where: { $0.objectValue?["d"] != nil }) {
-            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, "the JWKS publishes private key material (a \"d\" member); a private key in a public document signs for anyone")
+        // A secret or private key in a published document is known to everyone who can read it, so it
+        // signs for anyone: the whole document is refused, whether or not that entry would load.
+        if let secret = entries.first(where: { $0.objectValue.map(KeyLoader.jwkHoldsSecret) == true })?.objectValue {
+            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, secret["kty"]?.stringValue == "oct"
+                ? "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public"
+                : "the JWKS publishes private key material (a \"d\" member); a private key in a public document signs for anyone")
         }
         let load: KeySetLoad
         do {
@@ -40,10 +42,6 @@ enum JWKSDocument {
             throw JWKSFetchError(.malformedDocument, url: url.redacted, error.message)
         } catch {
             throw JWKSFetchError(.unsafeKeySet, url: url.redacted, error.message)
-        }
-        // A secret in a published document is known to everyone who can read it.
-        if load.keys.contains(where: { $0.algorithm.family == .hmac }) {
-            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public")
         }
         // The issuer's allow-list binds every key from every source: a key whose algorithm (declared,
         // or inferred from an EC curve or OKP type) is outside it never verifies anything.

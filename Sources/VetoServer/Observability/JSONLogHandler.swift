@@ -6,7 +6,7 @@ import VetoCore
 /// Strings are written by `JSONWriter`, which escapes C0, DEL, C1, the bidi controls and U+2028/U+2029
 /// as `\uXXXX`: a value from a refused token stays on its line and shows no terminal tricks to
 /// whoever reads the log raw.
-struct JSONLogHandler: LogHandler {
+struct JSONLogHandler: EscapingLogHandler {
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
     var logLevel: Logger.Level = .info
@@ -17,16 +17,9 @@ struct JSONLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let timestamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
-                                                    formatOptions: [.withInternetDateTime, .withFractionalSeconds])
-        StandardError.write(Self.line(event, label: label, metadata: LogMetadata.effective(metadata, provider: metadataProvider, event: event),
-                                      timestamp: timestamp))
+    /// UTC with milliseconds: `2024-04-06T11:00:00.000Z`.
+    static func timestamp() -> String {
+        ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
     /// The whole line, newline included. The record's own fields win over metadata of the same name.

@@ -10,7 +10,7 @@ import VetoCore
 /// `ControlCharacters`: a value from a refused token cannot break the line, forge another record,
 /// put a NUL in the file or send terminal sequences to whoever tails it. A value that is empty or
 /// holds a space, `=` or `"` is quoted, so it cannot pass for another `key=value`.
-struct TextLogHandler: LogHandler {
+struct TextLogHandler: EscapingLogHandler {
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
     var logLevel: Logger.Level = .info
@@ -19,16 +19,6 @@ struct TextLogHandler: LogHandler {
     init(label: String, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
         self.label = label
         self.metadataProvider = metadataProvider
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        StandardError.write(Self.line(event, label: label, metadata: LogMetadata.effective(metadata, provider: metadataProvider, event: event),
-                                      timestamp: Self.timestamp()))
     }
 
     /// The whole line, newline included.
@@ -62,6 +52,26 @@ struct TextLogHandler: LogHandler {
         var buffer = [CChar](repeating: 0, count: 64)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A handler that writes each record as one escaped line on stderr: the two formats differ only in
+/// `line` and `timestamp`.
+protocol EscapingLogHandler: LogHandler {
+    var label: String { get }
+    static func line(_ event: LogEvent, label: String, metadata: Logger.Metadata, timestamp: String) -> String
+    static func timestamp() -> String
+}
+
+extension EscapingLogHandler {
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        StandardError.write(Self.line(event, label: label, metadata: LogMetadata.effective(metadata, provider: metadataProvider, event: event),
+                                      timestamp: Self.timestamp()))
     }
 }
 

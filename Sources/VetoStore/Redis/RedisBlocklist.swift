@@ -114,6 +114,7 @@ public final class RedisBlocklist: Blocklist {
 
     // MARK: Writes
 
+    /// Bad input is refused before the rules are read, so it is `invalid_argument` even while Redis is down.
     public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
         do { _ = try validator.entry(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
         return effectiveRules(on: eventLoop).flatMap { rules in self.revoke(request, rules: rules, on: eventLoop) }
