@@ -52,7 +52,7 @@ import Testing
 
     @Test func bearerCredentialsAreFoundCaseInsensitively() {
         func parse(_ header: String) -> String? {
-            Array(header.utf8).withUnsafeBufferPointer(DataPlane.bearerCredentials).map { String(decoding: $0, as: UTF8.self) }
+            Array(header.utf8).withUnsafeBufferPointer(BearerCredentials.parse).map { String(decoding: $0, as: UTF8.self) }
         }
         #expect(parse("Bearer abc") == "abc")
         #expect(parse("bEaReR   abc  ") == "abc")

@@ -23,9 +23,8 @@ struct Credentials: Sendable {
 
     /// True when the request carries `Authorization: Bearer <admin token>`.
     func isAdmin(_ fields: HTTPFields) -> Bool {
-        guard let adminToken, let header = fields[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer " else { return false }
-        return Self.constantTimeEquals(Array(header.utf8.dropFirst(7)), adminToken)
+        guard let adminToken, let header = fields[.authorization], let presented = BearerCredentials.parse(header) else { return false }
+        return Self.constantTimeEquals(presented, adminToken)
     }
 
     /// The authenticated OAuth client: HTTP Basic with a configured client (RFC 6749 §2.3.1),

@@ -110,9 +110,7 @@ final class DataPlane: Sendable {
             }
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
-        let token = authorization.utf8.withContiguousStorageIfAvailable(Self.bearerCredentials)
-            ?? Array(authorization.utf8).withUnsafeBufferPointer(Self.bearerCredentials)
-        guard let token else {
+        guard let token = BearerCredentials.parse(authorization) else {
             let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
             return .failure(ValidationFailure(.missingToken, .structure,
                                               "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
@@ -124,20 +122,6 @@ final class DataPlane: Sendable {
             return .failure(ValidationFailure(.tokenTooLarge, .structure, "The token is \(token.count) bytes; the limit is \(limits.maxTokenBytes)."))
         }
         return .success(token)
-    }
-
-    /// What follows `Bearer ` (scheme case-insensitive), without surrounding spaces; nil for
-    /// another scheme. One pass over the header's bytes and one copy of the token.
-    static func bearerCredentials(_ header: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard header.count > 7 else { return nil }
-        let scheme: [UInt8] = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72]  // "bearer"
-        for index in 0..<6 where header[index] | 0x20 != scheme[index] { return nil }
-        guard header[6] == UInt8(ascii: " ") else { return nil }
-        var start = 7
-        var end = header.count
-        while start < end && header[start] == UInt8(ascii: " ") { start += 1 }
-        while end > start && header[end - 1] == UInt8(ascii: " ") { end -= 1 }
-        return Array(UnsafeBufferPointer(rebasing: header[start..<end]))
     }
 
     private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
