@@ -71,7 +71,7 @@ struct AdminAPI: Sendable {
             throw plane.storeFailure(error)
         }
         plane.metrics.revocation("admin")
-        plane.logger.info("revoked by admin", metadata: DataPlane.metadata(TokenFacts(subject: entry.subject, jwtID: entry.jti, expiresAt: entry.tokenExpiresAt, issuer: entry.issuer), code: reason))
+        plane.logger.info("revoked by admin", metadata: TokenLogMetadata.token(TokenFacts(subject: entry.subject, jwtID: entry.jti, expiresAt: entry.tokenExpiresAt, issuer: entry.issuer), code: reason))
         return JSONResponse.make(.object(RevocationJSON.entry(entry)), status: .ok)
     }
 

@@ -48,14 +48,14 @@ struct OAuthEndpoints: Sendable {
             if body["jti"] == nil { body["jti"] = .string(verified.revocationID) }
             body["token_type"] = .string("Bearer")
             plane.metrics.request("introspect", degraded ? "degraded" : "allowed")
-            plane.logger.debug("introspected", metadata: DataPlane.metadata(verified.facts, code: "active"))
+            plane.logger.debug("introspected", metadata: TokenLogMetadata.token(verified.facts, code: "active"))
             return JSONResponse.make(.object(body), headers: degraded ? [CheckResponder.degradedHeader: "store_unavailable"] : [:])
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.
             plane.metrics.request("introspect", "denied")
             plane.metrics.rejection(failure.code)
             if plane.logger.logLevel <= .info, plane.refusalLog.admit(failure.code, now: .now()) {
-                plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(facts, code: failure.code.rawValue)) { $1 })
+                plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(facts, code: failure.code.rawValue)) { $1 })
             }
             return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
         case let .unavailable(reason, _):
@@ -86,7 +86,7 @@ struct OAuthEndpoints: Sendable {
             guard let owner, owner.hasSameBytes(as: client.id) else {
                 plane.metrics.request("oauth_revoke", "refused")
                 plane.logger.warning("RFC 7009 revocation refused: the token was issued to another client",
-                                     metadata: ["client": .string(client.id)].merging(DataPlane.metadata(TokenFacts(claims), code: "unauthorized_client")) { $1 })
+                                     metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "unauthorized_client")) { $1 })
                 throw APIError(.badRequest, "unauthorized_client",
                                owner == nil
                                    ? "The token names no client (client_id or azp), so only a client configured with revoke_any may revoke it (RFC 7009 §2.1)."
@@ -104,7 +104,7 @@ struct OAuthEndpoints: Sendable {
         }
         plane.metrics.revocation("oauth")
         plane.metrics.request("oauth_revoke", "revoked")
-        plane.logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(DataPlane.metadata(TokenFacts(claims), code: "oauth_revoke")) { $1 })
+        plane.logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "oauth_revoke")) { $1 })
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

@@ -17,7 +17,7 @@ enum RequestInput {
     static func jsonObject(_ request: Request, limit: Int) async throws -> JSONObject {
         let buffer = try await body(request, limit: limit)
         do {
-            return try DataPlane.bodyReader.parseObject(buffer.readableBytesView)
+            return try RequestBody.reader.parseObject(buffer.readableBytesView)
         } catch {
             throw APIError.badRequest("The body is not a JSON object: \(error).")
         }

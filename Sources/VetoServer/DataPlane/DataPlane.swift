@@ -126,7 +126,7 @@ final class DataPlane: Sendable {
 
     private func tokenFromJSON(_ body: ByteBuffer) -> Result<[UInt8], ValidationFailure> {
         let bytes = body.readableBytesView
-        guard let object = try? Self.bodyReader.parseObject(bytes) else {
+        guard let object = try? RequestBody.reader.parseObject(bytes) else {
             return .failure(ValidationFailure(.malformedToken, .structure, "The request body is not a JSON object; send {\"token\": \"<JWT>\"}."))
         }
         guard let token = object["token"]?.stringValue, !token.isEmpty else {
@@ -138,10 +138,6 @@ final class DataPlane: Sendable {
         }
         return .success(utf8)
     }
-
-    /// A `{"token": …}` body needs one member; a few more are tolerated, thousands are refused
-    /// before they cost anything (security finding 3).
-    static let bodyReader = JSONReader(maxDepth: 8, maxMembers: 64)
 
     /// Answers one data-plane request.
     /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A callback,
@@ -165,14 +161,14 @@ final class DataPlane: Sendable {
                 case let .allowed(verified, degraded):
                     if degraded {
                         self.metrics.failOpen.increment()
-                        self.logger.warning("fail-open: store unavailable, token let through", metadata: Self.metadata(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
+                        self.logger.warning("fail-open: store unavailable, token let through", metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
                     }
                     self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
                 case let .denied(failure, facts):
                     self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
                 case let .unavailable(reason, facts):
                     self.metrics.storeErrors.increment()
-                    self.logger.error("store unavailable: \(reason)", metadata: Self.metadata(facts, code: ReasonCode.storeUnavailable.rawValue))
+                    self.logger.error("store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
                 then(self.responder.response(for: outcome, allocator: allocator))
@@ -199,12 +195,12 @@ final class DataPlane: Sendable {
                                             subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: "logout", actor: "self")
             return self.blocklist.revoke(request, on: eventLoop).map { entry in
                 self.metrics.revocation("logout")
-                self.logger.info("revoked", metadata: Self.metadata(TokenFacts(claims), code: "logout"))
+                self.logger.info("revoked", metadata: TokenLogMetadata.token(TokenFacts(claims), code: "logout"))
                 self.record(.revoke, outcome: "revoked", failure: nil, facts: TokenFacts(claims), started: started)
                 return CheckResponder.json(.ok, body: RevocationJSON.entry(entry, revoked: true), allocator: allocator)
             }.recover { error in
                 self.metrics.storeErrors.increment()
-                self.logger.error("revocation not stored: \(error)", metadata: Self.metadata(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
+                self.logger.error("revocation not stored: \(error)", metadata: TokenLogMetadata.token(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
                 self.record(.revoke, outcome: "unavailable", failure: nil, facts: TokenFacts(claims), started: started)
                 return self.responder.unavailable(allocator: allocator)
             }
@@ -224,20 +220,10 @@ final class DataPlane: Sendable {
         if let failure {
             metrics.rejection(failure.code)
             if logger.logLevel <= .info, refusalLog.admit(failure.code, now: now) {
-                logger.info("denied", metadata: Self.metadata(facts(), code: failure.code.rawValue))
+                logger.info("denied", metadata: TokenLogMetadata.token(facts(), code: failure.code.rawValue))
             }
         } else if logger.logLevel <= .debug {
-            logger.debug("\(outcome)", metadata: Self.metadata(facts(), code: outcome))
+            logger.debug("\(outcome)", metadata: TokenLogMetadata.token(facts(), code: outcome))
         }
-    }
-
-    /// Log metadata: sub, jti, exp and the reason code. Never the token.
-    static func metadata(_ facts: TokenFacts, code: String) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["code": .string(code)]
-        if let subject = facts.subject { metadata["sub"] = .string(subject) }
-        if let jti = facts.jwtID { metadata["jti"] = .string(jti) }
-        if let exp = facts.expiresAt { metadata["exp"] = .stringConvertible(Int64(exp.rounded(.down))) }
-        if let issuer = facts.issuer { metadata["iss"] = .string(issuer) }
-        return metadata
     }
 }
