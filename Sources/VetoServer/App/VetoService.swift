@@ -162,29 +162,10 @@ public enum VetoService {
                 return problems
             }, refusalLog: refusalLog)
 
-        let limits = configuration.limits
-        // Idle connections are closed by the data-plane handler, which sees both planes; Hummingbird's
-        // own idle timer never sees the data plane and would cut busy /v1/check connections.
-        let idleTimeout = TimeAmount.milliseconds(Int64(limits.idleTimeout * 1000))
-        let decoderLimits = {
-            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-            decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-            decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
-            decoderLimits.maxHeaderFieldCount = 100
-            return decoderLimits
-        }()
-        // One count for the whole server: the handlers below are made anew for every connection.
-        let connections = ConnectionLimit(maximum: limits.maxConnections)
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [DataPlaneInstaller(plane: dataPlane, idleTimeout: idleTimeout, decoderLimits: decoderLimits,
-                                                            connections: connections)],
-            idleTimeout: nil,
-            // The same limits as the decoder DataPlaneInstaller puts in place of Hummingbird's.
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: decoderLimits.maxHeaderFieldSize, maxHeaderListSize: decoderLimits.maxHeaderListSize,
-                                            maxHeaderFieldCount: decoderLimits.maxHeaderFieldCount))
+        let http1 = VetoHTTP1Channel.Settings(plane: dataPlane, limits: configuration.limits)
         let application = Application(
             router: controlPlane.router(),
-            server: .http1(configuration: http1),
+            server: HTTPServerBuilder { responder in VetoHTTP1Channel(responder: responder, settings: http1) },
             configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "veto"),
             services: remoteIssuers.isEmpty ? [] : [KeyRefreshService(issuers: remoteIssuers, httpClient: httpClient)],
             onServerRunning: onServerRunning,
