@@ -13,12 +13,15 @@ import VetoCore
         VerificationCache.Key(digest: [UInt8](repeating: number, count: 32))
     }
 
-    static func token(_ jti: String, issuerIndex: Int = 0) throws -> VerifiedToken {
+    /// A token of an issuer whose current keys are at `keyGeneration`.
+    static func token(_ jti: String, keyGeneration: UInt64 = 0) throws -> VerifiedToken {
+        let origin = try ConfiguredIssuer(configuration: IssuerConfiguration(issuer: "https://idp.example"),
+                                          keys: StaticKeys(current: KeySet([], generation: keyGeneration)))
         let object = try JSONReader().parseObject(Array(#"{"iss":"https://idp.example","sub":"alice","jti":"\#(jti)","exp":2000}"#.utf8))
         let claims = try #require(JWTClaims.parse(object: object).claims)
         let answer = AllowedAnswer(issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
                                    allocator: ByteBufferAllocator())
-        return VerifiedToken(issuerIndex: issuerIndex, revocationID: jti, issuer: "https://idp.example", claims: claims, answer: answer)
+        return VerifiedToken(origin: origin, revocationID: jti, claims: claims, answer: answer)
             .withoutClaims
     }
 
@@ -32,27 +35,26 @@ import VetoCore
         let token = try Self.token("t1")
         try await Self.onLoop {
             cache.insert(Self.key(1), token: token, validUntil: 2060, keyGeneration: 0)
-            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 })?.revocationID == "t1")
-            #expect(cache.lookup(Self.key(2), now: 1000, generation: { _ in 0 }) == nil)
-            #expect(cache.lookup(Self.key(1), now: 2059.999, generation: { _ in 0 }) != nil)
+            #expect(cache.lookup(Self.key(1), now: 1000)?.revocationID == "t1")
+            #expect(cache.lookup(Self.key(2), now: 1000) == nil)
+            #expect(cache.lookup(Self.key(1), now: 2059.999) != nil)
             // At exp + leeway validation refuses the token, so the cache must not answer either.
-            #expect(cache.lookup(Self.key(1), now: 2060, generation: { _ in 0 }) == nil)
+            #expect(cache.lookup(Self.key(1), now: 2060) == nil)
             #expect(cache.count == 0)
-            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 }) == nil)
+            #expect(cache.lookup(Self.key(1), now: 1000) == nil)
         }
     }
 
     @Test func anEntryVerifiedWithOlderKeysIsDropped() async throws {
         let cache = VerificationCache(capacity: 8, eventLoop: Self.loop)
-        let first = try Self.token("t1", issuerIndex: 0)
-        let second = try Self.token("t2", issuerIndex: 1)
+        // The first token's issuer rotated (generation 4); the second's did not.
+        let first = try Self.token("t1", keyGeneration: 4)
+        let second = try Self.token("t2", keyGeneration: 7)
         try await Self.onLoop {
             cache.insert(Self.key(1), token: first, validUntil: 2060, keyGeneration: 3)
             cache.insert(Self.key(2), token: second, validUntil: 2060, keyGeneration: 7)
-            // Issuer 0 rotated (generation 4); issuer 1 did not.
-            let generations: (Int) -> UInt64 = { $0 == 0 ? 4 : 7 }
-            #expect(cache.lookup(Self.key(1), now: 1000, generation: generations) == nil)
-            #expect(cache.lookup(Self.key(2), now: 1000, generation: generations)?.revocationID == "t2")
+            #expect(cache.lookup(Self.key(1), now: 1000) == nil)
+            #expect(cache.lookup(Self.key(2), now: 1000)?.revocationID == "t2")
             #expect(cache.count == 1)
         }
     }
@@ -62,30 +64,30 @@ import VetoCore
         let tokens = try (0..<64).map { try Self.token("t\($0)") }
         try await Self.onLoop {
             for number in 0..<4 { cache.insert(Self.key(UInt8(number)), token: tokens[number], validUntil: 2060, keyGeneration: 0) }
-            #expect(cache.lookup(Self.key(0), now: 1000, generation: { _ in 0 }) != nil)
+            #expect(cache.lookup(Self.key(0), now: 1000) != nil)
             cache.insert(Self.key(4), token: tokens[4], validUntil: 2060, keyGeneration: 0)
             #expect(cache.count == 4)
             // Entry 0 was used since it was inserted: the clock passes over it and evicts entry 1.
-            #expect(cache.lookup(Self.key(0), now: 1000, generation: { _ in 0 }) != nil)
-            #expect(cache.lookup(Self.key(1), now: 1000, generation: { _ in 0 }) == nil)
-            #expect(cache.lookup(Self.key(4), now: 1000, generation: { _ in 0 }) != nil)
+            #expect(cache.lookup(Self.key(0), now: 1000) != nil)
+            #expect(cache.lookup(Self.key(1), now: 1000) == nil)
+            #expect(cache.lookup(Self.key(4), now: 1000) != nil)
             for number in 5..<64 {
                 cache.insert(Self.key(UInt8(number)), token: tokens[number], validUntil: 2060, keyGeneration: 0)
                 #expect(cache.count <= 4)
             }
-            #expect(cache.lookup(Self.key(63), now: 1000, generation: { _ in 0 })?.revocationID == "t63")
+            #expect(cache.lookup(Self.key(63), now: 1000)?.revocationID == "t63")
         }
     }
 
     @Test func reinsertingAKeyReplacesItsEntry() async throws {
         let cache = VerificationCache(capacity: 2, eventLoop: Self.loop)
         let old = try Self.token("old")
-        let new = try Self.token("new")
+        let new = try Self.token("new", keyGeneration: 1)
         try await Self.onLoop {
             cache.insert(Self.key(9), token: old, validUntil: 1500, keyGeneration: 0)
             cache.insert(Self.key(9), token: new, validUntil: 2060, keyGeneration: 1)
             #expect(cache.count == 1)
-            #expect(cache.lookup(Self.key(9), now: 1600, generation: { _ in 1 })?.revocationID == "new")
+            #expect(cache.lookup(Self.key(9), now: 1600)?.revocationID == "new")
         }
     }
 

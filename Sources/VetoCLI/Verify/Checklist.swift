@@ -12,10 +12,10 @@ struct Checklist {
         let failures: [ValidationFailure]
     }
 
-    let report: ValidationReport
+    let report: ValidationReport<IssuerPolicy>
     let lines: [Line]
 
-    init(report: ValidationReport, policy: IssuerPolicy, now: Double) {
+    init(report: ValidationReport<IssuerPolicy>, policy: IssuerPolicy, now: Double) {
         self.report = report
         var lines: [Line] = []
         func add(_ check: ValidationCheck, pass: String?, skip: String) {

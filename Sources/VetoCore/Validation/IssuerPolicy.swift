@@ -1,10 +1,28 @@
+/// Where an issuer's keys come from when a token is judged: a fixed set (a `KeySet`), or, in the
+/// service, a provider whose set a remote JWKS replaces at run time.
+public protocol KeySource: Sendable {
+    /// The keys now; read once per validation, so it must be cheap.
+    var current: KeySet { get }
+}
+
+extension KeySet: KeySource {
+    public var current: KeySet { self }
+}
+
+/// One issuer as the validator sees it: its rules (with their key source). The CLI validates with
+/// bare `IssuerPolicy` values; the service with its configured issuers, which carry more, so a
+/// report names the very issuer object that judged the token.
+public protocol ValidatingIssuer: Sendable {
+    var policy: IssuerPolicy { get }
+}
+
 /// What one issuer's tokens must satisfy: its keys, audiences, leeway and required claims.
-public struct IssuerPolicy: Sendable {
+public struct IssuerPolicy: ValidatingIssuer {
     /// The expected `iss`; nil accepts any issuer (the CLI without `--iss`).
     public var issuer: String?
     /// Accepted audiences; empty means the audience is not checked.
     public var audiences: [String]
-    public var keys: KeySet
+    public var keys: any KeySource
     /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
     public var leeway: Double
     /// Claims that must be present, e.g. `exp` and, for revocation, `jti`.
@@ -21,7 +39,7 @@ public struct IssuerPolicy: Sendable {
 
     public static let defaultLeeway: Double = 60
 
-    public init(issuer: String? = nil, audiences: [String] = [], keys: KeySet, leeway: Double = defaultLeeway,
+    public init(issuer: String? = nil, audiences: [String] = [], keys: any KeySource, leeway: Double = defaultLeeway,
                 requiredClaims: [String] = ["exp"], requiredType: String? = nil, maxLifetime: Double? = nil,
                 maxTokenSize: Int = CompactJWS.defaultMaxSize, maxIdentifierBytes: Int? = nil) {
         self.issuer = issuer
@@ -34,4 +52,6 @@ public struct IssuerPolicy: Sendable {
         self.maxTokenSize = maxTokenSize
         self.maxIdentifierBytes = maxIdentifierBytes
     }
+
+    public var policy: IssuerPolicy { self }
 }

@@ -1,20 +1,23 @@
 /// The outcome of validating one token: the verified claims, or every reason it was refused.
-public struct ValidationReport: Sendable {
+public struct ValidationReport<Issuer: ValidatingIssuer>: Sendable {
     public let jws: CompactJWS?
     public let claims: JWTClaims?
     /// The key whose signature check passed, even when other checks failed: use `isValid`
     /// to decide, this only says which key matched.
     public let key: VerificationKey?
-    /// The policy the token was routed to by its (unverified) `iss`.
-    public let policy: IssuerPolicy?
-    /// The position of `policy` in `TokenValidator.policies`.
-    public let policyIndex: Int?
+    /// The issuer the token was routed to by its (unverified) `iss`; nil when none matched.
+    public let issuer: Issuer?
+    /// The key set that judged the signature (its generation tells a cached result's age).
+    public let keys: KeySet?
     /// Every failed check, in checklist order. Empty means the token is valid.
     public let failures: [ValidationFailure]
     /// Checks that could not be evaluated because an earlier step failed (no claims to read, …).
     public let skipped: Set<ValidationCheck>
 
     public var isValid: Bool { failures.isEmpty }
+
+    /// The rules of `issuer`.
+    public var policy: IssuerPolicy? { issuer?.policy }
 
     public func failures(for check: ValidationCheck) -> [ValidationFailure] {
         failures.filter { $0.check == check }
@@ -26,43 +29,35 @@ public struct ValidationReport: Sendable {
 /// With several policies, a token is routed by its unverified `iss` and judged only by that
 /// issuer's keys and rules. With one policy, that policy judges every token, so a wrong `iss`
 /// is reported next to the signature and time checks instead of hiding them.
-public struct TokenValidator: Sendable {
-    public let policies: [IssuerPolicy]
+public struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
+    public let issuers: [Issuer]
     /// Issuer routing by the bytes of `iss` (RFC 7519 §2: no canonicalisation).
     private let byIssuer: [ExactString: Int]
     /// The largest token any policy accepts: the parser's bound, computed once.
     private let maxTokenSize: Int
 
-    public init(policies: [IssuerPolicy]) {
-        self.policies = policies
+    public init(issuers: [Issuer]) {
+        self.issuers = issuers
         var index: [ExactString: Int] = [:]
-        for (position, policy) in policies.enumerated() {
-            if let issuer = policy.issuer { index[ExactString(issuer)] = position }
+        for (position, issuer) in issuers.enumerated() {
+            if let name = issuer.policy.issuer { index[ExactString(name)] = position }
         }
         self.byIssuer = index
-        self.maxTokenSize = policies.map(\.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
+        self.maxTokenSize = issuers.map(\.policy.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
     }
 
-    public init(policy: IssuerPolicy) {
-        self.init(policies: [policy])
-    }
-
-    public func validate(_ token: String, now: Double) -> ValidationReport {
+    public func validate(_ token: String, now: Double) -> ValidationReport<Issuer> {
         validate(Array(token.utf8), now: now)
     }
 
-    public func validate(_ token: [UInt8], now: Double) -> ValidationReport {
-        validate(token, now: now) { policies[$0].keys }
-    }
-
-    /// Validates with the keys `keys(policyIndex)` returns instead of the policy's own, for
-    /// issuers whose keys change at run time (a remote JWKS).
-    public func validate(_ token: [UInt8], now: Double, keys: (Int) -> KeySet) -> ValidationReport {
+    /// - Parameter keys: judge with these keys instead of the routed issuer's current ones (a refetch
+    ///   after an unknown `kid`; the same token routes to the same issuer again).
+    public func validate(_ token: [UInt8], now: Double, keys replacement: KeySet? = nil) -> ValidationReport<Issuer> {
         let jws: CompactJWS
         do {
             jws = try CompactJWS.parse(token, maxSize: maxTokenSize)
         } catch {
-            return ValidationReport(jws: nil, claims: nil, key: nil, policy: nil, policyIndex: nil, failures: [error],
+            return ValidationReport(jws: nil, claims: nil, key: nil, issuer: nil, keys: nil, failures: [error],
                                     skipped: Set(ValidationCheck.allCases).subtracting([.structure]))
         }
         var failures: [ValidationFailure] = []
@@ -70,18 +65,18 @@ public struct TokenValidator: Sendable {
         let (claims, claimFailures) = JWTClaims.parse(payload: jws.payload, contentType: jws.header.contentType)
 
         // Route by the unverified iss: it only picks which rules apply, it proves nothing.
-        let policyIndex: Int?
-        if policies.count == 1 {
-            policyIndex = 0
-        } else if let issuer = claims?.issuer, let position = byIssuer[ExactString(issuer)] {
-            policyIndex = position
+        let position: Int?
+        if issuers.count == 1 {
+            position = 0
+        } else if let issuer = claims?.issuer, let routed = byIssuer[ExactString(issuer)] {
+            position = routed
         } else {
-            policyIndex = policies.firstIndex { $0.issuer == nil }
+            position = issuers.firstIndex { $0.policy.issuer == nil }
         }
 
-        guard let policyIndex else {
+        guard let position else {
             // The list of configured issuers is configuration: the terminal shows it, HTTP answers do not.
-            let known = "The configured issuers are " + policies.compactMap(\.issuer).map { "\"\($0)\"" }.joined(separator: ", ") + "."
+            let known = "The configured issuers are " + issuers.compactMap(\.policy.issuer).map { "\"\($0)\"" }.joined(separator: ", ") + "."
             let message: String
             if let issuer = claims?.issuer {
                 message = "The token's iss is \"\(issuer)\", which is not a configured issuer."
@@ -92,13 +87,15 @@ public struct TokenValidator: Sendable {
             failures.append(ValidationFailure(.issuerUnknown, .issuer, message,
                                               hint: "Configure this issuer with its keys, or check which identity provider minted the token.",
                                               detail: known))
-            return ValidationReport(jws: jws, claims: claims, key: nil, policy: nil, policyIndex: nil, failures: sorted(failures),
+            return ValidationReport(jws: jws, claims: claims, key: nil, issuer: nil, keys: nil, failures: sorted(failures),
                                     skipped: [.algorithm, .key, .signature, .expiry, .notBefore, .audience, .type, .requiredClaims, .lifetime])
         }
 
-        let policy = policies[policyIndex]
+        let issuer = issuers[position]
+        let policy = issuer.policy
+        let keys = replacement ?? policy.keys.current
         var key: VerificationKey?
-        switch keys(policyIndex).verify(jws) {
+        switch keys.verify(jws) {
         case let .success(found): key = found
         case let .failure(failure): failures.append(failure)
         }
@@ -109,7 +106,7 @@ public struct TokenValidator: Sendable {
         } else {
             skipped.formUnion([.expiry, .notBefore, .issuedAt, .issuer, .audience, .requiredClaims, .lifetime])
         }
-        return ValidationReport(jws: jws, claims: claims, key: key, policy: policy, policyIndex: policyIndex,
+        return ValidationReport(jws: jws, claims: claims, key: key, issuer: issuer, keys: keys,
                                 failures: sorted(failures), skipped: skipped)
     }
 
@@ -243,12 +240,24 @@ public struct TokenValidator: Sendable {
     private func sorted(_ failures: [ValidationFailure]) -> [ValidationFailure] {
         // Nothing to order for a valid token (the common case) or a single failure.
         guard failures.count > 1 else { return failures }
-        let order = Self.checkOrder
+        let order = checkOrder
         return failures.enumerated().sorted { lhs, rhs in
             let l = order[lhs.element.check] ?? 0, r = order[rhs.element.check] ?? 0
             return l != r ? l < r : lhs.offset < rhs.offset
         }.map(\.element)
     }
 
-    private static let checkOrder = Dictionary(uniqueKeysWithValues: ValidationCheck.allCases.enumerated().map { ($1, $0) })
 }
+
+/// The CLI's validators: bare policies with fixed keys.
+extension TokenValidator where Issuer == IssuerPolicy {
+    public init(policies: [IssuerPolicy]) {
+        self.init(issuers: policies)
+    }
+
+    public init(policy: IssuerPolicy) {
+        self.init(issuers: [policy])
+    }
+}
+
+private let checkOrder = Dictionary(uniqueKeysWithValues: ValidationCheck.allCases.enumerated().map { ($1, $0) })

@@ -11,73 +11,77 @@ import VetoStore
 /// skips the signature and claims work for tokens verified recently; the blocklist is still
 /// consulted on every check.
 final class CheckEngine: Sendable {
-    let validator: TokenValidator
-    let issuers: [IssuerRuntime]
-    let blocklist: any Blocklist
-    let failOpen: Bool
-    let clock: @Sendable () -> Double
-    let digest: @Sendable ([UInt8]) -> String
-    let caches: VerificationCaches
-    /// SHA-256 of a whole token: the verification cache's key.
-    let tokenDigest: @Sendable ([UInt8]) -> VerificationCache.Key
-    let cacheHits: CoreMetrics.Counter?
-    let cacheMisses: CoreMetrics.Counter?
-    /// Budget for the identity headers of an allowed answer.
-    let identityHeaderBudget: Int
+    /// What the engine is built from (VetoService assembles it; tests build their own).
+    struct Dependencies: Sendable {
+        var issuers: [ConfiguredIssuer]
+        var blocklist: any Blocklist
+        /// Let tokens through (flagged degraded) when the store cannot be read.
+        var failOpen = false
+        var clock: @Sendable () -> Double
+        /// SHA-256 in hex, for the revocation id of a jti-less token.
+        var digest: @Sendable ([UInt8]) -> String
+        var caches: VerificationCaches = .disabled
+        /// SHA-256 of a whole token: the verification cache's key.
+        var tokenDigest: @Sendable ([UInt8]) -> VerificationCache.Key = { _ in preconditionFailure("no token digest") }
+        var cacheHits: CoreMetrics.Counter?
+        var cacheMisses: CoreMetrics.Counter?
+        /// Budget for the identity headers of an allowed answer.
+        var identityHeaderBudget = Limits().identityHeaderBytes
 
-    init(issuers: [IssuerRuntime], policies: [IssuerPolicy], blocklist: any Blocklist, failOpen: Bool,
-         clock: @escaping @Sendable () -> Double, digest: @escaping @Sendable ([UInt8]) -> String,
-         caches: VerificationCaches = .disabled,
-         tokenDigest: @escaping @Sendable ([UInt8]) -> VerificationCache.Key = { _ in preconditionFailure("no token digest") },
-         cacheHits: CoreMetrics.Counter? = nil, cacheMisses: CoreMetrics.Counter? = nil, identityHeaderBudget: Int = Limits().identityHeaderBytes) {
-        self.validator = TokenValidator(policies: policies)
-        self.issuers = issuers
-        self.blocklist = blocklist
-        self.failOpen = failOpen
-        self.clock = clock
-        self.digest = digest
-        self.caches = caches
-        self.tokenDigest = tokenDigest
-        self.cacheHits = cacheHits
-        self.cacheMisses = cacheMisses
-        self.identityHeaderBudget = identityHeaderBudget
+        init(issuers: [ConfiguredIssuer], blocklist: any Blocklist, clock: @escaping @Sendable () -> Double,
+             digest: @escaping @Sendable ([UInt8]) -> String) {
+            self.issuers = issuers
+            self.blocklist = blocklist
+            self.clock = clock
+            self.digest = digest
+        }
     }
+
+    /// A report names the configured issuer that judged the token.
+    typealias Report = ValidationReport<ConfiguredIssuer>
+
+    let validator: TokenValidator<ConfiguredIssuer>
+    let blocklist: any Blocklist
+    private let dependencies: Dependencies
+
+    var issuers: [ConfiguredIssuer] { validator.issuers }
+
+    init(_ dependencies: Dependencies) {
+        self.validator = TokenValidator(issuers: dependencies.issuers)
+        self.blocklist = dependencies.blocklist
+        self.dependencies = dependencies
+    }
+
+    private var clock: @Sendable () -> Double { dependencies.clock }
 
     /// Validates without consulting the blocklist. Used by logout, which must accept a token
     /// that is already revoked (logging out twice is fine).
-    func validate(_ token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<ValidationReport> {
+    func validate(_ token: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
         let now = clock()
-        let (report, _) = validateNow(token, now: now)
-        guard let retry = refetchIndex(report) else { return eventLoop.makeSucceededFuture(report) }
-        return revalidate(token, now: now, policyIndex: retry, on: eventLoop).map(\.report)
-    }
-
-    /// Validation with the keys in hand, and the generation of the key set that judged the token
-    /// (for the verification cache).
-    private func validateNow(_ token: [UInt8], now: Double) -> (report: ValidationReport, generation: UInt64) {
-        var generation: UInt64 = 0
-        let report = validator.validate(token, now: now) { index in
-            let keys = self.issuers[index].keys.current
-            generation = keys.generation
-            return keys
-        }
-        return (report, generation)
+        let report = validator.validate(token, now: now)
+        guard let retry = refetchIssuer(report) else { return eventLoop.makeSucceededFuture(report) }
+        return revalidate(token, now: now, issuer: retry, on: eventLoop)
     }
 
     /// The issuer whose keys to refetch before judging again: a kid we do not know may be a rotation.
-    private func refetchIndex(_ report: ValidationReport) -> Int? {
-        guard !report.isValid, let index = report.policyIndex,
+    private func refetchIssuer(_ report: Report) -> ConfiguredIssuer? {
+        guard !report.isValid, let issuer = report.issuer,
               report.failures.contains(where: { $0.code == .unknownKeyID }) else { return nil }
-        return index
+        return issuer
     }
 
     /// Validates once more after a (rate-limited, coalesced) refetch of one issuer's keys.
-    private func revalidate(_ token: [UInt8], now: Double, policyIndex index: Int, on eventLoop: any EventLoop)
-        -> EventLoopFuture<(report: ValidationReport, generation: UInt64)> {
-        issuers[index].keys.keysAfterUnknownKeyID(on: eventLoop).map { keys in
-            let report = self.validator.validate(token, now: now) { $0 == index ? keys : self.issuers[$0].keys.current }
-            return (report, keys.generation)
+    private func revalidate(_ token: [UInt8], now: Double, issuer: ConfiguredIssuer, on eventLoop: any EventLoop) -> EventLoopFuture<Report> {
+        issuer.keys.keysAfterUnknownKeyID(on: eventLoop).map { keys in
+            self.validator.validate(token, now: now, keys: keys)
         }
+    }
+
+    /// The revocation of a token that verified (logout, admin revoke-by-token, RFC 7009): the one place
+    /// that says which issuer, id, subject and expiry a token's entry gets. nil for a refused token.
+    func revocationRequest(for report: Report, reason: String, actor: String) -> RevocationRequest? {
+        guard report.isValid, let claims = report.claims, let issuer = report.issuer, let id = revocationID(of: report) else { return nil }
+        return RevocationRequest(issuer: issuer.name, jti: id, subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: reason, actor: actor)
     }
 
     /// - Parameter useCache: false where every claim is needed (introspection): a cached token keeps only
@@ -93,34 +97,29 @@ final class CheckEngine: Sendable {
     /// - Parameter then: called once, on `eventLoop`.
     func check(_ token: [UInt8], on eventLoop: any EventLoop, useCache: Bool = true, then: @escaping @Sendable (CheckOutcome) -> Void) {
         let now = clock()
-        let cache = useCache ? caches.cache(for: eventLoop) : nil
-        let key = cache.map { _ in tokenDigest(token) }
+        let cache = useCache ? dependencies.caches.cache(for: eventLoop) : nil
+        let key = cache.map { _ in dependencies.tokenDigest(token) }
         if let cache, let key {
-            if let verified = cache.lookup(key, now: now, generation: { self.issuers[$0].keys.current.generation }) {
-                cacheHits?.increment()
+            if let verified = cache.lookup(key, now: now) {
+                dependencies.cacheHits?.increment()
                 lookUpRevocation(verified, on: eventLoop, then: then)
                 return
             }
-            cacheMisses?.increment()
+            dependencies.cacheMisses?.increment()
         }
-        let (report, generation) = validateNow(token, now: now)
-        guard let retry = refetchIndex(report) else {
-            decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
+        let report = validator.validate(token, now: now)
+        guard let retry = refetchIssuer(report) else {
+            decide(report, key: key, cache: cache, on: eventLoop, then: then)
             return
         }
-        revalidate(token, now: now, policyIndex: retry, on: eventLoop).whenComplete { result in
-            switch result {
-            case let .success((report, generation)):
-                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
-            case .failure:
-                // keysAfterUnknownKeyID never fails; if it did, the first verdict stands.
-                self.decide(report, generation: generation, key: key, cache: cache, on: eventLoop, then: then)
-            }
+        revalidate(token, now: now, issuer: retry, on: eventLoop).whenComplete { result in
+            // keysAfterUnknownKeyID never fails; if it did, the first verdict stands.
+            self.decide((try? result.get()) ?? report, key: key, cache: cache, on: eventLoop, then: then)
         }
     }
 
     /// Caches a valid token (only with an expiry, never past exp + leeway) and looks up its revocation.
-    private func decide(_ report: ValidationReport, generation: UInt64, key: VerificationCache.Key?, cache: VerificationCache?,
+    private func decide(_ report: Report, key: VerificationCache.Key?, cache: VerificationCache?,
                         on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
         guard let verified = verifiedToken(report) else {
             let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
@@ -131,8 +130,8 @@ final class CheckEngine: Sendable {
             then(.denied(failure, verified.facts))
             return
         }
-        if let cache, let key, let exp = verified.expiresAt, let policy = report.policy {
-            cache.insert(key, token: verified.withoutClaims, validUntil: exp + policy.leeway, keyGeneration: generation)
+        if let cache, let key, let exp = verified.expiresAt, let keys = report.keys {
+            cache.insert(key, token: verified.withoutClaims, validUntil: exp + verified.origin.policy.leeway, keyGeneration: keys.generation)
         }
         lookUpRevocation(verified, on: eventLoop, then: then)
     }
@@ -156,24 +155,23 @@ final class CheckEngine: Sendable {
     ///
     /// - Important: Not of the whole token: an ECDSA signature (r, s) has a twin (r, n − s), so
     ///   hashing the signature would let a revoked jti-less ES* token come back with the twin.
-    func revocationID(of report: ValidationReport) -> String? {
+    func revocationID(of report: Report) -> String? {
         guard let claims = report.claims, let jws = report.jws else { return nil }
-        return claims.jwtID ?? "sha256:" + digest(Array(jws.signingInput))
+        return claims.jwtID ?? "sha256:" + dependencies.digest(Array(jws.signingInput))
     }
 
     /// The parts of a valid token the answer needs; nil for a refused one.
-    private func verifiedToken(_ report: ValidationReport) -> VerifiedToken? {
-        guard report.isValid, let claims = report.claims, let index = report.policyIndex else { return nil }
-        let issuer = issuers[index].configuration.issuer
+    private func verifiedToken(_ report: Report) -> VerifiedToken? {
+        guard report.isValid, let claims = report.claims, let origin = report.issuer else { return nil }
         let revocationID = revocationID(of: report) ?? ""
-        return VerifiedToken(issuerIndex: index, revocationID: revocationID, issuer: issuer, claims: claims,
-                             answer: AllowedAnswer(issuer: issuer, revocationID: revocationID, claims: claims,
-                                                   claimHeaders: issuers[index].claimHeaders, budget: identityHeaderBudget,
+        return VerifiedToken(origin: origin, revocationID: revocationID, claims: claims,
+                             answer: AllowedAnswer(issuer: origin.name, revocationID: revocationID, claims: claims,
+                                                   claimHeaders: origin.claimHeaders, budget: dependencies.identityHeaderBudget,
                                                    allocator: Self.allocator))
     }
 
     private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
-        let failOpen = self.failOpen
+        let failOpen = dependencies.failOpen
         blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt,
                          on: eventLoop) { result in
             switch result {
@@ -196,7 +194,7 @@ final class CheckEngine: Sendable {
     /// Every rule outlives exp + leeway of the tokens it covers, so an entry may have expired in the
     /// meantime (a slow Redis): "not revoked" then proves nothing, and fail-open must not let it through.
     private func expiredDuringLookup(_ verified: VerifiedToken) -> CheckOutcome? {
-        guard let exp = verified.expiresAt, clock() >= exp + issuers[verified.issuerIndex].configuration.leeway else { return nil }
+        guard let exp = verified.expiresAt, clock() >= exp + verified.origin.policy.leeway else { return nil }
         return .denied(ValidationFailure(.tokenExpired, .expiry,
                                          "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
                                          hint: "Get a fresh token (refresh it)."), verified.facts)

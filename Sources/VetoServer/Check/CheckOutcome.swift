@@ -13,7 +13,8 @@ enum CheckOutcome: Sendable {
 /// The parts of a verified token the service answers with. Kept small: the verification cache
 /// holds thousands of them.
 struct VerifiedToken: Sendable {
-    let issuerIndex: Int
+    /// The configured issuer whose keys verified it.
+    let origin: ConfiguredIssuer
     /// The jti, or `sha256:<hex>` of the token for issuers that identify jti-less tokens by digest.
     let revocationID: String
     let issuer: String
@@ -26,10 +27,10 @@ struct VerifiedToken: Sendable {
     let answer: AllowedAnswer
     private let claimsBox: ClaimsBox?
 
-    init(issuerIndex: Int, revocationID: String, issuer: String, claims: JWTClaims, answer: AllowedAnswer) {
-        self.issuerIndex = issuerIndex
+    init(origin: ConfiguredIssuer, revocationID: String, claims: JWTClaims, answer: AllowedAnswer) {
+        self.origin = origin
         self.revocationID = revocationID
-        self.issuer = issuer
+        self.issuer = origin.name
         self.subject = claims.subject
         self.issuedAt = claims.issuedAt
         self.expiresAt = claims.expiresAt
@@ -39,7 +40,7 @@ struct VerifiedToken: Sendable {
     }
 
     private init(_ token: VerifiedToken, claimsBox: ClaimsBox?) {
-        self.issuerIndex = token.issuerIndex
+        self.origin = token.origin
         self.revocationID = token.revocationID
         self.issuer = token.issuer
         self.subject = token.subject

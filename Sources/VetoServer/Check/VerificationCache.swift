@@ -1,3 +1,4 @@
+import VetoCore
 import NIOCore
 
 /// Tokens whose signature and claims were verified recently, so a repeated check skips that work
@@ -64,12 +65,12 @@ final class VerificationCache: @unchecked Sendable {
 
     var count: Int { slots.count }
 
-    /// The verified token for `key`, if it is cached, alive at `now`, and was verified with the
-    /// issuer's current keys (`generation(issuerIndex)`).
-    func lookup(_ key: Key, now: Double, generation: (Int) -> UInt64) -> VerifiedToken? {
+    /// The verified token for `key`, if it is cached, alive at `now`, and was verified with its
+    /// issuer's current keys.
+    func lookup(_ key: Key, now: Double) -> VerifiedToken? {
         guard let position = index[key] else { return nil }
         let slot = slots[position]
-        guard now < slot.validUntil, slot.keyGeneration == generation(slot.token.issuerIndex) else {
+        guard now < slot.validUntil, slot.keyGeneration == slot.token.origin.keys.current.generation else {
             remove(at: position)
             return nil
         }

@@ -33,8 +33,8 @@ struct AdminAPI: Sendable {
     /// equivalent (a decomposed é, U+212A for K) is another issuer: revoking under it would store a
     /// key no check ever reads, and answer 200 for nothing (security finding 6).
     private func configuredIssuer(_ issuer: String) throws -> String {
-        guard let configured = plane.engine.issuers.first(where: { $0.configuration.issuer.hasSameBytes(as: issuer) }) else {
-            let known = plane.engine.issuers.map { JSONWriter.quoted($0.configuration.issuer) }.joined(separator: ", ")
+        guard let configured = plane.engine.issuers.first(where: { $0.name.hasSameBytes(as: issuer) }) else {
+            let known = plane.engine.issuers.map { JSONWriter.quoted($0.name) }.joined(separator: ", ")
             throw APIError(.badRequest, "issuer_unknown", "\(JSONWriter.quoted(issuer)) is not a configured issuer (configured, compared byte for byte: \(known)).")
         }
         return configured.configuration.issuer
@@ -48,14 +48,12 @@ struct AdminAPI: Sendable {
         let revocation: RevocationRequest
         if let token = try RequestInput.string(body, "token", required: false) {
             let report = try await plane.validate(token, on: plane.eventLoopGroup.any())
-            guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
+            guard let request = plane.engine.revocationRequest(for: report, reason: reason, actor: "admin") else {
                 let failure = report.failures.first
                 throw APIError(.unprocessableContent, failure?.code.rawValue ?? "malformed_token",
                                "The token cannot be revoked because it does not verify: \(failure?.message ?? "refused").")
             }
-            revocation = RevocationRequest(issuer: plane.engine.issuers[index].configuration.issuer,
-                                           jti: plane.engine.revocationID(of: report) ?? "",
-                                           subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: reason, actor: "admin")
+            revocation = request
         } else {
             let issuer = try configuredIssuer(try RequestInput.string(body, "iss", required: true)!)
             let jti = try RequestInput.string(body, "jti", required: true)!

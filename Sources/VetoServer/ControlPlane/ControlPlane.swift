@@ -47,7 +47,7 @@ struct ControlPlane: Sendable {
     }
 
     /// Validates a token presented in a body (admin revoke-by-token, OAuth endpoints).
-    func validate(_ token: String, on eventLoop: any EventLoop) async throws -> ValidationReport {
+    func validate(_ token: String, on eventLoop: any EventLoop) async throws -> CheckEngine.Report {
         try await engine.validate(Array(token.utf8), on: eventLoop).get()
     }
 

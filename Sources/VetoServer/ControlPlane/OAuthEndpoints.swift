@@ -72,7 +72,7 @@ struct OAuthEndpoints: Sendable {
             plane.logger.debug("ignoring token_type_hint \(hint.prefix(40))")
         }
         let report = try await plane.validate(token, on: plane.eventLoopGroup.any())
-        guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
+        guard report.isValid, let claims = report.claims else {
             // RFC 7009 §2.2: invalid tokens do not cause an error; there is nothing to revoke.
             plane.metrics.request("oauth_revoke", "denied")
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
@@ -93,10 +93,10 @@ struct OAuthEndpoints: Sendable {
                                    : "The token was issued to another client; a client may revoke only its own tokens unless it is configured with revoke_any (RFC 7009 §2.1).")
             }
         }
-        let revocation = RevocationRequest(issuer: plane.engine.issuers[index].configuration.issuer,
-                                           jti: plane.engine.revocationID(of: report) ?? "",
-                                           subject: claims.subject, tokenExpiresAt: claims.expiresAt,
-                                           reason: "oauth_revoke", actor: "client:\(client.id)")
+        guard let revocation = plane.engine.revocationRequest(for: report, reason: "oauth_revoke", actor: "client:\(client.id)") else {
+            plane.metrics.request("oauth_revoke", "denied")
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        }
         do {
             _ = try await plane.blocklist.revoke(revocation, on: plane.eventLoopGroup.any()).get()
         } catch {

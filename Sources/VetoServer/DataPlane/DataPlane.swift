@@ -185,14 +185,11 @@ final class DataPlane: Sendable {
 
     private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<WireResponse> {
         engine.validate(token, on: eventLoop).flatMap { report in
-            guard report.isValid, let claims = report.claims, let index = report.policyIndex else {
+            guard let claims = report.claims, let request = self.engine.revocationRequest(for: report, reason: "logout", actor: "self") else {
                 let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
                 self.record(.revoke, outcome: "denied", failure: failure, facts: TokenFacts(report.claims), started: started)
                 return eventLoop.makeSucceededFuture(CheckResponder.denied(failure, allocator: allocator))
             }
-            let issuer = self.engine.issuers[index].configuration.issuer
-            let request = RevocationRequest(issuer: issuer, jti: self.engine.revocationID(of: report) ?? "",
-                                            subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: "logout", actor: "self")
             return self.blocklist.revoke(request, on: eventLoop).map { entry in
                 self.metrics.revocation("logout")
                 self.logger.info("revoked", metadata: TokenLogMetadata.token(TokenFacts(claims), code: "logout"))

@@ -15,8 +15,7 @@ enum TestPlane {
         let directory = NSTemporaryDirectory() + "veto-dataplane-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let blocklist = try await EmbeddedBlocklist.open(directory: directory)
-        let engine = CheckEngine(issuers: [], policies: [], blocklist: blocklist, failOpen: false,
-                                 clock: { Date().timeIntervalSince1970 }, digest: { _ in "" })
+        let engine = CheckEngine(.init(issuers: [], blocklist: blocklist, clock: { Date().timeIntervalSince1970 }, digest: { _ in "" }))
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let plane = DataPlane(engine: engine, responder: CheckResponder(retryAfter: 1), blocklist: blocklist,
                               metrics: ServiceMetrics(), logger: logger, limits: limits)

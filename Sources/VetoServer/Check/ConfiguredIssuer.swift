@@ -1,16 +1,36 @@
 import HTTPTypes
 import VetoCore
+import VetoStore
 
-/// One configured issuer as the check path uses it: keys, and identity headers prepared once.
-struct IssuerRuntime: Sendable {
+/// One configured issuer, the only model of an issuer on the service's paths: its configuration,
+/// the rules the validator applies (`policy`, whose key source is `keys`), where its keys come from,
+/// and its identity headers prepared once. A validation report carries the issuer that judged the
+/// token, so nothing joins parallel arrays by position.
+final class ConfiguredIssuer: ValidatingIssuer {
     let configuration: IssuerConfiguration
+    let policy: IssuerPolicy
     let keys: any KeyProvider
     /// Claim → header mappings with their field names parsed at start-up, not per request.
     let claimHeaders: [(name: HTTPField.Name, claim: String)]
 
-    init(configuration: IssuerConfiguration, keys: any KeyProvider) throws {
+    /// The issuer as tokens spell it (`iss`).
+    var name: String { configuration.issuer }
+
+    /// - Parameters:
+    ///   - maxTokenLifetime: `max_token_lifetime`: every token's lifetime is bounded by it, because every
+    ///     revocation rule's life is computed from it (security finding 2); an issuer's own
+    ///     `max_lifetime` can only be shorter.
+    ///   - maxTokenBytes: `limits.max_token_bytes`.
+    init(configuration: IssuerConfiguration, keys: any KeyProvider, maxTokenLifetime: Double = RevocationRules.maxTokenLifetimeBound,
+         maxTokenBytes: Int = Limits().maxTokenBytes) throws {
         self.configuration = configuration
         self.keys = keys
+        var required = configuration.requiredClaims
+        if configuration.jtiFromTokenDigest { required.removeAll { $0 == "jti" } }
+        self.policy = IssuerPolicy(issuer: configuration.issuer, audiences: configuration.audiences, keys: keys, leeway: configuration.leeway,
+                                   requiredClaims: required, requiredType: configuration.requiredType,
+                                   maxLifetime: min(configuration.maxLifetime ?? maxTokenLifetime, maxTokenLifetime),
+                                   maxTokenSize: maxTokenBytes, maxIdentifierBytes: BlocklistConfiguration().maxKeyComponentLength)
         self.claimHeaders = try configuration.claimHeaders.enumerated().map { position, mapping in
             guard let name = HTTPField.Name(mapping.header) else {
                 throw ConfigurationError("issuers[\(configuration.issuer)].headers[\(position)]", "\"\(mapping.header)\" is not a valid HTTP header name")
