@@ -167,6 +167,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The control plane's routes through Hummingbird's router test framework, on a real journal store.
+        .testTarget(
+            name: "VetoControlPlaneTests",
+            dependencies: [
+                "VetoServer", "VetoCore", "VetoCrypto", "VetoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

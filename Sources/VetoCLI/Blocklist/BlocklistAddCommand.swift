@@ -68,7 +68,7 @@ struct BlocklistAddCommand: AsyncParsableCommand {
             let entry = try await store.revoke(request)
             let now = Date().timeIntervalSince1970
             if json {
-                print(JSONWriter.pretty(BlocklistOutput.json(entry, now: now)))
+                print(JSONWriter.pretty(BlocklistOutput.json(entry)))
                 return
             }
             let who = "jti \(BlocklistOutput.display(entry.jti)) of \(BlocklistOutput.display(entry.issuer))"

@@ -40,7 +40,7 @@ struct BlocklistListCommand: AsyncParsableCommand {
             let now = Date().timeIntervalSince1970
             if json {
                 print(JSONWriter.pretty(.object(JSONObject(members: [
-                    .init(name: "entries", value: .array(page.entries.map { BlocklistOutput.json($0, now: now) })),
+                    .init(name: "entries", value: .array(page.entries.map { BlocklistOutput.json($0) })),
                     .init(name: "next_cursor", value: page.nextCursor.map(JSONValue.string) ?? .null),
                 ]))))
                 return

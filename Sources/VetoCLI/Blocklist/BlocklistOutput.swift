@@ -4,31 +4,13 @@ import VetoStore
 
 /// How `veto blocklist` shows entries: aligned text for people, JSON for scripts.
 enum BlocklistOutput {
-    static func json(_ entry: RevocationEntry, now: Double) -> JSONValue {
-        .object(JSONObject(members: [
-            .init(name: "iss", value: .string(entry.issuer)),
-            .init(name: "jti", value: .string(entry.jti)),
-            .init(name: "sub", value: entry.subject.map(JSONValue.string) ?? .null),
-            .init(name: "exp", value: entry.tokenExpiresAt.map(seconds) ?? .null),
-            .init(name: "revoked_at", value: seconds(entry.revokedAt)),
-            .init(name: "reason", value: .string(entry.reason)),
-            .init(name: "actor", value: entry.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: seconds(entry.entryExpiresAt)),
-            .init(name: "expires_in", value: seconds(max(0, entry.entryExpiresAt - now))),
-        ]))
+    /// The same JSON the HTTP API answers with (`RevocationJSON`), so a script reads both alike.
+    static func json(_ entry: RevocationEntry) -> JSONValue {
+        .object(RevocationJSON.entry(entry))
     }
 
-    static func json(_ cutoff: SubjectCutoff, now: Double) -> JSONValue {
-        .object(JSONObject(members: [
-            .init(name: "iss", value: .string(cutoff.issuer)),
-            .init(name: "sub", value: .string(cutoff.subject)),
-            .init(name: "cutoff", value: seconds(cutoff.cutoff)),
-            .init(name: "revoked_at", value: seconds(cutoff.revokedAt)),
-            .init(name: "reason", value: .string(cutoff.reason)),
-            .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: seconds(cutoff.entryExpiresAt)),
-            .init(name: "expires_in", value: seconds(max(0, cutoff.entryExpiresAt - now))),
-        ]))
+    static func json(_ cutoff: SubjectCutoff) -> JSONValue {
+        .object(RevocationJSON.cutoff(cutoff))
     }
 
     static func text(_ entry: RevocationEntry, now: Double) -> String {
@@ -80,14 +62,6 @@ enum BlocklistOutput {
     /// A stored value for the terminal: C0, C1, DEL and bidi controls escaped (security finding 13).
     static func display(_ text: String) -> String {
         TerminalText.safe(text)
-    }
-
-    static func seconds(_ value: Double) -> JSONValue {
-        let milliseconds = (value * 1000).rounded()
-        if milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
-            return .number(JSONNumber(Int64(milliseconds / 1000)))
-        }
-        return .number(JSONNumber(text: String(format: "%.3f", milliseconds / 1000), doubleValue: milliseconds / 1000))
     }
 
     private static func rows(_ rows: [(String, String)]) -> String {

@@ -50,7 +50,7 @@ struct BlocklistRevokeSubjectCommand: AsyncParsableCommand {
                 SubjectRevocationRequest(issuer: iss, subject: sub, cutoff: cutoff, reason: reason, actor: actor)
             )
             if json {
-                print(JSONWriter.pretty(BlocklistOutput.json(stored, now: now)))
+                print(JSONWriter.pretty(BlocklistOutput.json(stored)))
                 return
             }
             print(

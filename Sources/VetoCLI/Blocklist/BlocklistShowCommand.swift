@@ -27,7 +27,7 @@ struct BlocklistShowCommand: AsyncParsableCommand {
                 throw BlocklistRun.notFound("No entry for jti \(BlocklistOutput.display(jti)) of \(BlocklistOutput.display(iss)): it is not revoked.")
             }
             let now = Date().timeIntervalSince1970
-            print(json ? JSONWriter.pretty(BlocklistOutput.json(entry, now: now)) : BlocklistOutput.text(entry, now: now))
+            print(json ? JSONWriter.pretty(BlocklistOutput.json(entry)) : BlocklistOutput.text(entry, now: now))
         }
     }
 }

@@ -1,5 +1,7 @@
+import CoreMetrics
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import VetoCore
 
@@ -28,6 +30,15 @@ struct APIError: Error, HTTPResponseError {
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid_request", message) }
+
+    /// 503 for a store failure, counted and logged. The store's own words (addresses, file paths) go to the log only.
+    static func storeFailure(_ error: any Error, metrics: ServiceMetrics, logger: Logger) -> APIError {
+        metrics.storeErrors.increment()
+        logger.error("store error: \(error)")
+        return APIError(.serviceUnavailable, ReasonCode.storeUnavailable.rawValue,
+                        "The blocklist store is unavailable, so nothing was read or written; retry shortly.",
+                        headers: [.retryAfter: "1"])
+    }
 }
 
 enum JSONResponse {

@@ -21,9 +21,30 @@ struct ControlPlane: Sendable {
     /// The data plane's limit on refusal log lines, shared so introspection floods are bounded too.
     let refusalLog: RefusalLog
 
+    /// Every route, each group given only what it uses; the unmatched-route answer last.
     func router() -> Router<BasicRequestContext> {
         // RFC 9110 §9.1: HEAD wherever GET is answered (health checkers use it).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let tokens = TokenVerifier(engine: engine, eventLoopGroup: eventLoopGroup)
+        HealthRoutes(readiness: readiness, credentials: credentials, metrics: metrics).register(on: router)
+        AdminAPI(blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
+                 maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup).register(on: router)
+        OAuthEndpoints(blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
+                       refusalLog: refusalLog, maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup).register(on: router)
+        DocumentRoutes.register(on: router)
+        router.add(middleware: UnmatchedRouteMiddleware())
+        return router
+    }
+}
+
+/// `/healthz`, `/readyz` and `/metrics`.
+struct HealthRoutes: Sendable {
+    let readiness: @Sendable () async -> [ReadinessProblem]
+    /// Only the admin learns the detail of a readiness problem.
+    let credentials: Credentials
+    let metrics: ServiceMetrics
+
+    func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in JSONResponse.make(.object(JSONObject(members: [.init(name: "status", value: .string("ok"))]))) }
         router.get("/readyz") { request, _ in
             let problems = await readiness()
@@ -39,25 +60,6 @@ struct ControlPlane: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
-        AdminAPI(plane: self).register(on: router)
-        OAuthEndpoints(plane: self).register(on: router)
-        DocumentRoutes.register(on: router)
-        router.add(middleware: UnmatchedRouteMiddleware())
-        return router
-    }
-
-    /// Validates a token presented in a body (admin revoke-by-token, OAuth endpoints).
-    func validate(_ token: String, on eventLoop: any EventLoop) async throws -> CheckEngine.Report {
-        try await engine.validate(Array(token.utf8), on: eventLoop).get()
-    }
-
-    /// Maps a store failure to 503. The store's own words (addresses, file paths) go to the log only.
-    func storeFailure(_ error: any Error) -> APIError {
-        metrics.storeErrors.increment()
-        logger.error("store error: \(error)")
-        return APIError(.serviceUnavailable, ReasonCode.storeUnavailable.rawValue,
-                        "The blocklist store is unavailable, so nothing was read or written; retry shortly.",
-                        headers: [.retryAfter: "1"])
     }
 }
 

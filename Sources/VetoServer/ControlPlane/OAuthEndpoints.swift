@@ -7,7 +7,16 @@ import VetoStore
 
 /// RFC 7662 token introspection and RFC 7009 token revocation, for OAuth clients.
 struct OAuthEndpoints: Sendable {
-    let plane: ControlPlane
+    let blocklist: any Blocklist
+    let tokens: TokenVerifier
+    let credentials: Credentials
+    let metrics: ServiceMetrics
+    let logger: Logger
+    /// The data plane's limit on refusal log lines, shared so introspection floods are bounded too.
+    let refusalLog: RefusalLog
+    let maxBodyBytes: Int
+    /// Loops for store calls made from Hummingbird handlers (the request context has no channel).
+    let eventLoopGroup: any EventLoopGroup
 
     /// Claims RFC 7662 §2.2 defines, copied from an active token when present.
     static let introspectionFields = ["scope", "client_id", "username", "exp", "iat", "nbf", "sub", "aud", "iss", "jti"]
@@ -19,8 +28,12 @@ struct OAuthEndpoints: Sendable {
         router.post("oauth2/revoke") { request, context in try await revoke(request, context) }
     }
 
+    private func storeFailure(_ error: any Error) -> APIError {
+        APIError.storeFailure(error, metrics: metrics, logger: logger)
+    }
+
     private func client(_ request: Request) throws -> Credentials.Client {
-        guard let client = plane.credentials.oauthClient(request.headers) else {
+        guard let client = credentials.oauthClient(request.headers) else {
             // RFC 6749 §5.2: invalid_client with a Basic challenge.
             throw APIError(.unauthorized, "invalid_client", "Client authentication failed: use HTTP Basic with a configured client, or the admin token.",
                            headers: [.wwwAuthenticate: #"Basic realm="veto""#])
@@ -30,13 +43,13 @@ struct OAuthEndpoints: Sendable {
 
     private func introspect(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let client = try client(request)
-        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes, recognized: Self.parameters)
+        let form = try await RequestInput.form(request, limit: maxBodyBytes, recognized: Self.parameters)
         guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7662 §2.1).") }
         let outcome: CheckOutcome
         do {
-            outcome = try await plane.engine.check(Array(token.utf8), on: plane.eventLoopGroup.any(), useCache: false).get()
+            outcome = try await tokens.check(token)
         } catch {
-            throw plane.storeFailure(error)
+            throw storeFailure(error)
         }
         switch outcome {
         case let .allowed(verified, degraded):
@@ -47,34 +60,35 @@ struct OAuthEndpoints: Sendable {
             }
             if body["jti"] == nil { body["jti"] = .string(verified.revocationID) }
             body["token_type"] = .string("Bearer")
-            plane.metrics.request("introspect", degraded ? "degraded" : "allowed")
-            plane.logger.debug("introspected", metadata: TokenLogMetadata.token(verified.facts, code: "active"))
+            metrics.request("introspect", degraded ? "degraded" : "allowed")
+            logger.debug("introspected", metadata: TokenLogMetadata.token(verified.facts, code: "active"))
             return JSONResponse.make(.object(body), headers: degraded ? [CheckResponder.degradedHeader: "store_unavailable"] : [:])
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.
-            plane.metrics.request("introspect", "denied")
-            plane.metrics.rejection(failure.code)
-            if plane.logger.logLevel <= .info, plane.refusalLog.admit(failure.code, now: .now()) {
-                plane.logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(facts, code: failure.code.rawValue)) { $1 })
+            metrics.request("introspect", "denied")
+            metrics.rejection(failure.code)
+            if logger.logLevel <= .info, refusalLog.admit(failure.code, now: .now()) {
+                logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(facts, code: failure.code.rawValue)) { $1 })
             }
             return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
         case let .unavailable(reason, _):
-            throw plane.storeFailure(StoreUnavailable(reason: reason))
+            throw storeFailure(StoreUnavailable(reason: reason))
         }
     }
 
     private func revoke(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let client = try client(request)
-        let form = try await RequestInput.form(request, limit: plane.limits.maxBodyBytes, recognized: Self.parameters)
+        let form = try await RequestInput.form(request, limit: maxBodyBytes, recognized: Self.parameters)
         guard let token = form["token"], !token.isEmpty else { throw APIError.badRequest("The token parameter is required (RFC 7009 §2.1).") }
         if let hint = form["token_type_hint"], hint != "access_token", hint != "refresh_token" {
             // RFC 7009 §2.1: an unknown hint is ignored, not an error.
-            plane.logger.debug("ignoring token_type_hint \(hint.prefix(40))")
+            logger.debug("ignoring token_type_hint \(hint.prefix(40))")
         }
-        let report = try await plane.validate(token, on: plane.eventLoopGroup.any())
-        guard report.isValid, let claims = report.claims else {
+        let report = try await tokens.validate(token)
+        guard let revocation = tokens.revocation(of: report, reason: "oauth_revoke", actor: "client:\(client.id)"),
+              let claims = report.claims else {
             // RFC 7009 §2.2: invalid tokens do not cause an error; there is nothing to revoke.
-            plane.metrics.request("oauth_revoke", "denied")
+            metrics.request("oauth_revoke", "denied")
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         }
         // RFC 7009 §2.1: the server checks that the token was issued to the client asking. A token
@@ -84,8 +98,8 @@ struct OAuthEndpoints: Sendable {
             // A client_id of any other type is no owner at all, never a reason to look at azp instead.
             let owner = claims.object["client_id"] != nil ? claims.object["client_id"]?.stringValue : claims.object["azp"]?.stringValue
             guard let owner, owner.hasSameBytes(as: client.id) else {
-                plane.metrics.request("oauth_revoke", "refused")
-                plane.logger.warning("RFC 7009 revocation refused: the token was issued to another client",
+                metrics.request("oauth_revoke", "refused")
+                logger.warning("RFC 7009 revocation refused: the token was issued to another client",
                                      metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "unauthorized_client")) { $1 })
                 throw APIError(.badRequest, "unauthorized_client",
                                owner == nil
@@ -93,18 +107,14 @@ struct OAuthEndpoints: Sendable {
                                    : "The token was issued to another client; a client may revoke only its own tokens unless it is configured with revoke_any (RFC 7009 §2.1).")
             }
         }
-        guard let revocation = plane.engine.revocationRequest(for: report, reason: "oauth_revoke", actor: "client:\(client.id)") else {
-            plane.metrics.request("oauth_revoke", "denied")
-            return Response(status: .ok, headers: [.cacheControl: "no-store"])
-        }
         do {
-            _ = try await plane.blocklist.revoke(revocation, on: plane.eventLoopGroup.any()).get()
+            _ = try await blocklist.revoke(revocation, on: eventLoopGroup.any()).get()
         } catch {
-            throw plane.storeFailure(error)
+            throw storeFailure(error)
         }
-        plane.metrics.revocation("oauth")
-        plane.metrics.request("oauth_revoke", "revoked")
-        plane.logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "oauth_revoke")) { $1 })
+        metrics.revocation("oauth")
+        metrics.request("oauth_revoke", "revoked")
+        logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "oauth_revoke")) { $1 })
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

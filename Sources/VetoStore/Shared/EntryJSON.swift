@@ -1,6 +1,7 @@
 import VetoCore
 
-/// The JSON form of entries, shared by Redis values and journal records (documented in KEYS.md).
+/// The stored JSON form of entries, shared by Redis values and journal records (documented in KEYS.md).
+/// What Veto shows (HTTP answers, `veto blocklist --json`) is `RevocationJSON`.
 ///
 /// Times are unix seconds written to the millisecond. Missing optional fields are written as `null`,
 /// so every value shows every field.
