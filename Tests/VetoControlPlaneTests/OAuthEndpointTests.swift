@@ -48,7 +48,7 @@ import VetoStore
             #expect(response.string("scope") == "read write" && response.string("client_id") == "gateway")
             #expect(response.object["exp"] == claims["exp"] && response.object["iat"] == claims["iat"])
             #expect(response.string("aud") == ControlPlaneFixture.audience && response.string("token_type") == "Bearer")
-            #expect(response.headers[CheckResponder.degradedHeader] == nil)
+            #expect(response.headers[HTTPField.Name.vetoDegraded] == nil)
         }
     }
 

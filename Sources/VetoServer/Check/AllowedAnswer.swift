@@ -45,26 +45,26 @@ struct AllowedAnswer: Sendable {
             WireResponse.appendHeader(name.rawName, value, into: &out)
             return true
         }
-        let expires = claims.expiresAt.map(CheckResponder.integer)
+        let expires = claims.expiresAt.map(Self.integer)
         // The four identity headers are always sent, empty when the claim is absent: gateways that
         // copy only the headers present (Caddy's copy_headers, Envoy's allowed_upstream_headers)
         // would otherwise leave a client's forged X-Auth-Subject, or a placeholder, in place.
         // They are sent whatever the budget (the budget is for mapped claims): dropping one would let
         // a forged value through. Their size is bounded anyway: sub and jti are at most 512 bytes.
-        for (name, value) in [(CheckResponder.subjectHeader, claims.subject ?? ""), (CheckResponder.issuerHeader, issuer),
-                              (CheckResponder.jtiHeader, revocationID), (CheckResponder.expiresHeader, expires ?? "")] {
+        for (name, value) in [(HTTPField.Name.authSubject, claims.subject ?? ""), (HTTPField.Name.authIssuer, issuer),
+                              (HTTPField.Name.authJti, revocationID), (HTTPField.Name.authExpires, expires ?? "")] {
             budget -= name.rawName.utf8.count + value.utf8.count + 4
             WireResponse.appendHeader(name.rawName, value, into: &out)
         }
         if !claimHeaders.isEmpty {
             var dropped: [String] = []
             for mapping in claimHeaders {
-                guard let value = claims.object[mapping.claim], let text = CheckResponder.headerValue(value) else { continue }
+                guard let value = claims.object[mapping.claim], let text = Self.headerValue(value) else { continue }
                 // A value a header cannot carry byte for byte is dropped, never altered: "admin " must
                 // not reach the upstream as "admin".
                 if !WireResponse.isLegalValue(text) || !add(mapping.name, text) { dropped.append(mapping.name.rawName) }
             }
-            if !dropped.isEmpty { WireResponse.appendHeader(CheckResponder.droppedHeader.rawName, dropped.joined(separator: ","), into: &out) }
+            if !dropped.isEmpty { WireResponse.appendHeader(HTTPField.Name.vetoHeadersDropped.rawName, dropped.joined(separator: ","), into: &out) }
         }
         identityLength = out.count
         Self.append(Self.fixedHeaders, to: &out)
@@ -87,5 +87,27 @@ struct AllowedAnswer: Sendable {
 
     private static func append(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    static func integer(_ value: Double) -> String {
+        String(Int64(value.rounded(.down)))
+    }
+
+    /// A claim as a header value: strings as they are, numbers as written, arrays of strings
+    /// comma-joined, anything else as compact JSON. Returned unaltered: `AllowedAnswer` drops a value
+    /// a header cannot carry byte for byte (control characters, blanks at either end).
+    static func headerValue(_ value: JSONValue) -> String? {
+        let text: String
+        switch value {
+        case let .string(string): text = string
+        case let .number(number): text = number.text
+        case let .bool(flag): text = flag ? "true" : "false"
+        case .null: return nil
+        case let .array(elements) where elements.allSatisfy({ $0.stringValue != nil }):
+            text = elements.compactMap(\.stringValue).joined(separator: ",")
+        default: text = JSONWriter.compact(value)
+        }
+        // As is: a value a header cannot carry unaltered is dropped by the caller, never rewritten.
+        return text
     }
 }

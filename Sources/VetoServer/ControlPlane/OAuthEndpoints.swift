@@ -62,7 +62,7 @@ struct OAuthEndpoints: Sendable {
             body["token_type"] = .string("Bearer")
             metrics.request("introspect", degraded ? "degraded" : "allowed")
             logger.debug("introspected", metadata: TokenLogMetadata.token(verified.facts, code: "active"))
-            return JSONResponse.make(.object(body), headers: degraded ? [CheckResponder.degradedHeader: "store_unavailable"] : [:])
+            return JSONResponse.make(.object(body), headers: degraded ? [HTTPField.Name.vetoDegraded: "store_unavailable"] : [:])
         case let .denied(failure, facts):
             // RFC 7662 §2.2: an inactive token reveals nothing else.
             metrics.request("introspect", "denied")

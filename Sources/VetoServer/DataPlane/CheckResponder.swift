@@ -7,14 +7,6 @@ import VetoCore
 struct CheckResponder: Sendable {
     let retryAfter: Int
 
-    static let subjectHeader = HTTPField.Name("X-Auth-Subject")!
-    static let issuerHeader = HTTPField.Name("X-Auth-Issuer")!
-    static let jtiHeader = HTTPField.Name("X-Auth-Jti")!
-    static let expiresHeader = HTTPField.Name("X-Auth-Expires")!
-    static let errorHeader = HTTPField.Name("X-Veto-Error")!
-    static let degradedHeader = HTTPField.Name("X-Veto-Degraded")!
-    static let droppedHeader = HTTPField.Name("X-Veto-Headers-Dropped")!
-
     func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
         switch outcome {
         case let .allowed(token, degraded):
@@ -38,7 +30,7 @@ struct CheckResponder: Sendable {
         } else {
             WireResponse.appendHeader("WWW-Authenticate", #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\"", into: &head)
         }
-        WireResponse.appendHeader(errorHeader.rawName, failure.code.rawValue, into: &head)
+        WireResponse.appendHeader(HTTPField.Name.vetoError.rawName, failure.code.rawValue, into: &head)
         head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
         return WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
     }
@@ -46,7 +38,7 @@ struct CheckResponder: Sendable {
     func unavailable(allocator: ByteBufferAllocator) -> WireResponse {
         var head = allocator.buffer(capacity: 128)
         WireResponse.appendHeader("Retry-After", String(retryAfter), into: &head)
-        WireResponse.appendHeader(Self.errorHeader.rawName, ReasonCode.storeUnavailable.rawValue, into: &head)
+        WireResponse.appendHeader(HTTPField.Name.vetoError.rawName, ReasonCode.storeUnavailable.rawValue, into: &head)
         head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
         let message = "The blocklist cannot be read, so Veto cannot tell whether the token was revoked; refusing (fail closed). Retry shortly."
         return WireResponse(status: .serviceUnavailable, headerLines: head,
@@ -80,28 +72,6 @@ struct CheckResponder: Sendable {
             default: text.append("?")
             }
         }
-        return text
-    }
-
-    static func integer(_ value: Double) -> String {
-        String(Int64(value.rounded(.down)))
-    }
-
-    /// A claim as a header value: strings as they are, numbers as written, arrays of strings
-    /// comma-joined, anything else as compact JSON. Returned unaltered: `AllowedAnswer` drops a value
-    /// a header cannot carry byte for byte (control characters, blanks at either end).
-    static func headerValue(_ value: JSONValue) -> String? {
-        let text: String
-        switch value {
-        case let .string(string): text = string
-        case let .number(number): text = number.text
-        case let .bool(flag): text = flag ? "true" : "false"
-        case .null: return nil
-        case let .array(elements) where elements.allSatisfy({ $0.stringValue != nil }):
-            text = elements.compactMap(\.stringValue).joined(separator: ",")
-        default: text = JSONWriter.compact(value)
-        }
-        // As is: a value a header cannot carry unaltered is dropped by the caller, never rewritten.
         return text
     }
 }
