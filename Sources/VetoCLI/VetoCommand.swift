@@ -1,10 +1,10 @@
 import ArgumentParser
 
 /// The `veto` command line: a JWT revocation service and the tools to understand tokens.
-public struct VetoCommand: AsyncParsableCommand {
-    public static let version = "0.1.0"
+package struct VetoCommand: AsyncParsableCommand {
+    package static let version = "0.1.0"
 
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         commandName: "veto",
         abstract: "Verify, explain and revoke JWTs.",
         discussion: """
@@ -22,12 +22,12 @@ public struct VetoCommand: AsyncParsableCommand {
         subcommands: [DecodeCommand.self, VerifyCommand.self, SignCommand.self, KeygenCommand.self, ServeCommand.self, BlocklistCommand.self]
     )
 
-    public init() {}
+    package init() {}
 }
 
 extension VetoCommand {
     /// Parses the process arguments and runs the chosen command; the executable calls only this.
-    public static func run() async {
+    package static func run() async {
         await main()
     }
 }

@@ -2,43 +2,43 @@ import NIOCore
 
 /// The same operations from async code (CLI, control plane), on any loop of ``Blocklist/eventLoopGroup``.
 extension Blocklist {
-    public func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?) async throws -> RevocationStatus {
+    package func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?) async throws -> RevocationStatus {
         try await status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoopGroup.any()).get()
     }
 
-    public func revoke(_ request: RevocationRequest) async throws -> RevocationEntry {
+    package func revoke(_ request: RevocationRequest) async throws -> RevocationEntry {
         try await revoke(request, on: eventLoopGroup.any()).get()
     }
 
-    public func revokeSubject(_ request: SubjectRevocationRequest) async throws -> SubjectCutoff {
+    package func revokeSubject(_ request: SubjectRevocationRequest) async throws -> SubjectCutoff {
         try await revokeSubject(request, on: eventLoopGroup.any()).get()
     }
 
-    public func entry(issuer: String, jti: String) async throws -> RevocationEntry? {
+    package func entry(issuer: String, jti: String) async throws -> RevocationEntry? {
         try await entry(issuer: issuer, jti: jti, on: eventLoopGroup.any()).get()
     }
 
-    public func subjectCutoff(issuer: String, subject: String) async throws -> SubjectCutoff? {
+    package func subjectCutoff(issuer: String, subject: String) async throws -> SubjectCutoff? {
         try await subjectCutoff(issuer: issuer, subject: subject, on: eventLoopGroup.any()).get()
     }
 
-    public func remove(issuer: String, jti: String) async throws -> Bool {
+    package func remove(issuer: String, jti: String) async throws -> Bool {
         try await remove(issuer: issuer, jti: jti, on: eventLoopGroup.any()).get()
     }
 
-    public func removeSubjectCutoff(issuer: String, subject: String) async throws -> Bool {
+    package func removeSubjectCutoff(issuer: String, subject: String) async throws -> Bool {
         try await removeSubjectCutoff(issuer: issuer, subject: subject, on: eventLoopGroup.any()).get()
     }
 
-    public func list(_ query: BlocklistQuery) async throws -> BlocklistPage {
+    package func list(_ query: BlocklistQuery) async throws -> BlocklistPage {
         try await list(query, on: eventLoopGroup.any()).get()
     }
 
-    public func count() async throws -> BlocklistCount {
+    package func count() async throws -> BlocklistCount {
         try await count(on: eventLoopGroup.any()).get()
     }
 
-    public func ping() async throws {
+    package func ping() async throws {
         try await ping(on: eventLoopGroup.any()).get()
     }
 }

@@ -6,7 +6,7 @@ import NIOCore
 /// Every future and callback completes on the `eventLoop` passed in. A failure carries a ``StoreError``.
 /// - Important: A failed ``status(issuer:jti:subject:issuedAt:on:then:)`` means "unknown", never "not revoked":
 ///   callers must fail closed.
-public protocol Blocklist: AnyObject, Sendable {
+package protocol Blocklist: AnyObject, Sendable {
     var configuration: BlocklistConfiguration { get }
     /// Loops for the async conveniences.
     var eventLoopGroup: any EventLoopGroup { get }
@@ -50,7 +50,7 @@ public protocol Blocklist: AnyObject, Sendable {
 
 extension Blocklist {
     /// ``status(issuer:jti:subject:issuedAt:on:then:)`` as a future, for callers off the check path.
-    public func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
+    package func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
         -> EventLoopFuture<RevocationStatus> {
         let promise = eventLoop.makePromise(of: RevocationStatus.self)
         status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { promise.completeWith($0) }

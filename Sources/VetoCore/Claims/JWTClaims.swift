@@ -2,24 +2,24 @@
 ///
 /// A registered claim of the wrong type is `malformed_claim`, never "absent": a token whose
 /// `exp` is the string "never" must not pass as a token without expiry.
-public struct JWTClaims: Sendable, Equatable {
+package struct JWTClaims: Sendable, Equatable {
     /// Largest NumericDate accepted: 9999-12-31T23:59:59Z. Larger values are attacks or bugs,
     /// and would overflow integer arithmetic downstream.
-    public static let maxNumericDate: Double = 253_402_300_799
+    package static let maxNumericDate: Double = 253_402_300_799
 
-    public let object: JSONObject
-    public let issuer: String?
-    public let subject: String?
+    package let object: JSONObject
+    package let issuer: String?
+    package let subject: String?
     /// `aud` normalised to an array (RFC 7519 §4.1.3 allows a single string).
-    public let audience: [String]?
-    public let expiresAt: Double?
-    public let notBefore: Double?
-    public let issuedAt: Double?
-    public let jwtID: String?
+    package let audience: [String]?
+    package let expiresAt: Double?
+    package let notBefore: Double?
+    package let issuedAt: Double?
+    package let jwtID: String?
 
     /// Reads the claims; every malformed registered claim becomes a failure, and well-formed
     /// claims are still read so that a diagnosis can report all problems at once.
-    public static func parse(payload: [UInt8], contentType: String?) -> (claims: JWTClaims?, failures: [ValidationFailure]) {
+    package static func parse(payload: [UInt8], contentType: String?) -> (claims: JWTClaims?, failures: [ValidationFailure]) {
         if let contentType, contentType.uppercased() == "JWT" {
             return (nil, [ValidationFailure(
                 .malformedToken, .structure,
@@ -35,7 +35,7 @@ public struct JWTClaims: Sendable, Equatable {
         return parse(object: object)
     }
 
-    public static func parse(object: JSONObject) -> (claims: JWTClaims?, failures: [ValidationFailure]) {
+    package static func parse(object: JSONObject) -> (claims: JWTClaims?, failures: [ValidationFailure]) {
         var failures: [ValidationFailure] = []
         func string(_ name: String, _ check: ValidationCheck) -> String? {
             guard let value = object[name] else { return nil }

@@ -7,7 +7,7 @@
 extension String {
     /// Whether the two strings have the same UTF-8 bytes (code point equality, never canonical equivalence).
     @inlinable
-    public func hasSameBytes(as other: String) -> Bool {
+    package func hasSameBytes(as other: String) -> Bool {
         let count = utf8.count
         guard count == other.utf8.count else { return false }
         // Native strings are contiguous UTF-8: compare in place.
@@ -23,30 +23,30 @@ extension String {
 extension Sequence<String> {
     /// `contains` by bytes (see `String.hasSameBytes(as:)`).
     @inlinable
-    public func containsExactly(_ value: String) -> Bool {
+    package func containsExactly(_ value: String) -> Bool {
         contains { $0.hasSameBytes(as: value) }
     }
 }
 
 /// A string used as a dictionary key or set member by its bytes, never by canonical equivalence.
-public struct ExactString: Hashable, Sendable, CustomStringConvertible {
-    public let value: String
+package struct ExactString: Hashable, Sendable, CustomStringConvertible {
+    package let value: String
 
     @inlinable
-    public init(_ value: String) {
+    package init(_ value: String) {
         self.value = value
     }
 
     @inlinable
-    public static func == (lhs: ExactString, rhs: ExactString) -> Bool {
+    package static func == (lhs: ExactString, rhs: ExactString) -> Bool {
         lhs.value.hasSameBytes(as: rhs.value)
     }
 
     @inlinable
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         var value = value
         value.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    public var description: String { value }
+    package var description: String { value }
 }

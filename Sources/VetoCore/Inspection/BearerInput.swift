@@ -1,7 +1,7 @@
 /// Pulls a token out of what people paste: surrounding whitespace, `Bearer `, or a whole
 /// `Authorization: Bearer …` header line.
-public enum BearerInput {
-    public static func token(from input: String) -> String {
+package enum BearerInput {
+    package static func token(from input: String) -> String {
         var text = Substring(input.trimmingWhitespace())
         if text.lowercased().hasPrefix("authorization:") {
             text = text.dropFirst("authorization:".count).drop { $0.isWhitespace }

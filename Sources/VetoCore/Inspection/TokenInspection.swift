@@ -1,20 +1,20 @@
 /// What `veto decode` shows: the unverified contents of a token, its times in human form,
 /// its status at an instant, and warnings. Nothing here proves the token genuine.
-public struct TokenInspection: Sendable {
-    public struct TimeClaim: Sendable, Equatable {
-        public let name: String
-        public let seconds: Double
-        public let iso8601: String
-        public let relative: String
+package struct TokenInspection: Sendable {
+    package struct TimeClaim: Sendable, Equatable {
+        package let name: String
+        package let seconds: Double
+        package let iso8601: String
+        package let relative: String
     }
 
-    public enum Status: Sendable, Equatable {
+    package enum Status: Sendable, Equatable {
         case valid(remaining: Double)
         case expired(ago: Double)
         case notYetValid(startsIn: Double)
         case noExpiry
 
-        public var code: String {
+        package var code: String {
             switch self {
             case .valid: "valid"
             case .expired: "expired"
@@ -24,26 +24,26 @@ public struct TokenInspection: Sendable {
         }
     }
 
-    public struct Warning: Sendable, Equatable {
-        public let code: String
-        public let message: String
+    package struct Warning: Sendable, Equatable {
+        package let code: String
+        package let message: String
     }
 
-    public let header: JSONObject
-    public let claims: JSONObject
-    public let algorithmName: String
-    public let signatureLength: Int
-    public let tokenLength: Int
-    public let times: [TimeClaim]
-    public let status: Status
+    package let header: JSONObject
+    package let claims: JSONObject
+    package let algorithmName: String
+    package let signatureLength: Int
+    package let tokenLength: Int
+    package let times: [TimeClaim]
+    package let status: Status
     /// `exp − iat`, when both are numbers.
-    public let lifetime: Double?
-    public let warnings: [Warning]
-    public let evaluatedAt: Double
+    package let lifetime: Double?
+    package let warnings: [Warning]
+    package let evaluatedAt: Double
 
     /// Decodes without verifying. Throws the structural failure (segment count, which segment is
     /// bad base64url or bad JSON) when the input is not a JWT.
-    public static func inspect(_ token: String, now: Double, maxSize: Int = 1 << 20) throws(ValidationFailure) -> TokenInspection {
+    package static func inspect(_ token: String, now: Double, maxSize: Int = 1 << 20) throws(ValidationFailure) -> TokenInspection {
         let bytes = Array(token.utf8)
         let jws = try CompactJWS.parse(bytes, maxSize: maxSize)
         let claims: JSONObject

@@ -3,8 +3,8 @@
 ///
 /// Strictness matters for a revocation service: two spellings of the same signature would
 /// otherwise give two different token digests for one token.
-public enum Base64URL {
-    public enum DecodingError: Error, Equatable, Sendable {
+package enum Base64URL {
+    package enum DecodingError: Error, Equatable, Sendable {
         /// A byte outside `A–Z a–z 0–9 - _` at this offset (padding `=` and `+ /` included).
         case invalidCharacter(offset: Int, byte: UInt8)
         /// A length of 4k+1 characters cannot encode whole bytes.
@@ -24,7 +24,7 @@ public enum Base64URL {
     static let encodeTable: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Decodes strictly; `offset` in errors is relative to the start of `input`.
-    public static func decode<C: Collection>(_ input: C) throws(DecodingError) -> [UInt8] where C.Element == UInt8 {
+    package static func decode<C: Collection>(_ input: C) throws(DecodingError) -> [UInt8] where C.Element == UInt8 {
         let result = input.withContiguousStorageIfAvailable { decode(buffer: $0) }
             ?? Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
         return try result.get()
@@ -85,15 +85,15 @@ public enum Base64URL {
         return .success(output)
     }
 
-    public static func decode(_ string: String) throws(DecodingError) -> [UInt8] {
+    package static func decode(_ string: String) throws(DecodingError) -> [UInt8] {
         try decode(Array(string.utf8))
     }
 
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    package static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         String(decoding: encodeBytes(bytes), as: UTF8.self)
     }
 
-    public static func encodeBytes<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+    package static func encodeBytes<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         var output = [UInt8]()
         output.reserveCapacity((bytes.count * 4 + 2) / 3)
         var accumulator: UInt32 = 0
@@ -114,7 +114,7 @@ public enum Base64URL {
 }
 
 extension Base64URL.DecodingError: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidCharacter(offset, byte):
             let shown: String

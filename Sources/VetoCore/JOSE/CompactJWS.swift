@@ -2,21 +2,21 @@
 ///
 /// Cheap structure first: the size limit and the segment count are checked before anything is
 /// decoded, and the payload is not parsed as JSON here (a JWS payload may be any bytes).
-public struct CompactJWS: Sendable {
+package struct CompactJWS: Sendable {
     /// The default size limit for a whole token, in bytes.
-    public static let defaultMaxSize = 8 * 1024
+    package static let defaultMaxSize = 8 * 1024
 
-    public let header: JOSEHeader
-    public let payload: [UInt8]
-    public let signature: [UInt8]
+    package let header: JOSEHeader
+    package let payload: [UInt8]
+    package let signature: [UInt8]
     /// `BASE64URL(header) '.' BASE64URL(payload)`, the bytes the signature covers.
-    public let signingInput: ArraySlice<UInt8>
+    package let signingInput: ArraySlice<UInt8>
 
-    public static func parse(_ token: String, maxSize: Int = defaultMaxSize) throws(ValidationFailure) -> CompactJWS {
+    package static func parse(_ token: String, maxSize: Int = defaultMaxSize) throws(ValidationFailure) -> CompactJWS {
         try parse(Array(token.utf8), maxSize: maxSize)
     }
 
-    public static func parse(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(ValidationFailure) -> CompactJWS {
+    package static func parse(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(ValidationFailure) -> CompactJWS {
         if bytes.count > maxSize {
             throw ValidationFailure(.tokenTooLarge, .structure,
                                     "The token is \(bytes.count) bytes; the limit is \(maxSize).",

@@ -2,13 +2,13 @@
 /// The rest stays in `object`, in its original order, for display.
 ///
 /// `jku`, `x5u`, `jwk` and `x5c` are never used to find a key: a token cannot vouch for itself.
-public struct JOSEHeader: Sendable, Equatable {
-    public let object: JSONObject
+package struct JOSEHeader: Sendable, Equatable {
+    package let object: JSONObject
     /// The `alg` member exactly as written (it may name an algorithm Veto does not support, or `none`).
-    public let algorithmName: String
-    public let keyID: String?
-    public let type: String?
-    public let contentType: String?
+    package let algorithmName: String
+    package let keyID: String?
+    package let type: String?
+    package let contentType: String?
 
     /// Header parameters whose meaning Veto understands, so a `crit` may list them.
     /// None of the registered extensions (`b64`, …) is implemented, so `crit` is always refused.
@@ -52,7 +52,7 @@ public struct JOSEHeader: Sendable, Equatable {
 
     /// The algorithm, if `alg` names one Veto verifies, compared by bytes like every identifier.
     /// `none` in any spelling is never one.
-    public let algorithm: JWSAlgorithm?
+    package let algorithm: JWSAlgorithm?
 
-    public var isUnsecured: Bool { algorithmName.lowercased() == "none" }
+    package var isUnsecured: Bool { algorithmName.lowercased() == "none" }
 }

@@ -1,7 +1,7 @@
 /// The JWS algorithms Veto verifies (RFC 7518 §3, RFC 8037, RFC 9864).
 ///
 /// `none` is deliberately absent: an unsecured token can never be represented as an algorithm.
-public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
+package enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
     case hs256 = "HS256", hs384 = "HS384", hs512 = "HS512"
     case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
     case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
@@ -11,15 +11,15 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomString
     /// The fully-specified RFC 9864 name for EdDSA over Ed25519.
     case ed25519 = "Ed25519"
 
-    public enum Family: Sendable, Hashable {
+    package enum Family: Sendable, Hashable {
         case hmac, rsaPKCS1, rsaPSS, ecdsa, eddsa
     }
 
-    public enum Digest: Sendable, Hashable {
+    package enum Digest: Sendable, Hashable {
         case sha256, sha384, sha512
 
         /// Output length in bytes.
-        public var length: Int {
+        package var length: Int {
             switch self {
             case .sha256: 32
             case .sha384: 48
@@ -28,7 +28,7 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomString
         }
     }
 
-    public var family: Family {
+    package var family: Family {
         switch self {
         case .hs256, .hs384, .hs512: .hmac
         case .rs256, .rs384, .rs512: .rsaPKCS1
@@ -39,7 +39,7 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomString
     }
 
     /// The digest, or nil for EdDSA, which hashes internally.
-    public var digest: Digest? {
+    package var digest: Digest? {
         switch self {
         case .hs256, .rs256, .ps256, .es256: .sha256
         case .hs384, .rs384, .ps384, .es384: .sha384
@@ -50,10 +50,10 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, CustomString
 
     /// True when a token whose header says `headerAlgorithm` may be verified by a key pinned to `self`.
     /// Only EdDSA has two names; every other algorithm must match exactly.
-    public func accepts(_ headerAlgorithm: JWSAlgorithm) -> Bool {
+    package func accepts(_ headerAlgorithm: JWSAlgorithm) -> Bool {
         if self == headerAlgorithm { return true }
         return family == .eddsa && headerAlgorithm.family == .eddsa
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

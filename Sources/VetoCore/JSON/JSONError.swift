@@ -1,6 +1,6 @@
 /// Why a byte sequence is not the strict JSON that JOSE requires.
-public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
         case unexpectedEnd
         case unexpectedByte(UInt8)
         case invalidUTF8
@@ -15,16 +15,16 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case notAnObject
     }
 
-    public let kind: Kind
+    package let kind: Kind
     /// Byte offset into the decoded JSON text where the problem was found.
-    public let offset: Int
+    package let offset: Int
 
-    public init(_ kind: Kind, at offset: Int) {
+    package init(_ kind: Kind, at offset: Int) {
         self.kind = kind
         self.offset = offset
     }
 
-    public var description: String {
+    package var description: String {
         switch kind {
         case .unexpectedEnd: return "the JSON ends early (at byte \(offset))"
         case let .unexpectedByte(byte):

@@ -5,26 +5,26 @@
 /// Member names compare by their bytes (RFC 8259 §8.3: code unit by code unit), never by Unicode
 /// canonical equivalence, and duplicate detection costs linear time whatever the names: an
 /// unauthenticated body full of distinct names must not cost quadratic work (security finding 3).
-public struct JSONReader: Sendable {
-    public var maxDepth: Int
+package struct JSONReader: Sendable {
+    package var maxDepth: Int
     /// The most members one object, or elements one array, may have: the reader stops before the
     /// work grows with a hostile input.
-    public var maxMembers: Int
+    package var maxMembers: Int
 
-    public static let defaultMaxMembers = 4096
+    package static let defaultMaxMembers = 4096
 
-    public init(maxDepth: Int = 32, maxMembers: Int = JSONReader.defaultMaxMembers) {
+    package init(maxDepth: Int = 32, maxMembers: Int = JSONReader.defaultMaxMembers) {
         self.maxDepth = maxDepth
         self.maxMembers = maxMembers
     }
 
-    public func parse<C: Collection>(_ bytes: C) throws(JSONError) -> JSONValue where C.Element == UInt8 {
+    package func parse<C: Collection>(_ bytes: C) throws(JSONError) -> JSONValue where C.Element == UInt8 {
         try parse(Array(bytes))
     }
 
     /// The same for bytes in an array: callers in other modules get this non-generic entry point
     /// instead of an unspecialised generic copy (a tenth of the cost of replaying a journal record).
-    public func parse(_ buffer: [UInt8]) throws(JSONError) -> JSONValue {
+    package func parse(_ buffer: [UInt8]) throws(JSONError) -> JSONValue {
         var parser = Parser(bytes: buffer, maxDepth: maxDepth, maxMembers: maxMembers)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -34,16 +34,16 @@ public struct JSONReader: Sendable {
     }
 
     /// Parses a JSON text that must be an object (a JOSE header or a claims set).
-    public func parseObject<C: Collection>(_ bytes: C) throws(JSONError) -> JSONObject where C.Element == UInt8 {
+    package func parseObject<C: Collection>(_ bytes: C) throws(JSONError) -> JSONObject where C.Element == UInt8 {
         try parseObject(Array(bytes))
     }
 
-    public func parseObject(_ bytes: [UInt8]) throws(JSONError) -> JSONObject {
+    package func parseObject(_ bytes: [UInt8]) throws(JSONError) -> JSONObject {
         guard case let .object(object) = try parse(bytes) else { throw JSONError(.notAnObject, at: 0) }
         return object
     }
 
-    public func parseObject(_ bytes: ArraySlice<UInt8>) throws(JSONError) -> JSONObject {
+    package func parseObject(_ bytes: ArraySlice<UInt8>) throws(JSONError) -> JSONObject {
         try parseObject(Array(bytes))
     }
 }

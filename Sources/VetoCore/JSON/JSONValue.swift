@@ -1,6 +1,6 @@
 /// A JSON value that keeps object members in their original order, for display, and keeps
 /// each number's original text, so that `1712400000` is shown as written and not as `1.7124e9`.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -8,28 +8,28 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object(JSONObject)
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case let .string(value) = self { return value }
         return nil
     }
 
-    public var numberValue: JSONNumber? {
+    package var numberValue: JSONNumber? {
         if case let .number(value) = self { return value }
         return nil
     }
 
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case let .object(value) = self { return value }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case let .array(value) = self { return value }
         return nil
     }
 
     /// The JSON type name, as used in error messages ("a string", "an object", …).
-    public var typeDescription: String {
+    package var typeDescription: String {
         switch self {
         case .null: "null"
         case let .bool(value): "the boolean \(value)"
@@ -43,46 +43,46 @@ public enum JSONValue: Sendable, Equatable {
 
 /// A JSON number: its source text and its value as a `Double`.
 /// A literal too large for a `Double` has an infinite `doubleValue`, never a wrapped one.
-public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
-    public let text: String
-    public let doubleValue: Double
+package struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
+    package let text: String
+    package let doubleValue: Double
 
-    public init(text: String, doubleValue: Double) {
+    package init(text: String, doubleValue: Double) {
         self.text = text
         self.doubleValue = doubleValue
     }
 
-    public init(_ value: Int64) {
+    package init(_ value: Int64) {
         self.text = String(value)
         self.doubleValue = Double(value)
     }
 
-    public var isInteger: Bool {
+    package var isInteger: Bool {
         !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
-    public var description: String { text }
+    package var description: String { text }
 }
 
 /// A JSON object whose members keep their order. Names are unique: the reader rejects duplicates.
-public struct JSONObject: Sendable, Equatable {
-    public struct Member: Sendable, Equatable {
-        public var name: String
-        public var value: JSONValue
+package struct JSONObject: Sendable, Equatable {
+    package struct Member: Sendable, Equatable {
+        package var name: String
+        package var value: JSONValue
 
-        public init(name: String, value: JSONValue) {
+        package init(name: String, value: JSONValue) {
             self.name = name
             self.value = value
         }
     }
 
-    public private(set) var members: [Member]
+    package private(set) var members: [Member]
 
-    public init(members: [Member] = []) {
+    package init(members: [Member] = []) {
         self.members = members
     }
 
-    public subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         get {
             // Linear: JOSE headers and claim sets are small, and this avoids hashing every name.
             // By bytes: names are identifiers (RFC 8259 §8.3), never compared by canonical equivalence.
@@ -98,7 +98,7 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
-    public var names: [String] { members.map(\.name) }
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
+    package var names: [String] { members.map(\.name) }
+    package var count: Int { members.count }
+    package var isEmpty: Bool { members.isEmpty }
 }

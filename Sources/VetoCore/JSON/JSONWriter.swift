@@ -1,20 +1,20 @@
 /// Serialises a `JSONValue`, keeping member order and number text as read.
-public enum JSONWriter {
+package enum JSONWriter {
     /// Compact JSON, as used in a JWS header or payload.
-    public static func compact(_ value: JSONValue) -> String {
+    package static func compact(_ value: JSONValue) -> String {
         var out = ""
         write(value, into: &out, indent: nil, level: 0)
         return out
     }
 
     /// Indented JSON for people, two spaces a level.
-    public static func pretty(_ value: JSONValue) -> String {
+    package static func pretty(_ value: JSONValue) -> String {
         var out = ""
         write(value, into: &out, indent: "  ", level: 0)
         return out
     }
 
-    public static func quoted(_ string: String) -> String {
+    package static func quoted(_ string: String) -> String {
         var out = ""
         writeString(string, into: &out)
         return out
@@ -90,7 +90,7 @@ public enum JSONWriter {
     /// `ControlCharacters` (C0, DEL, C1, bidi controls, U+2028/U+2029), written as `\uXXXX` so that
     /// JSON shown on a terminal or read into a log stays inert. Most strings need nothing and are
     /// copied whole.
-    public static func needsEscaping(_ string: String) -> Bool {
+    package static func needsEscaping(_ string: String) -> Bool {
         if let answer = string.utf8.withContiguousStorageIfAvailable({ needsEscaping(bytes: $0) }) { return answer }
         return string.utf8.contains(where: mayNeedEscaping)
     }

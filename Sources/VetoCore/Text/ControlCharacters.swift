@@ -6,10 +6,10 @@
 ///
 /// Token contents are attacker-chosen: a `sub` with a line feed forges a log line, a `kid` with
 /// ESC sequences rewrites a terminal, a bidi override reorders what a reader sees.
-public enum ControlCharacters {
+package enum ControlCharacters {
     /// Whether `scalar` is one of the characters above.
     @inlinable
-    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         if value < 0x20 || (0x7F...0x9F).contains(value) { return true }
         if value < 0x061C { return false }
@@ -25,7 +25,7 @@ public enum ControlCharacters {
     }
 
     /// Whether `escaped(text)` would differ from `text`.
-    public static func needsEscaping(_ text: String) -> Bool {
+    package static func needsEscaping(_ text: String) -> Bool {
         if let answer = text.utf8.withContiguousStorageIfAvailable({ $0.contains(where: mayNeedEscaping) }), !answer { return false }
         return text.unicodeScalars.contains { $0 == "\\" || isUnsafe($0) }
     }
@@ -34,7 +34,7 @@ public enum ControlCharacters {
     /// `\u{1b}` (Swift's spelling, lower-case hex) for the others. A backslash becomes `\\`, so the
     /// escaped form reads back unambiguously.
     /// - Parameter keeping: characters left as they are (for instance "\n" in a multi-line message).
-    public static func escaped(_ text: String, keeping: Set<Unicode.Scalar> = []) -> String {
+    package static func escaped(_ text: String, keeping: Set<Unicode.Scalar> = []) -> String {
         guard needsEscaping(text) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)

@@ -1,8 +1,8 @@
 /// Calendar arithmetic for NumericDates in UTC, without Foundation (proleptic Gregorian,
 /// Howard Hinnant's days-from-civil algorithms).
-public enum UTCTime {
+package enum UTCTime {
     /// "2024-04-06T10:40:00Z"; fractional seconds are kept to milliseconds when present.
-    public static func iso8601(_ seconds: Double) -> String {
+    package static func iso8601(_ seconds: Double) -> String {
         let whole = seconds.rounded(.down)
         let fraction = seconds - whole
         let total = Int64(whole)
@@ -18,7 +18,7 @@ public enum UTCTime {
 
     /// Parses unix seconds ("1712400000", "1712400000.5") or ISO-8601 ("2024-04-06",
     /// "2024-04-06T10:40:00Z", "2024-04-06T12:40:00+02:00", "2024-04-06 10:40:00.250Z").
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         let trimmed = text.trimmingWhitespace()
         if let seconds = Double(trimmed) {
             return seconds.isFinite ? seconds : nil
@@ -102,8 +102,8 @@ public enum UTCTime {
 }
 
 /// Human durations: "45 s", "41 min", "3 h 12 min", "2 d 4 h".
-public enum HumanDuration {
-    public static func format(_ seconds: Double) -> String {
+package enum HumanDuration {
+    package static func format(_ seconds: Double) -> String {
         let total = Int64(abs(seconds).rounded())
         if total < 60 { return "\(total) s" }
         let minutes = total / 60
@@ -127,7 +127,7 @@ public enum HumanDuration {
     }
 
     /// "in 41 min" or "3 h 12 min ago" for `instant` as seen from `now`.
-    public static func relative(_ instant: Double, now: Double) -> String {
+    package static func relative(_ instant: Double, now: Double) -> String {
         let delta = instant - now
         if abs(delta) < 1 { return "now" }
         return delta > 0 ? "in \(format(delta))" : "\(format(delta)) ago"

@@ -1,45 +1,45 @@
 /// Where an issuer's keys come from when a token is judged: a fixed set (a `KeySet`), or, in the
 /// service, a provider whose set a remote JWKS replaces at run time.
-public protocol KeySource: Sendable {
+package protocol KeySource: Sendable {
     /// The keys now; read once per validation, so it must be cheap.
     var current: KeySet { get }
 }
 
 extension KeySet: KeySource {
-    public var current: KeySet { self }
+    package var current: KeySet { self }
 }
 
 /// One issuer as the validator sees it: its rules (with their key source). The CLI validates with
 /// bare `IssuerPolicy` values; the service with its configured issuers, which carry more, so a
 /// report names the very issuer object that judged the token.
-public protocol ValidatingIssuer: Sendable {
+package protocol ValidatingIssuer: Sendable {
     var policy: IssuerPolicy { get }
 }
 
 /// What one issuer's tokens must satisfy: its keys, audiences, leeway and required claims.
-public struct IssuerPolicy: ValidatingIssuer {
+package struct IssuerPolicy: ValidatingIssuer {
     /// The expected `iss`; nil accepts any issuer (the CLI without `--iss`).
-    public var issuer: String?
+    package var issuer: String?
     /// Accepted audiences; empty means the audience is not checked.
-    public var audiences: [String]
-    public var keys: any KeySource
+    package var audiences: [String]
+    package var keys: any KeySource
     /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-    public var leeway: Double
+    package var leeway: Double
     /// Claims that must be present, e.g. `exp` and, for revocation, `jti`.
-    public var requiredClaims: [String]
+    package var requiredClaims: [String]
     /// The required `typ` header (e.g. `at+jwt`, RFC 9068), compared case-insensitively
     /// with an optional `application/` prefix (RFC 7515 §4.1.9).
-    public var requiredType: String?
+    package var requiredType: String?
     /// The longest accepted `exp − iat`, in seconds.
-    public var maxLifetime: Double?
-    public var maxTokenSize: Int
+    package var maxLifetime: Double?
+    package var maxTokenSize: Int
     /// The longest `jti` and `sub` accepted, in bytes: the blocklist cannot store longer ones,
     /// so such a token could never be revoked. nil: no limit (the CLI).
-    public var maxIdentifierBytes: Int?
+    package var maxIdentifierBytes: Int?
 
-    public static let defaultLeeway: Double = 60
+    package static let defaultLeeway: Double = 60
 
-    public init(issuer: String? = nil, audiences: [String] = [], keys: any KeySource, leeway: Double = defaultLeeway,
+    package init(issuer: String? = nil, audiences: [String] = [], keys: any KeySource, leeway: Double = defaultLeeway,
                 requiredClaims: [String] = ["exp"], requiredType: String? = nil, maxLifetime: Double? = nil,
                 maxTokenSize: Int = CompactJWS.defaultMaxSize, maxIdentifierBytes: Int? = nil) {
         self.issuer = issuer
@@ -53,5 +53,5 @@ public struct IssuerPolicy: ValidatingIssuer {
         self.maxIdentifierBytes = maxIdentifierBytes
     }
 
-    public var policy: IssuerPolicy { self }
+    package var policy: IssuerPolicy { self }
 }

@@ -1,20 +1,20 @@
 /// The keys configured for one issuer. Selecting a key never trusts the token beyond `kid` and
 /// `alg`, and `alg` only has to agree with the algorithm the key was pinned to when it was loaded.
-public struct KeySet: Sendable {
-    public let keys: [VerificationKey]
+package struct KeySet: Sendable {
+    package let keys: [VerificationKey]
     /// Which version of an issuer's keys this is. Whoever replaces an issuer's keys at run time gives
     /// the new set a higher generation, so that results verified with an older set can be told apart
     /// (the server's verification cache drops them).
-    public var generation: UInt64
+    package var generation: UInt64
 
-    public init(_ keys: [VerificationKey], generation: UInt64 = 0) {
+    package init(_ keys: [VerificationKey], generation: UInt64 = 0) {
         self.keys = keys
         self.generation = generation
     }
 
-    public var isEmpty: Bool { keys.isEmpty }
-    public var keyIDs: [String] { keys.compactMap(\.keyID) }
-    public var algorithms: [JWSAlgorithm] {
+    package var isEmpty: Bool { keys.isEmpty }
+    package var keyIDs: [String] { keys.compactMap(\.keyID) }
+    package var algorithms: [JWSAlgorithm] {
         var seen: [JWSAlgorithm] = []
         for key in keys where !seen.contains(key.algorithm) { seen.append(key.algorithm) }
         return seen
@@ -25,7 +25,7 @@ public struct KeySet: Sendable {
     /// A token with a `kid` is checked against the keys with that `kid`; a key configured without a
     /// `kid` (a PEM file, a raw secret) stands for any `kid`. An unknown `kid` is never answered by
     /// trying the other keys with kids: that is a rotation to diagnose, not a reason to search.
-    public func verify(_ jws: CompactJWS) -> Result<VerificationKey, ValidationFailure> {
+    package func verify(_ jws: CompactJWS) -> Result<VerificationKey, ValidationFailure> {
         let header = jws.header
         if header.isUnsecured {
             return .failure(ValidationFailure(

@@ -1,6 +1,6 @@
 /// Stable machine codes for every way a token can be refused. These strings are API:
 /// gateways, logs, dashboards and the `error` field of HTTP answers carry them. Never rename one.
-public enum ReasonCode: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
+package enum ReasonCode: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
     case malformedToken = "malformed_token"
     case encryptedTokenUnsupported = "encrypted_token_unsupported"
     case tokenTooLarge = "token_too_large"
@@ -22,5 +22,5 @@ public enum ReasonCode: String, Sendable, CaseIterable, Hashable, CustomStringCo
     /// No bearer token in the request at all (the service answers with a plain `Bearer` challenge).
     case missingToken = "missing_token"
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

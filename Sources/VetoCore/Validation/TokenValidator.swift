@@ -1,25 +1,25 @@
 /// The outcome of validating one token: the verified claims, or every reason it was refused.
-public struct ValidationReport<Issuer: ValidatingIssuer>: Sendable {
-    public let jws: CompactJWS?
-    public let claims: JWTClaims?
+package struct ValidationReport<Issuer: ValidatingIssuer>: Sendable {
+    package let jws: CompactJWS?
+    package let claims: JWTClaims?
     /// The key whose signature check passed, even when other checks failed: use `isValid`
     /// to decide, this only says which key matched.
-    public let key: VerificationKey?
+    package let key: VerificationKey?
     /// The issuer the token was routed to by its (unverified) `iss`; nil when none matched.
-    public let issuer: Issuer?
+    package let issuer: Issuer?
     /// The key set that judged the signature (its generation tells a cached result's age).
-    public let keys: KeySet?
+    package let keys: KeySet?
     /// Every failed check, in checklist order. Empty means the token is valid.
-    public let failures: [ValidationFailure]
+    package let failures: [ValidationFailure]
     /// Checks that could not be evaluated because an earlier step failed (no claims to read, …).
-    public let skipped: Set<ValidationCheck>
+    package let skipped: Set<ValidationCheck>
 
-    public var isValid: Bool { failures.isEmpty }
+    package var isValid: Bool { failures.isEmpty }
 
     /// The rules of `issuer`.
-    public var policy: IssuerPolicy? { issuer?.policy }
+    package var policy: IssuerPolicy? { issuer?.policy }
 
-    public func failures(for check: ValidationCheck) -> [ValidationFailure] {
+    package func failures(for check: ValidationCheck) -> [ValidationFailure] {
         failures.filter { $0.check == check }
     }
 }
@@ -29,14 +29,14 @@ public struct ValidationReport<Issuer: ValidatingIssuer>: Sendable {
 /// With several policies, a token is routed by its unverified `iss` and judged only by that
 /// issuer's keys and rules. With one policy, that policy judges every token, so a wrong `iss`
 /// is reported next to the signature and time checks instead of hiding them.
-public struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
-    public let issuers: [Issuer]
+package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
+    package let issuers: [Issuer]
     /// Issuer routing by the bytes of `iss` (RFC 7519 §2: no canonicalisation).
     private let byIssuer: [ExactString: Int]
     /// The largest token any policy accepts: the parser's bound, computed once.
     private let maxTokenSize: Int
 
-    public init(issuers: [Issuer]) {
+    package init(issuers: [Issuer]) {
         self.issuers = issuers
         var index: [ExactString: Int] = [:]
         for (position, issuer) in issuers.enumerated() {
@@ -46,13 +46,13 @@ public struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
         self.maxTokenSize = issuers.map(\.policy.maxTokenSize).max() ?? CompactJWS.defaultMaxSize
     }
 
-    public func validate(_ token: String, now: Double) -> ValidationReport<Issuer> {
+    package func validate(_ token: String, now: Double) -> ValidationReport<Issuer> {
         validate(Array(token.utf8), now: now)
     }
 
     /// - Parameter keys: judge with these keys instead of the routed issuer's current ones (a refetch
     ///   after an unknown `kid`; the same token routes to the same issuer again).
-    public func validate(_ token: [UInt8], now: Double, keys replacement: KeySet? = nil) -> ValidationReport<Issuer> {
+    package func validate(_ token: [UInt8], now: Double, keys replacement: KeySet? = nil) -> ValidationReport<Issuer> {
         let jws: CompactJWS
         do {
             jws = try CompactJWS.parse(token, maxSize: maxTokenSize)
@@ -251,11 +251,11 @@ public struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
 
 /// The CLI's validators: bare policies with fixed keys.
 extension TokenValidator where Issuer == IssuerPolicy {
-    public init(policies: [IssuerPolicy]) {
+    package init(policies: [IssuerPolicy]) {
         self.init(issuers: policies)
     }
 
-    public init(policy: IssuerPolicy) {
+    package init(policy: IssuerPolicy) {
         self.init(issuers: [policy])
     }
 }

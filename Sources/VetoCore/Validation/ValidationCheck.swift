@@ -1,6 +1,6 @@
 
 /// The line of the verification checklist a failure belongs to.
-public enum ValidationCheck: String, Sendable, CaseIterable, Hashable {
+package enum ValidationCheck: String, Sendable, CaseIterable, Hashable {
     case structure, algorithm, key, signature
     case expiry = "exp", notBefore = "nbf", issuedAt = "iat"
     case issuer = "iss", audience = "aud", type = "typ"

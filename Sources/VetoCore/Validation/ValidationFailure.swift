@@ -6,14 +6,14 @@
 /// check expected, and goes into HTTP answers. `detail` describes the configuration (every
 /// configured issuer, every known kid, key files): only the terminal shows it (`veto verify`),
 /// never an HTTP answer (security finding 9).
-public struct ValidationFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public let code: ReasonCode
-    public let check: ValidationCheck
-    public let message: String
-    public let hint: String?
-    public let detail: String?
+package struct ValidationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    package let code: ReasonCode
+    package let check: ValidationCheck
+    package let message: String
+    package let hint: String?
+    package let detail: String?
 
-    public init(_ code: ReasonCode, _ check: ValidationCheck, _ message: String, hint: String? = nil, detail: String? = nil) {
+    package init(_ code: ReasonCode, _ check: ValidationCheck, _ message: String, hint: String? = nil, detail: String? = nil) {
         self.code = code
         self.check = check
         self.message = message
@@ -22,7 +22,7 @@ public struct ValidationFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 
     /// The message with the configuration detail, for the operator's terminal.
-    public var fullMessage: String { detail.map { "\(message) \($0)" } ?? message }
+    package var fullMessage: String { detail.map { "\(message) \($0)" } ?? message }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code.rawValue): \(message)" }
 }

@@ -2,23 +2,23 @@
 ///
 /// - Important: Implementations must be safe to call from many threads at once, and must not
 ///   take the algorithm from the token: the key was pinned to one algorithm when it was loaded.
-public protocol SignatureVerifier: Sendable {
+package protocol SignatureVerifier: Sendable {
     /// True when `signature` is a valid signature of `signingInput` (the ASCII bytes
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`).
     func verify(signature: [UInt8], signingInput: ArraySlice<UInt8>) -> Bool
 }
 
 /// A public (or HMAC) key, pinned to exactly one algorithm, with optional key ID.
-public struct VerificationKey: Sendable {
-    public let algorithm: JWSAlgorithm
-    public let keyID: String?
+package struct VerificationKey: Sendable {
+    package let algorithm: JWSAlgorithm
+    package let keyID: String?
     /// A short human description: "RSA 2048-bit", "EC P-256", "Ed25519", "HMAC 32-byte secret".
-    public let summary: String
+    package let summary: String
     /// Where the key came from ("rsa.pem", "jwks.json#kid-1"), for diagnostics.
-    public let source: String
-    public let verifier: any SignatureVerifier
+    package let source: String
+    package let verifier: any SignatureVerifier
 
-    public init(algorithm: JWSAlgorithm, keyID: String?, summary: String, source: String, verifier: any SignatureVerifier) {
+    package init(algorithm: JWSAlgorithm, keyID: String?, summary: String, source: String, verifier: any SignatureVerifier) {
         self.algorithm = algorithm
         self.keyID = keyID
         self.summary = summary
@@ -27,7 +27,7 @@ public struct VerificationKey: Sendable {
     }
 
     /// "RS256 key 'kid-1' (RSA 2048-bit, from jwks.json)".
-    public var label: String {
+    package var label: String {
         var text = "\(algorithm) key"
         if let keyID { text += " '\(keyID)'" }
         text += " (\(summary), from \(source))"

@@ -1,7 +1,7 @@
 import VetoCore
 
 /// Loads verification keys from the bytes of a key file, each pinned to exactly one algorithm.
-public enum KeyLoader {
+package enum KeyLoader {
     /// Loads every usable key in a JWK, JWKS, PEM (public key, certificate, or private key whose
     /// public part is used) or, for HS*, raw-secret file.
     ///
@@ -15,7 +15,7 @@ public enum KeyLoader {
     /// - Important: A single JWK or PEM key that fails any check throws. A JWKS throws only when
     ///   the set itself is unsafe (duplicate kid for one algorithm, secret keys mixed with public
     ///   ones) or when no entry is usable.
-    public static func verificationKeys(from bytes: [UInt8], source: String, algorithm: JWSAlgorithm? = nil) throws(KeyLoadingError) -> KeySetLoad {
+    package static func verificationKeys(from bytes: [UInt8], source: String, algorithm: JWSAlgorithm? = nil) throws(KeyLoadingError) -> KeySetLoad {
         switch try KeyFile.detect(bytes, source: source, algorithm: algorithm) {
         case let .jwk(object):
             let key = try verificationKey(jwk: JWK(object, source: source), algorithm: algorithm)

@@ -1,9 +1,9 @@
 /// Why a key file, or one key in it, was refused. The message names the source and the actual and expected values.
 ///
 /// Equality compares the code only, so tests and callers match on `code`, not wording.
-public struct KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable snake_case code for the kind of refusal.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
             case unrecognizedFormat = "unrecognized_key_format"
             case malformedKey = "malformed_key"
@@ -25,53 +25,53 @@ public struct KeyLoadingError: Error, Sendable, Equatable, CustomStringConvertib
         private init(_ value: Value) { self.value = value }
 
         /// Not a JWK, JWKS, PEM file or (for HS*) secret; or PEM with no key block.
-        public static let unrecognizedFormat = Code(.unrecognizedFormat)
+        package static let unrecognizedFormat = Code(.unrecognizedFormat)
         /// A JWK member or PEM block is missing, of the wrong type, or not decodable.
-        public static let malformedKey = Code(.malformedKey)
+        package static let malformedKey = Code(.malformedKey)
         /// A key type or curve Veto does not verify with (RSA-PSS-restricted, Ed448, secp256k1, X25519…).
-        public static let unsupportedKey = Code(.unsupportedKey)
+        package static let unsupportedKey = Code(.unsupportedKey)
         /// A JWK `alg` or requested algorithm that is not a supported JWS algorithm.
-        public static let unsupportedAlgorithm = Code(.unsupportedAlgorithm)
+        package static let unsupportedAlgorithm = Code(.unsupportedAlgorithm)
         /// The key does not decide its algorithm (RSA, HMAC secret) and none was given.
-        public static let algorithmRequired = Code(.algorithmRequired)
+        package static let algorithmRequired = Code(.algorithmRequired)
         /// The algorithm does not fit the key (family, curve), or the `ALG:` prefix and the JWK `alg` disagree.
-        public static let algorithmMismatch = Code(.algorithmMismatch)
+        package static let algorithmMismatch = Code(.algorithmMismatch)
         /// A public key (PEM, DER or non-oct JWK) offered as an HMAC secret.
-        public static let keyConfusion = Code(.keyConfusion)
+        package static let keyConfusion = Code(.keyConfusion)
         /// RSA under 2048 bits, a bad public exponent, a ROCA-weak modulus, or an HMAC secret shorter than the hash.
-        public static let weakKey = Code(.weakKey)
+        package static let weakKey = Code(.weakKey)
         /// Key material that is not a valid key: EC point off the curve, wrong coordinate length, inconsistent private key.
-        public static let invalidKey = Code(.invalidKey)
+        package static let invalidKey = Code(.invalidKey)
         /// JWK `use` other than `sig`, or `key_ops` without the needed operation.
-        public static let wrongUse = Code(.wrongUse)
+        package static let wrongUse = Code(.wrongUse)
         /// A JWKS with duplicate (kid, alg) pairs, or mixing secret and public keys.
-        public static let ambiguousKeySet = Code(.ambiguousKeySet)
+        package static let ambiguousKeySet = Code(.ambiguousKeySet)
         /// A JWKS in which every key was skipped.
-        public static let noUsableKey = Code(.noUsableKey)
+        package static let noUsableKey = Code(.noUsableKey)
         /// A signing key was requested but the file holds only a public key.
-        public static let notAPrivateKey = Code(.notAPrivateKey)
+        package static let notAPrivateKey = Code(.notAPrivateKey)
         /// OpenSSL failed for a reason not attributable to the key; the message carries its error queue.
-        public static let cryptoFailure = Code(.cryptoFailure)
+        package static let cryptoFailure = Code(.cryptoFailure)
 
-        public var description: String { value.rawValue }
+        package var description: String { value.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// The file or key the error is about ("rsa.pem", "jwks.json#kid-1").
-    public let source: String
+    package let source: String
     /// A sentence naming the actual and expected values.
-    public let message: String
+    package let message: String
 
-    public init(_ code: Code, source: String, _ message: String) {
+    package init(_ code: Code, source: String, _ message: String) {
         self.code = code
         self.source = source
         self.message = message
     }
 
     /// "rsa.pem: RSA key is 1024 bits; at least 2048 are required".
-    public var description: String { "\(source): \(message)" }
+    package var description: String { "\(source): \(message)" }
 
-    public static func == (lhs: KeyLoadingError, rhs: KeyLoadingError) -> Bool { lhs.code == rhs.code }
+    package static func == (lhs: KeyLoadingError, rhs: KeyLoadingError) -> Bool { lhs.code == rhs.code }
 
     /// Wraps OpenSSL's error queue after `operation` failed on key material from `source`.
     static func openSSL(_ code: Code, source: String, _ operation: String) -> KeyLoadingError {

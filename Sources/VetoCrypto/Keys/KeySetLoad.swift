@@ -1,13 +1,13 @@
 import VetoCore
 
 /// The keys loaded from one file or JWKS document, and the JWKS entries that were skipped.
-public struct KeySetLoad: Sendable {
+package struct KeySetLoad: Sendable {
     /// At least one key, each pinned to one algorithm.
-    public let keys: [VerificationKey]
+    package let keys: [VerificationKey]
     /// JWKS entries that cannot be used (use=enc, unsupported kty or alg, weak or invalid key…). Empty for single keys.
-    public let skipped: [SkippedKey]
+    package let skipped: [SkippedKey]
 
-    public init(keys: [VerificationKey], skipped: [SkippedKey]) {
+    package init(keys: [VerificationKey], skipped: [SkippedKey]) {
         self.keys = keys
         self.skipped = skipped
     }

@@ -1,10 +1,10 @@
 internal import COpenSSL
 
 /// Bytes from OpenSSL's CSPRNG.
-public enum SecureRandom {
+package enum SecureRandom {
     /// `count` random bytes.
     /// - Important: Traps if the CSPRNG fails: returning predictable bytes for a secret would be worse.
-    public static func bytes(_ count: Int) -> [UInt8] {
+    package static func bytes(_ count: Int) -> [UInt8] {
         precondition(count >= 0, "negative byte count")
         var output = [UInt8](repeating: 0, count: count)
         guard count > 0 else { return output }

@@ -1,14 +1,14 @@
 internal import COpenSSL
 
 /// Why a signature could not be produced.
-public struct SigningError: Error, Sendable, CustomStringConvertible {
-    public let message: String
+package struct SigningError: Error, Sendable, CustomStringConvertible {
+    package let message: String
 
-    public init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Wraps the OpenSSL error queue after `operation` failed.
     static func openSSL(_ operation: String) -> SigningError {

@@ -3,7 +3,7 @@ import VetoCore
 
 extension SigningKey {
     /// The public key as SubjectPublicKeyInfo PEM ("PUBLIC KEY"). HMAC secrets have none.
-    public func publicKeyPEM() throws(KeyLoadingError) -> String {
+    package func publicKeyPEM() throws(KeyLoadingError) -> String {
         let key = try asymmetricKey(for: "a public key PEM")
         guard let pem = KeyExport.pem(key, includePrivate: false) else {
             throw KeyLoadingError.openSSL(.cryptoFailure, source: summary, "writing the public key PEM")
@@ -12,7 +12,7 @@ extension SigningKey {
     }
 
     /// The private key as unencrypted PKCS#8 PEM ("PRIVATE KEY"). HMAC secrets have none.
-    public func privateKeyPEM() throws(KeyLoadingError) -> String {
+    package func privateKeyPEM() throws(KeyLoadingError) -> String {
         let key = try asymmetricKey(for: "a private key PEM")
         guard let pem = KeyExport.pem(key, includePrivate: true) else {
             throw KeyLoadingError.openSSL(.cryptoFailure, source: summary, "writing the private key PEM")
@@ -22,14 +22,14 @@ extension SigningKey {
 
     /// The public JWK with `kty`, key members, `alg`, `use: sig` and `kid` (`kid` or else `keyID`).
     /// HMAC secrets have no public form: use `privateJWK(kid:)`.
-    public func publicJWK(kid: String? = nil) throws(KeyLoadingError) -> JSONObject {
+    package func publicJWK(kid: String? = nil) throws(KeyLoadingError) -> JSONObject {
         _ = try asymmetricKey(for: "a public JWK")
         return try jwk(kid: kid, includePrivate: false)
     }
 
     /// The JWK including private members (`d`, RSA CRT values) or, for HMAC, the secret `k`.
     /// - Warning: The result is secret key material.
-    public func privateJWK(kid: String? = nil) throws(KeyLoadingError) -> JSONObject {
+    package func privateJWK(kid: String? = nil) throws(KeyLoadingError) -> JSONObject {
         try jwk(kid: kid, includePrivate: true)
     }
 

@@ -3,11 +3,11 @@ import VetoCore
 
 extension SigningKey {
     /// Size of generated RSA keys.
-    public static let generatedRSABits = 2048
+    package static let generatedRSABits = 2048
 
     /// A fresh key for `algorithm`: RSA 2048-bit for RS*/PS*, the matching curve for ES*,
     /// Ed25519 for EdDSA, and a random secret as long as the hash output for HS*.
-    public static func generate(algorithm: JWSAlgorithm, keyID: String? = nil) throws(KeyLoadingError) -> SigningKey {
+    package static func generate(algorithm: JWSAlgorithm, keyID: String? = nil) throws(KeyLoadingError) -> SigningKey {
         let source = "generated \(algorithm) key"
         let material: KeyMaterial
         switch algorithm.family {

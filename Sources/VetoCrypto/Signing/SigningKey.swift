@@ -4,12 +4,12 @@ import VetoCore
 ///
 /// Meant for `veto sign`, demos and tests. Load it from a private-key PEM (PKCS#8, PKCS#1
 /// "RSA PRIVATE KEY", SEC 1 "EC PRIVATE KEY"), a private JWK, or for HS* a raw secret file.
-public struct SigningKey: Sendable {
-    public let algorithm: JWSAlgorithm
+package struct SigningKey: Sendable {
+    package let algorithm: JWSAlgorithm
     /// The JWK's `kid`, or the one given to `generate`.
-    public let keyID: String?
+    package let keyID: String?
     /// "RSA 2048-bit", "EC P-256", "Ed25519", "HMAC 32-byte secret".
-    public let summary: String
+    package let summary: String
     let material: KeyMaterial
 
     init(algorithm: JWSAlgorithm, keyID: String?, material: KeyMaterial) {
@@ -20,7 +20,7 @@ public struct SigningKey: Sendable {
     }
 
     /// Loads a signing key; the algorithm rules are those of `KeyLoader.verificationKeys`.
-    public static func load(from bytes: [UInt8], source: String, algorithm: JWSAlgorithm? = nil) throws(KeyLoadingError) -> SigningKey {
+    package static func load(from bytes: [UInt8], source: String, algorithm: JWSAlgorithm? = nil) throws(KeyLoadingError) -> SigningKey {
         switch try KeyFile.detect(bytes, source: source, algorithm: algorithm) {
         case let .jwk(object):
             let jwk = try JWK(object, source: source)
@@ -47,7 +47,7 @@ public struct SigningKey: Sendable {
 
     /// The JWS signature over `signingInput` (`BASE64URL(header) '.' BASE64URL(payload)`).
     /// ES* signatures are raw r ‖ s of 64, 96 or 132 bytes.
-    public func sign(_ signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
+    package func sign(_ signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
         switch material {
         case let .secret(secret):
             guard let digest = algorithm.digest, let mac = HMACComputation.mac(secret: secret, message: signingInput[...], digest: digest) else {
@@ -68,7 +68,7 @@ public struct SigningKey: Sendable {
     }
 
     /// The matching verification key (public part only), pinned to the same algorithm.
-    public func verificationKey(source: String = "generated") throws(KeyLoadingError) -> VerificationKey {
+    package func verificationKey(source: String = "generated") throws(KeyLoadingError) -> VerificationKey {
         let publicMaterial = try material.publicOnly(source: source)
         return VerificationKey(algorithm: algorithm, keyID: keyID, summary: summary, source: source,
                                verifier: publicMaterial.verifier(for: algorithm))

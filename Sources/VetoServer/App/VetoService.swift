@@ -15,17 +15,17 @@ import VetoRedis
 import VetoStore
 
 /// Builds the whole service from a configuration. `veto serve` and the tests call the same function.
-public enum VetoService {
+package enum VetoService {
     /// What `build` returns: the application to run, and the parts tests look at.
-    public struct Built: Sendable {
-        public let application: Application<RouterResponder<BasicRequestContext>>
-        public let blocklist: any Blocklist
+    package struct Built: Sendable {
+        package let application: Application<RouterResponder<BasicRequestContext>>
+        package let blocklist: any Blocklist
         let redisClient: RedisClient?
         /// Its once-a-second summary timers stop with the store.
         var refusalLog: RefusalLog?
 
         /// Serves until SIGTERM or SIGINT, drains in-flight requests, then closes the store.
-        public func run() async throws {
+        package func run() async throws {
             do {
                 try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             } catch {
@@ -36,14 +36,14 @@ public enum VetoService {
         }
 
         /// Closes the store once the application has stopped (after in-flight requests drained).
-        public func close() async {
+        package func close() async {
             refusalLog?.stop()
             await blocklist.close()
             if let redisClient { await redisClient.close() }
         }
     }
 
-    public static func build(_ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
+    package static func build(_ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
                              onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws -> Built {
         guard !configuration.issuers.isEmpty else {
             throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")

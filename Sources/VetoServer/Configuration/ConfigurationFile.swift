@@ -4,8 +4,8 @@ import Yams
 
 /// Reads the YAML configuration file. Unknown keys are errors (a typo must not silently turn a
 /// check off), and every error names the field. Relative paths are relative to the file.
-public enum ConfigurationFile {
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfiguration {
+package enum ConfigurationFile {
+    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("--config", "cannot read \(path)")
         }
@@ -13,7 +13,7 @@ public enum ConfigurationFile {
         return try parse(String(decoding: data, as: UTF8.self), baseDirectory: base, environment: environment)
     }
 
-    public static func parse(_ text: String, baseDirectory: String, environment: [String: String]) throws -> ServiceConfiguration {
+    package static func parse(_ text: String, baseDirectory: String, environment: [String: String]) throws -> ServiceConfiguration {
         let root: Any?
         do {
             root = try Yams.load(yaml: text)

@@ -3,8 +3,8 @@ import VetoCore
 import Yams
 
 /// `[ALG:]FILE` key arguments, with relative paths resolved against a base directory.
-public enum KeySpec {
-    public static func resolve(_ spec: String, base: String, field: String) throws -> String {
+package enum KeySpec {
+    package static func resolve(_ spec: String, base: String, field: String) throws -> String {
         if let colon = spec.firstIndex(of: ":"), let algorithm = JWSAlgorithm(rawValue: String(spec[..<colon])) {
             return "\(algorithm.rawValue):" + absolute(String(spec[spec.index(after: colon)...]), base: base)
         }

@@ -3,25 +3,25 @@ import VetoRedis
 
 /// Redis settings besides the URL: TLS files, confirmation of writes by replicas, where reads go.
 /// Set by flags (`--redis-ca`, …) or the `redis:` section of the config file; flags win.
-public struct RedisOptions: Sendable, Equatable {
+package struct RedisOptions: Sendable, Equatable {
     /// PEM CA certificates the server's certificate must chain to (`--redis-ca`, `redis.ca_file`).
-    public var caFile: String?
+    package var caFile: String?
     /// PEM client certificate and key for mutual TLS (`--redis-cert`/`--redis-key`, `redis.cert_file`/`redis.key_file`).
-    public var certificateFile: String?
-    public var keyFile: String?
+    package var certificateFile: String?
+    package var keyFile: String?
     /// The name the server's certificate must carry, when it is not the URL's host.
-    public var serverName: String?
+    package var serverName: String?
     /// Replicas that must confirm a revocation (`WAIT`) before it is acknowledged; 0 or nil: none.
-    public var waitReplicas: Int?
+    package var waitReplicas: Int?
     /// Seconds `WAIT` may take (default 1).
-    public var waitTimeout: Double?
+    package var waitTimeout: Double?
     /// `master` (default) or `replica` (Sentinel only).
-    public var readFrom: String?
+    package var readFrom: String?
 
-    public init() {}
+    package init() {}
 
     /// Takes every setting `other` has.
-    public mutating func merge(_ other: RedisOptions) {
+    package mutating func merge(_ other: RedisOptions) {
         caFile = other.caFile ?? caFile
         certificateFile = other.certificateFile ?? certificateFile
         keyFile = other.keyFile ?? keyFile
@@ -37,7 +37,7 @@ public struct RedisOptions: Sendable, Equatable {
 
     /// The client configuration for `url` with these settings; certificate files are read once here,
     /// so a bad one stops the start instead of failing every connection.
-    public func configuration(url: String) throws(ConfigurationError) -> RedisConfiguration {
+    package func configuration(url: String) throws(ConfigurationError) -> RedisConfiguration {
         var redis: RedisConfiguration
         do {
             redis = try RedisConfiguration(url: url)

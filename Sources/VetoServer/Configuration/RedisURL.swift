@@ -4,13 +4,13 @@ import Yams
 
 /// Redis URL helpers that never print the password. They work on the text itself, since
 /// `redis-sentinel://h1:26379,h2:26379/name` and `redis-cluster://h1,h2` are not URLs to Foundation.
-public enum RedisURL {
-    public static func hasPassword(_ url: String) -> Bool {
+package enum RedisURL {
+    package static func hasPassword(_ url: String) -> Bool {
         guard let (_, userinfo, _) = split(url), let userinfo, let colon = userinfo.firstIndex(of: ":") else { return false }
         return userinfo.index(after: colon) < userinfo.endIndex
     }
 
-    public static func withPassword(_ url: String, password: String, field: String) throws -> String {
+    package static func withPassword(_ url: String, password: String, field: String) throws -> String {
         guard let (head, userinfo, rest) = split(url) else { throw ConfigurationError(field, "redis.url is not a URL") }
         let user = userinfo.map { info in info.firstIndex(of: ":").map { String(info[..<$0]) } ?? String(info) } ?? ""
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)

@@ -3,8 +3,8 @@ import VetoCore
 import Yams
 
 /// Reads secrets from files: trailing line breaks are dropped, nothing else is changed.
-public enum SecretSource {
-    public static func file(_ path: String, field: String) throws -> String {
+package enum SecretSource {
+    package static func file(_ path: String, field: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(field, "cannot read \(path)")
         }

@@ -15,10 +15,10 @@ import VetoCore
 ///
 /// - Important: Keys come only from the configured URL or the issuer's discovery document.
 ///   Nothing here takes a URL from a token (`jku`, `x5u`).
-public final class IssuerKeys: Sendable {
-    public let issuer: String
+package final class IssuerKeys: Sendable {
+    package let issuer: String
     /// Nil when the issuer has configured keys only.
-    public let remote: RemoteKeyConfiguration?
+    package let remote: RemoteKeyConfiguration?
 
     let staticKeys: [VerificationKey]
     let snapshot: NIOLockedValueBox<KeySet>
@@ -37,7 +37,7 @@ public final class IssuerKeys: Sendable {
     ///     `refresh()` or `run()` is called.
     ///   - httpClient: shared by all issuers; its owner shuts it down after `run()` has ended.
     ///   - metricsFactory: `MetricsSystem.factory` in production; a test factory in tests.
-    public init(
+    package init(
         issuer: String,
         staticKeys: [VerificationKey],
         remote: RemoteKeyConfiguration?,
@@ -69,19 +69,19 @@ public final class IssuerKeys: Sendable {
     }
 
     /// The keys to verify with now. Cheap: meant for every request.
-    public var current: KeySet {
+    package var current: KeySet {
         snapshot.withLockedValue { $0 }
     }
 
     /// True when there are configured keys, or a JWKS has been fetched at least once (even an
     /// empty one: the issuer then has no valid keys, which is an answer, not an outage).
-    public var isReady: Bool {
+    package var isReady: Bool {
         !staticKeys.isEmpty || state.withLockedValue { $0.hasFetched }
     }
 
     /// How long `run()` waits before its next fetch: from `max-age` or `refreshInterval` after a
     /// good fetch, the retry backoff after a failure; nil before the first fetch or without `remote`.
-    public var nextRefreshDelay: Duration? {
+    package var nextRefreshDelay: Duration? {
         state.withLockedValue { $0.nextRefreshDelay }
     }
 
@@ -90,7 +90,7 @@ public final class IssuerKeys: Sendable {
     /// - Throws: `JWKSFetchError` when the fetch failed; `current` then still holds the last good keys.
     /// - Note: Cancelling the task cancels a fetch this call started; a call that joined a
     ///   running fetch still waits for it, at most `fetchTimeout`.
-    public func refresh() async throws(JWKSFetchError) {
+    package func refresh() async throws(JWKSFetchError) {
         guard fetcher != nil else { return }
         let joined: EventLoopFuture<KeySet>? = state.withLockedValue { state in
             guard state.waiters != nil else {
@@ -116,7 +116,7 @@ public final class IssuerKeys: Sendable {
 
     /// Refreshes until the task is cancelled: at once if nothing was fetched yet, then after
     /// `nextRefreshDelay` each time. Failures are logged and counted by the fetch itself.
-    public func run() async {
+    package func run() async {
         guard fetcher != nil else { return }
         while !Task.isCancelled {
             if let delay = nextRefreshDelay {
@@ -134,7 +134,7 @@ public final class IssuerKeys: Sendable {
     /// answers with `current`: the caller then reports the unknown kid.
     ///
     /// Made for channel handlers: no Task per call, only one per fetch; the future completes on `eventLoop`.
-    public func keysAfterUnknownKeyID(on eventLoop: any EventLoop) -> EventLoopFuture<KeySet> {
+    package func keysAfterUnknownKeyID(on eventLoop: any EventLoop) -> EventLoopFuture<KeySet> {
         guard let remote, fetcher != nil else { return eventLoop.makeSucceededFuture(current) }
         let now = NIODeadline.now()
         let window = TimeAmount(remote.minimumRefetchInterval)

@@ -4,39 +4,39 @@ import VetoCore
 ///
 /// The URL comes from the operator (`--jwks-url`) or from the issuer's own discovery document,
 /// never from a token: `jku`, `x5u` and friends are not read anywhere in this module.
-public struct RemoteKeyConfiguration: Sendable {
+package struct RemoteKeyConfiguration: Sendable {
     /// The JWKS URL. When nil and `discovery` is on, it is read from
     /// `{issuer}/.well-known/openid-configuration` (`jwks_uri`).
-    public var jwksURL: String?
+    package var jwksURL: String?
     /// Use the issuer's discovery document when `jwksURL` is nil.
-    public var discovery: Bool
+    package var discovery: Bool
     /// The longest time between two refreshes, and the interval when the server sends no
     /// `Cache-Control: max-age`. A key removed from the JWKS is trusted at most this long after.
     ///
     /// A larger `max-age` does not stretch it: honouring a provider's 24 h would let a
     /// compromised key linger for a day. Raise this instead when fewer fetches matter more.
-    public var refreshInterval: Duration
+    package var refreshInterval: Duration
     /// The shortest refresh interval a `max-age` can ask for (`max-age=0`, `no-cache`).
-    public var minimumRefreshInterval: Duration
+    package var minimumRefreshInterval: Duration
     /// The first retry delay after a failed refresh; it doubles per failure, up to `refreshInterval`.
-    public var retryInterval: Duration
+    package var retryInterval: Duration
     /// At most one fetch triggered by unknown `kid`s per this interval, so random kids in forged
     /// tokens cannot turn into a flood of fetches.
-    public var minimumRefetchInterval: Duration
+    package var minimumRefetchInterval: Duration
     /// The limit for one whole fetch: discovery (when used), JWKS request and body.
-    public var fetchTimeout: Duration
+    package var fetchTimeout: Duration
     /// The largest discovery or JWKS document accepted, in bytes.
-    public var maxDocumentSize: Int
+    package var maxDocumentSize: Int
     /// The algorithm for JWKS keys without `alg` (e.g. Azure's RSA keys). Keys with another `alg` are skipped.
-    public var defaultAlgorithm: JWSAlgorithm?
+    package var defaultAlgorithm: JWSAlgorithm?
     /// The issuer's allowed algorithms (`issuers[].algorithms`); empty allows every one. A JWKS key
     /// pinned to another algorithm is skipped with a warning (security finding 4).
-    public var allowedAlgorithms: [JWSAlgorithm]
+    package var allowedAlgorithms: [JWSAlgorithm]
     /// Accept a plain-http JWKS or discovery URL on a host other than loopback
     /// (`allow_insecure_jwks: true`): anyone on the network path could swap the keys.
-    public var allowInsecure: Bool
+    package var allowInsecure: Bool
 
-    public init(
+    package init(
         jwksURL: String? = nil,
         discovery: Bool = true,
         refreshInterval: Duration = .seconds(600),
@@ -63,7 +63,7 @@ public struct RemoteKeyConfiguration: Sendable {
     }
 
     /// Checks the settings that would make every fetch fail, so `veto serve` can refuse them at start.
-    public func validate(issuer: String) throws(JWKSFetchError) {
+    package func validate(issuer: String) throws(JWKSFetchError) {
         let location = try JWKSLocation(issuer: issuer, configuration: self)
         if !location.url.isHTTPS, !location.url.isLoopback, !allowInsecure {
             throw JWKSFetchError(.invalidConfiguration, url: location.url.redacted,

@@ -47,13 +47,13 @@ struct JSONLogHandler: EscapingLogHandler {
 }
 
 /// Log handlers the `veto` executable installs.
-public enum VetoLogHandlers {
-    public static func json(label: String) -> any LogHandler {
+package enum VetoLogHandlers {
+    package static func json(label: String) -> any LogHandler {
         JSONLogHandler(label: label)
     }
 
     /// Text lines with every value escaped (see `TextLogHandler`).
-    public static func text(label: String) -> any LogHandler {
+    package static func text(label: String) -> any LogHandler {
         TextLogHandler(label: label)
     }
 }

@@ -9,24 +9,24 @@ import VetoCore
 ///
 /// - Important: One writer per data dir. Opening takes an exclusive `flock`; a second process (a CLI
 ///   run next to a running server) gets `data_dir_locked` and should go through the server instead.
-public final class EmbeddedBlocklist: Blocklist {
-    public struct Options: Sendable, Equatable {
+package final class EmbeddedBlocklist: Blocklist {
+    package struct Options: Sendable, Equatable {
         /// The journal is compacted when it holds more records than this and more than twice the live entries.
-        public var compactionMinimumRecords: Int
+        package var compactionMinimumRecords: Int
         /// Seconds between sweeps that drop expired entries from memory (and may compact the journal).
-        public var maintenanceInterval: Double
+        package var maintenanceInterval: Double
 
-        public init(compactionMinimumRecords: Int = 1000, maintenanceInterval: Double = 60) {
+        package init(compactionMinimumRecords: Int = 1000, maintenanceInterval: Double = 60) {
             self.compactionMinimumRecords = compactionMinimumRecords
             self.maintenanceInterval = maintenanceInterval
         }
     }
 
-    public let configuration: BlocklistConfiguration
-    public let eventLoopGroup: any EventLoopGroup
+    package let configuration: BlocklistConfiguration
+    package let eventLoopGroup: any EventLoopGroup
     /// What opening the journal found, including warnings about a dropped torn record.
-    public let recovery: JournalRecovery
-    public var directory: String { core.directory }
+    package let recovery: JournalRecovery
+    package var directory: String { core.directory }
     private let core: EmbeddedCore
     private let validator: RequestValidator
 
@@ -47,7 +47,7 @@ public final class EmbeddedBlocklist: Blocklist {
     /// `readOnly`: a snapshot for reading. The directory must exist; the journal is read under a shared
     /// lock (refused while a writer holds the directory) and nothing is created, truncated or
     /// rewritten. Writes then fail with `store_unavailable`.
-    public static func open(
+    package static func open(
         directory: String,
         configuration: BlocklistConfiguration = BlocklistConfiguration(),
         options: Options = Options(),
@@ -62,7 +62,7 @@ public final class EmbeddedBlocklist: Blocklist {
 
     // MARK: Hot path
 
-    public func status(
+    package func status(
         issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
         then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
@@ -81,7 +81,7 @@ public final class EmbeddedBlocklist: Blocklist {
 
     // MARK: Writes
 
-    public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+    package func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
         core.write(on: eventLoop) { state, now throws(StoreError) in
             let candidate = try validator.entry(for: request, now: now)
             if let existing = state.token(issuer: request.issuer, jti: request.jti, now: now),
@@ -92,7 +92,7 @@ public final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    public func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
         core.write(on: eventLoop) { state, now throws(StoreError) in
             let candidate = try validator.cutoff(for: request, now: now)
             guard let existing = state.subject(EntryKey(issuer: request.issuer, id: request.subject), now: now) else {
@@ -105,13 +105,13 @@ public final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    public func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    package func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         core.write(on: eventLoop) { state, now in
             state.token(issuer: issuer, jti: jti, now: now) == nil ? (false, nil) : (true, .remove(issuer: issuer, jti: jti))
         }
     }
 
-    public func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         core.write(on: eventLoop) { state, now in
             state.subject(EntryKey(issuer: issuer, id: subject), now: now) == nil
                 ? (false, nil) : (true, .removeSubject(issuer: issuer, subject: subject))
@@ -119,27 +119,27 @@ public final class EmbeddedBlocklist: Blocklist {
     }
 
     /// Rewrites the journal with live entries only (it also happens by itself as the journal grows).
-    public func compact(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    package func compact(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         core.compact(on: eventLoop)
     }
 
-    public func compact() async throws {
+    package func compact() async throws {
         try await compact(on: eventLoopGroup.any()).get()
     }
 
     // MARK: Reads for operators
 
-    public func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
+    package func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
         readFuture(on: eventLoop) { state, now in state.token(issuer: issuer, jti: jti, now: now) }
     }
 
-    public func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
+    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
         readFuture(on: eventLoop) { state, now in state.subject(EntryKey(issuer: issuer, id: subject), now: now) }
     }
 
     /// Entries in (issuer, jti) byte order; the cursor is the last key returned, so a page never repeats
     /// or skips an entry that exists throughout the listing.
-    public func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
+    package func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
         guard query.limit > 0 else {
             return eventLoop.makeFailedFuture(StoreError(.invalidArgument, "limit must be at least 1"))
         }
@@ -158,7 +158,7 @@ public final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
+    package func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         readFuture(on: eventLoop) { state, now in
             BlocklistCount(
                 tokens: state.liveTokenCount(now: now),
@@ -167,7 +167,7 @@ public final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    package func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         do {
             try core.health()
             return eventLoop.makeSucceededVoidFuture()
@@ -176,7 +176,7 @@ public final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    public func close() async {
+    package func close() async {
         await core.shutdown()
     }
 

@@ -10,10 +10,10 @@ import Glibc
 /// journal rewritten (new file, sync, rename, directory sync) with every good record, in order, in
 /// the current format. Nothing is deleted. The records given up are listed, so they can be revoked
 /// again.
-public enum JournalRepair {
+package enum JournalRepair {
     /// Repairs the journal in `directory`, which must exist and must not be open in another process.
     /// `dryRun`: only report, under a shared lock, writing nothing.
-    public static func run(directory: String, dryRun: Bool = false, now: Double? = nil) throws(StoreError) -> JournalRepairReport {
+    package static func run(directory: String, dryRun: Bool = false, now: Double? = nil) throws(StoreError) -> JournalRepairReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw StoreError(.storeUnavailable, "there is no data dir \(directory)")

@@ -1,53 +1,53 @@
 /// What `JournalRepair.run` found in a journal and what it did about it.
-public struct JournalRepairReport: Sendable, Equatable {
+package struct JournalRepairReport: Sendable, Equatable {
     /// A stretch of the journal that is not a good record.
-    public struct Region: Sendable, Equatable {
+    package struct Region: Sendable, Equatable {
         /// Byte range in the journal as it was found.
-        public var start: Int
-        public var end: Int
+        package var start: Int
+        package var end: Int
         /// What was found at `start`.
-        public var finding: String
+        package var finding: String
         /// A torn tail from a crash during a write (which opening drops by itself), rather than damage.
-        public var torn: Bool
+        package var torn: Bool
         /// The file its bytes were copied to; nil on a dry run.
-        public var sideFile: String?
+        package var sideFile: String?
         /// What is left of the records inside it: given up.
-        public var records: [GivenUp]
+        package var records: [GivenUp]
         /// The region is large and only its first part was searched for records.
-        public var recordsTruncated: Bool
+        package var recordsTruncated: Bool
     }
 
     /// A record, or what is left of one, inside a region. Fields that could not be read are nil.
-    public struct GivenUp: Sendable, Equatable {
+    package struct GivenUp: Sendable, Equatable {
         /// Where its payload starts in the journal as it was found.
-        public var offset: Int
+        package var offset: Int
         /// `revoke`, `revoke_subject`, `remove` or `remove_subject`.
-        public var op: String?
-        public var issuer: String?
-        public var jti: String?
-        public var subject: String?
+        package var op: String?
+        package var issuer: String?
+        package var jti: String?
+        package var subject: String?
         /// Its payload still matches the checksum stored before it: the fields are what was written
         /// (only the header was damaged). Otherwise they may be damaged too.
-        public var intact: Bool
+        package var intact: Bool
     }
 
     /// The journal's path.
-    public var journal: String
+    package var journal: String
     /// The file's format version as found; nil when there was no journal or only a torn header.
-    public var formatVersion: Int?
-    public var regions: [Region]
+    package var formatVersion: Int?
+    package var regions: [Region]
     /// Good records, all kept in order.
-    public var recordsKept: Int
+    package var recordsKept: Int
     /// Whether the journal was rewritten without the regions (never on a dry run).
-    public var rewritten: Bool
+    package var rewritten: Bool
 
     /// Something other than a torn tail was found.
-    public var damaged: Bool { regions.contains { !$0.torn } }
+    package var damaged: Bool { regions.contains { !$0.torn } }
 }
 
 extension JournalRepairReport {
     /// Bytes of one region searched for records, at most.
-    public static let searchLimit = 16 << 20
+    package static let searchLimit = 16 << 20
 }
 
 extension JournalRepairReport.GivenUp {

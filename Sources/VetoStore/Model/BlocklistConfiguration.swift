@@ -1,18 +1,18 @@
 import VetoCore
 
 /// Settings shared by every ``Blocklist``.
-public struct BlocklistConfiguration: Sendable, Equatable {
+package struct BlocklistConfiguration: Sendable, Equatable {
     /// Prepended to every Redis key (see KEYS.md); unused by the embedded store.
-    public var keyPrefix: String
+    package var keyPrefix: String
     /// Seconds a validator accepts a token past `exp`; entries outlive `exp` by this much.
-    public var leeway: Double
+    package var leeway: Double
     /// Lifetime assumed when `exp` is unknown, and how long a subject cut-off must keep outliving itself.
-    public var maxTokenLifetime: Double
+    package var maxTokenLifetime: Double
     /// Bound on the UTF-8 length of an issuer, jti or subject in a key. Longer ones are refused with
     /// `invalid_argument` (a store cannot hash them: VetoStore has no digest at hand).
-    public var maxKeyComponentLength: Int
+    package var maxKeyComponentLength: Int
 
-    public init(
+    package init(
         keyPrefix: String = "veto:",
         leeway: Double = 60,
         maxTokenLifetime: Double = 86_400,
@@ -24,7 +24,7 @@ public struct BlocklistConfiguration: Sendable, Equatable {
         self.maxKeyComponentLength = maxKeyComponentLength
     }
 
-    public var rules: RevocationRules {
+    package var rules: RevocationRules {
         RevocationRules(leeway: leeway, maxTokenLifetime: maxTokenLifetime)
     }
 }

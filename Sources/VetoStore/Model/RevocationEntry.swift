@@ -1,19 +1,19 @@
 /// A revoked token, keyed by (issuer, jti). Times are unix seconds.
-public struct RevocationEntry: Sendable, Equatable {
-    public var issuer: String
-    public var jti: String
-    public var subject: String?
+package struct RevocationEntry: Sendable, Equatable {
+    package var issuer: String
+    package var jti: String
+    package var subject: String?
     /// The token's `exp`; `nil` when revoked by an admin who did not know it.
-    public var tokenExpiresAt: Double?
+    package var tokenExpiresAt: Double?
     /// When it was first revoked (to the millisecond).
-    public var revokedAt: Double
-    public var reason: String
+    package var revokedAt: Double
+    package var reason: String
     /// Who revoked it: "logout", an admin name, a CLI user.
-    public var actor: String?
+    package var actor: String?
     /// When the entry disappears: `exp + leeway`, or later if revoked again with a later `exp`.
-    public var entryExpiresAt: Double
+    package var entryExpiresAt: Double
 
-    public init(
+    package init(
         issuer: String, jti: String, subject: String?, tokenExpiresAt: Double?, revokedAt: Double,
         reason: String, actor: String?, entryExpiresAt: Double
     ) {

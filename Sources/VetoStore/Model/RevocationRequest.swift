@@ -1,17 +1,17 @@
 /// What to revoke: one token, by (issuer, jti).
-public struct RevocationRequest: Sendable, Equatable {
-    public var issuer: String
-    public var jti: String
-    public var subject: String?
+package struct RevocationRequest: Sendable, Equatable {
+    package var issuer: String
+    package var jti: String
+    package var subject: String?
     /// The token's `exp`. `nil` (an admin revocation without the token) keeps the entry for
     /// `maxTokenLifetime + leeway`.
-    public var tokenExpiresAt: Double?
-    public var reason: String
-    public var actor: String?
+    package var tokenExpiresAt: Double?
+    package var reason: String
+    package var actor: String?
     /// Defaults to now; settable for imports and tests.
-    public var revokedAt: Double?
+    package var revokedAt: Double?
 
-    public init(
+    package init(
         issuer: String, jti: String, subject: String? = nil, tokenExpiresAt: Double? = nil,
         reason: String = "revoked", actor: String? = nil, revokedAt: Double? = nil
     ) {

@@ -1,5 +1,5 @@
 /// The answer to "may this token still be used?" as far as revocation goes.
-public enum RevocationStatus: Sendable, Equatable {
+package enum RevocationStatus: Sendable, Equatable {
     case notRevoked
     /// The (issuer, jti) entry exists. Its metadata is `nil` when the stored value could not be read:
     /// the entry's existence alone revokes the token.

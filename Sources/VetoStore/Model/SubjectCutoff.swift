@@ -1,16 +1,16 @@
 /// "Log this subject out everywhere": tokens of (issuer, subject) with `iat` at or before ``cutoff``,
 /// or with no `iat`, are rejected. Times are unix seconds.
-public struct SubjectCutoff: Sendable, Equatable {
-    public var issuer: String
-    public var subject: String
-    public var cutoff: Double
-    public var revokedAt: Double
-    public var reason: String
-    public var actor: String?
+package struct SubjectCutoff: Sendable, Equatable {
+    package var issuer: String
+    package var subject: String
+    package var cutoff: Double
+    package var revokedAt: Double
+    package var reason: String
+    package var actor: String?
     /// `cutoff + maxTokenLifetime + leeway`: by then every token it rejects has expired anyway.
-    public var entryExpiresAt: Double
+    package var entryExpiresAt: Double
 
-    public init(
+    package init(
         issuer: String, subject: String, cutoff: Double, revokedAt: Double, reason: String, actor: String?,
         entryExpiresAt: Double
     ) {

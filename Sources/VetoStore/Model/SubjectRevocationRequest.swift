@@ -1,13 +1,13 @@
 /// What to cut off: every token of (issuer, subject) issued up to ``cutoff``.
-public struct SubjectRevocationRequest: Sendable, Equatable {
-    public var issuer: String
-    public var subject: String
+package struct SubjectRevocationRequest: Sendable, Equatable {
+    package var issuer: String
+    package var subject: String
     /// Tokens with `iat` at or before this are rejected; defaults to now.
-    public var cutoff: Double?
-    public var reason: String
-    public var actor: String?
+    package var cutoff: Double?
+    package var reason: String
+    package var actor: String?
 
-    public init(issuer: String, subject: String, cutoff: Double? = nil, reason: String = "subject revoked", actor: String? = nil) {
+    package init(issuer: String, subject: String, cutoff: Double? = nil, reason: String = "subject revoked", actor: String? = nil) {
         self.issuer = issuer
         self.subject = subject
         self.cutoff = cutoff

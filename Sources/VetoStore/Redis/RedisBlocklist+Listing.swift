@@ -14,7 +14,7 @@ import VetoRedis
 extension RedisBlocklist {
     static let scanCount = "256"
 
-    public func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
+    package func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
         eventLoop.makeFutureWithTask {
             do {
                 return try await self.listPage(query, on: eventLoop)
@@ -24,7 +24,7 @@ extension RedisBlocklist {
         }
     }
 
-    public func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
+    package func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         eventLoop.makeFutureWithTask {
             var count = BlocklistCount(tokens: 0, subjects: 0)
             do {

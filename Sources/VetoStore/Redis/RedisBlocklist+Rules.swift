@@ -27,7 +27,7 @@ extension RedisBlocklist {
     var rulesKey: [UInt8] { keys.prefix + Array("rules".utf8) }
 
     /// Publishes this service's rules (merged with what is there).
-    public func publishRules(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    package func publishRules(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let rules = configuration.rules
         return client.evaluate(Self.publishRulesScript, keys: [rulesKey],
                                arguments: [Array(String(rules.leeway).utf8), Array(String(rules.maxTokenLifetime).utf8)],
@@ -45,7 +45,7 @@ extension RedisBlocklist {
     }
 
     /// The published rules, or nil when no service has published any.
-    public func publishedRules(on eventLoop: any EventLoop) -> EventLoopFuture<RevocationRules?> {
+    package func publishedRules(on eventLoop: any EventLoop) -> EventLoopFuture<RevocationRules?> {
         client.send(RedisCommand("HMGET", [rulesKey, Array("leeway".utf8), Array("max_token_lifetime".utf8)]), on: eventLoop).map { value in
             guard case let .array(fields) = value, fields.count == 2,
                   let leeway = fields[0].string.flatMap(Double.init), let lifetime = fields[1].string.flatMap(Double.init),
@@ -62,7 +62,7 @@ extension RedisBlocklist {
     /// logging out many tokens). Read from `INFO memory`, which managed Redis offerings allow even
     /// where CONFIG is disabled. Every policy but `noeviction` may evict keys with a TTL (`volatile-*`
     /// picks only those). Empty when every master runs `noeviction`.
-    public func evictingMasters(on eventLoop: any EventLoop) async throws -> [(endpoint: String, policy: String)] {
+    package func evictingMasters(on eventLoop: any EventLoop) async throws -> [(endpoint: String, policy: String)] {
         var evicting: [(String, String)] = []
         for master in try await client.masters(on: eventLoop).get() {
             let info = try await master.send(RedisCommand("INFO", ["memory"]), on: eventLoop).get()

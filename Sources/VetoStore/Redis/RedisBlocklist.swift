@@ -5,17 +5,17 @@ import VetoRedis
 
 /// The blocklist in Redis (key layout in KEYS.md). Shared by every Veto instance that points at the
 /// same Redis, so a logout on one is seen by all. Needs Redis 6 or later (ACL, SET KEEPTTL).
-public final class RedisBlocklist: Blocklist {
-    public let configuration: BlocklistConfiguration
-    public let client: RedisClient
+package final class RedisBlocklist: Blocklist {
+    package let configuration: BlocklistConfiguration
+    package let client: RedisClient
     private let ownsClient: Bool
     let keys: BlocklistKeys
     let validator: RequestValidator
 
-    public var eventLoopGroup: any EventLoopGroup { client.eventLoopGroup }
+    package var eventLoopGroup: any EventLoopGroup { client.eventLoopGroup }
 
     /// Uses `client` and leaves closing it to the caller.
-    public init(client: RedisClient, configuration: BlocklistConfiguration = BlocklistConfiguration()) {
+    package init(client: RedisClient, configuration: BlocklistConfiguration = BlocklistConfiguration()) {
         self.client = client
         self.ownsClient = false
         self.configuration = configuration
@@ -24,7 +24,7 @@ public final class RedisBlocklist: Blocklist {
     }
 
     /// Opens its own client (one connection per loop of NIO's shared group), closed by ``close()``.
-    public init(
+    package init(
         redis: RedisConfiguration,
         configuration: BlocklistConfiguration = BlocklistConfiguration(),
         logger: Logger = Logger(label: "veto.redis")
@@ -38,7 +38,7 @@ public final class RedisBlocklist: Blocklist {
 
     /// Parses `url` (`redis://[user:pass@]host:port/db` or `unix:///path?db=N`) and opens its own client.
     /// A bad URL is `invalid_argument`, with a message that never repeats the password.
-    public convenience init(
+    package convenience init(
         url: String,
         configuration: BlocklistConfiguration = BlocklistConfiguration(),
         logger: Logger = Logger(label: "veto.redis")
@@ -54,7 +54,7 @@ public final class RedisBlocklist: Blocklist {
 
     // MARK: Hot path
 
-    public func status(
+    package func status(
         issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
         then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
@@ -115,7 +115,7 @@ public final class RedisBlocklist: Blocklist {
     // MARK: Writes
 
     /// Bad input is refused before the rules are read, so it is `invalid_argument` even while Redis is down.
-    public func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+    package func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
         do { _ = try validator.entry(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
         return effectiveRules(on: eventLoop).flatMap { rules in self.revoke(request, rules: rules, on: eventLoop) }
     }
@@ -140,7 +140,7 @@ public final class RedisBlocklist: Blocklist {
         }
     }
 
-    public func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
         do { _ = try validator.cutoff(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
         return effectiveRules(on: eventLoop).flatMap { rules in self.revokeSubject(request, rules: rules, on: eventLoop) }
     }
@@ -170,11 +170,11 @@ public final class RedisBlocklist: Blocklist {
         }
     }
 
-    public func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    package func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         delete(keys.token(issuer: issuer, jti: jti), on: eventLoop)
     }
 
-    public func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         delete(keys.subject(issuer: issuer, subject: subject), on: eventLoop)
     }
 
@@ -186,7 +186,7 @@ public final class RedisBlocklist: Blocklist {
 
     // MARK: Reads for operators
 
-    public func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
+    package func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
         let key = keys.token(issuer: issuer, jti: jti)
         return read(key, on: eventLoop).flatMapThrowing { stored in
             guard let stored else { return nil }
@@ -198,7 +198,7 @@ public final class RedisBlocklist: Blocklist {
         }
     }
 
-    public func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
+    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
         let key = keys.subject(issuer: issuer, subject: subject)
         return read(key, on: eventLoop).flatMapThrowing { stored in
             guard let stored else { return nil }
@@ -223,13 +223,13 @@ public final class RedisBlocklist: Blocklist {
             }
     }
 
-    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    package func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         client.send(RedisCommand("PING"), on: eventLoop)
             .flatMapErrorThrowing { throw StoreError(redis: $0) }
             .map { _ in }
     }
 
-    public func close() async {
+    package func close() async {
         if ownsClient { await client.close() }
     }
 

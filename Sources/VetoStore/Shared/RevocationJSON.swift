@@ -8,8 +8,8 @@ import VetoCore
 /// NumericDate as it was. Docs/openapi.yaml (`RevocationEntry`, `SubjectCutoff`) describes it.
 ///
 /// This is not the stored form: Redis values and journal records are `EntryJSON` (unix seconds).
-public enum RevocationJSON {
-    public static func entry(_ entry: RevocationEntry) -> JSONObject {
+package enum RevocationJSON {
+    package static func entry(_ entry: RevocationEntry) -> JSONObject {
         JSONObject(members: [
             .init(name: "iss", value: .string(entry.issuer)),
             .init(name: "jti", value: .string(entry.jti)),
@@ -24,11 +24,11 @@ public enum RevocationJSON {
     }
 
     /// The logout answer: `"revoked": true` followed by the entry, as compact JSON text.
-    public static func entry(_ entry: RevocationEntry, revoked: Bool) -> String {
+    package static func entry(_ entry: RevocationEntry, revoked: Bool) -> String {
         JSONWriter.compact(.object(JSONObject(members: [.init(name: "revoked", value: .bool(revoked))] + Self.entry(entry).members)))
     }
 
-    public static func cutoff(_ cutoff: SubjectCutoff) -> JSONObject {
+    package static func cutoff(_ cutoff: SubjectCutoff) -> JSONObject {
         JSONObject(members: [
             .init(name: "iss", value: .string(cutoff.issuer)),
             .init(name: "sub", value: .string(cutoff.subject)),
