@@ -2,26 +2,11 @@ import HTTPTypes
 import NIOCore
 import VetoCore
 
-/// Turns check outcomes into HTTP answers: exactly 200 to allow (Envoy requires it), 401 with an
-/// RFC 6750 challenge to deny, 503 with `Retry-After` when the store is down.
+/// The data plane's refusals as HTTP answers: 401 with an RFC 6750 challenge to deny, 503 with
+/// `Retry-After` when the store is down, and the framing errors (413, 408, 500). An allow is exactly
+/// 200 (Envoy requires it), rendered once by `AllowedAnswer` when the token is verified.
 struct CheckResponder: Sendable {
     let retryAfter: Int
-
-    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
-        switch outcome {
-        case let .allowed(token, degraded):
-            return allowed(token, degraded: degraded, allocator: allocator)
-        case let .denied(failure, _):
-            return Self.denied(failure, allocator: allocator)
-        case .unavailable:
-            return unavailable(allocator: allocator)
-        }
-    }
-
-    /// 200 with the identity headers and `{"active":true,…}`, rendered when the token was verified.
-    func allowed(_ token: VerifiedToken, degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
-        token.answer.response(degraded: degraded, allocator: allocator)
-    }
 
     static func denied(_ failure: ValidationFailure, allocator: ByteBufferAllocator) -> WireResponse {
         var head = allocator.buffer(capacity: 256)

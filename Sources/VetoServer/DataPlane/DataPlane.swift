@@ -171,7 +171,7 @@ final class DataPlane: Sendable {
                     self.logger.error("store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
-                then(self.responder.response(for: outcome, allocator: allocator))
+                then(self.response(for: outcome, allocator: allocator))
             }
         case .revoke:
             logout(token, allocator: allocator, on: eventLoop, started: started).whenComplete { result in
@@ -221,6 +221,16 @@ final class DataPlane: Sendable {
             }
         } else if logger.logLevel <= .debug {
             logger.debug("\(outcome)", metadata: TokenLogMetadata.token(facts(), code: outcome))
+        }
+    }
+
+    /// A check's answer: an allow's bytes were rendered when the token was verified (and are kept by the
+    /// verification cache); refusals are rendered by `CheckResponder`.
+    func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
+        switch outcome {
+        case let .allowed(token, degraded): token.answer.response(degraded: degraded, allocator: allocator)
+        case let .denied(failure, _): CheckResponder.denied(failure, allocator: allocator)
+        case .unavailable: responder.unavailable(allocator: allocator)
         }
     }
 }
