@@ -13,7 +13,7 @@ Modes:
   --scale    1,000,000 revoked entries in the embedded store and in Redis: memory, journal replay
              time, and check speed against the same store empty.
 
-Results: bench/results/<name>.json and .md; the Markdown table is also printed.
+Results: Benchmarks/results/<name>.json and .md; the Markdown table is also printed.
 """
 import argparse
 import datetime
@@ -404,11 +404,11 @@ def markdown(report):
 
 
 def write_report(report, name, text):
-    out = ROOT / "bench" / "results"
+    out = ROOT / "Benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / f"{name}.md").write_text(text)
-    log(f"wrote bench/results/{name}.json and bench/results/{name}.md")
+    log(f"wrote Benchmarks/results/{name}.json and Benchmarks/results/{name}.md")
 
 
 def run_speed(args, profile):
