@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            // Compiled in as byte arrays (`PackageResources`): the binary serves them with no files beside it.
+            resources: [.embedInCode("Documents/openapi.yaml"), .embedInCode("Documents/decoder.html")],
             swiftSettings: swiftSettings
         ),
         .target(

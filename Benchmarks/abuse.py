@@ -17,6 +17,8 @@ import time
 
 import jwt
 
+import harness
+
 FLOOD_RATIO_LIMIT = 1.5
 BODY_RATIO_LIMIT = 20.0
 BODY_NAMES = 5_500
@@ -66,35 +68,35 @@ def judge(row, name, warm_rps):
     return row
 
 
-def run(bench, args, profile, pinning, workdir, keys, store_args, processes, warm_rps):
+def run(args, profile, pinning, workdir, keys, store_args, processes, warm_rps):
     """Both rows against one `veto serve` at default settings; returns them judged."""
     flood_tokens = workdir / "tokens-flood.txt"
-    make_bad_tokens(bench.ISS, bench.AUD, profile.tokens, flood_tokens)
+    make_bad_tokens(harness.ISS, harness.AUD, profile.tokens, flood_tokens)
     body_file = workdir / "body-64k.json"
     body_bytes = make_body(body_file)
-    veto = bench.Veto(args.veto, pinning, workdir, "abuse", keys, store_args, cache_size=None, log_level=None)
+    veto = harness.Veto(args.veto, pinning, workdir, "abuse", keys, store_args, cache_size=None, log_level=None)
     processes.append(veto)
     rows = []
 
-    bench.log("flood of invalid tokens at default settings")
+    harness.log("flood of invalid tokens at default settings")
     expect = {"VETO_BENCH_EXPECT": "invalid"}
     if profile.warmup:
-        bench.run_wrk(pinning, veto.port, "/v1/check", flood_tokens, profile.warmup, workdir, env=expect)
+        harness.run_wrk(pinning, veto.port, "/v1/check", flood_tokens, profile.warmup, workdir, env=expect)
     log_before = veto.process.log_bytes()
-    data = bench.run_wrk(pinning, veto.port, "/v1/check", flood_tokens, profile.duration, workdir, env=expect)
-    row = bench.summarise(data, {"peak_rss_mib": veto.process.peak_rss_mib(), "load": bench.load_average()[0],
-                                 "log_bytes": veto.process.log_bytes() - log_before, "connections": bench.CONNECTIONS})
+    data = harness.run_wrk(pinning, veto.port, "/v1/check", flood_tokens, profile.duration, workdir, env=expect)
+    row = harness.summarise(data, {"peak_rss_mib": veto.process.peak_rss_mib(), "load": harness.load_average()[0],
+                                   "log_bytes": veto.process.log_bytes() - log_before, "connections": harness.CONNECTIONS})
     rows.append(judge(row, "flood", warm_rps))
-    bench.log(f"flood: {row['requests_per_second']:,.0f} req/s ({row['ratio_to_warm'] or '–'}x warm HS256), "
-              f"{row['log_bytes']:,} bytes of log in {profile.duration} s")
+    harness.log(f"flood: {row['requests_per_second']:,.0f} req/s ({row['ratio_to_warm'] or '–'}x warm HS256), "
+                f"{row['log_bytes']:,} bytes of log in {profile.duration} s")
 
-    bench.log("POST /v1/check with a 64 KiB body of many distinct member names")
-    data = bench.run_wrk(pinning, veto.port, "/v1/check", None, profile.duration, workdir, connections=BODY_CONNECTIONS,
-                         env={"VETO_BENCH_EXPECT": "refusal", "VETO_BENCH_BODY": str(body_file)}, timeout=BODY_TIMEOUT_S)
-    row = bench.summarise(data, {"peak_rss_mib": veto.process.peak_rss_mib(), "load": bench.load_average()[0],
-                                 "body_bytes": body_bytes, "connections": BODY_CONNECTIONS})
+    harness.log("POST /v1/check with a 64 KiB body of many distinct member names")
+    data = harness.run_wrk(pinning, veto.port, "/v1/check", None, profile.duration, workdir, connections=BODY_CONNECTIONS,
+                           env={"VETO_BENCH_EXPECT": "refusal", "VETO_BENCH_BODY": str(body_file)}, timeout=BODY_TIMEOUT_S)
+    row = harness.summarise(data, {"peak_rss_mib": veto.process.peak_rss_mib(), "load": harness.load_average()[0],
+                                   "body_bytes": body_bytes, "connections": BODY_CONNECTIONS})
     rows.append(judge(row, "body", warm_rps))
-    bench.log(f"64 KiB body: {row['requests_per_second']:,.1f} req/s ({row['ratio_to_warm'] or '–'}x warm HS256)")
+    harness.log(f"64 KiB body: {row['requests_per_second']:,.1f} req/s ({row['ratio_to_warm'] or '–'}x warm HS256)")
     veto.stop()
     return rows
 

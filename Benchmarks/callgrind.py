@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402
+import harness  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--veto", required=True)
-    parser.add_argument("--alg", default="HS256", choices=bench.ALGORITHMS)
+    parser.add_argument("--alg", default="HS256", choices=harness.ALGORITHMS)
     parser.add_argument("--mode", default="warm", choices=("cold", "warm"))
     parser.add_argument("--tokens", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
@@ -47,33 +47,33 @@ def main():
     subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(shim), str(Path(__file__).resolve().parent / "valgrind" / "sigsuspend_copy.c")],
                    check=True)
     out = Path(args.out or workdir / "callgrind.out")
-    pinning = bench.Pinning()
-    keys = bench.Keys(workdir)
+    pinning = harness.Pinning()
+    keys = harness.Keys(workdir)
     tokens = workdir / "tokens.txt"
-    revoked = bench.make_tokens(keys, args.alg, args.tokens, tokens)
-    redis = bench.Redis(pinning, workdir)
-    port = bench.free_port()
+    revoked = harness.make_tokens(keys, args.alg, args.tokens, tokens)
+    redis = harness.Redis(pinning, workdir)
+    port = harness.free_port()
     cache = "0" if args.mode == "cold" else "65536"
     command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-               str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1", "--issuer", bench.ISS,
-               "--audience", bench.AUD, *sum((["--key", flag] for flag in keys.flags), []),
+               str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1", "--issuer", harness.ISS,
+               "--audience", harness.AUD, *sum((["--key", flag] for flag in keys.flags), []),
                "--verify-cache-size", cache, "--log-level", "warning", "--redis", redis.url]
-    veto = bench.Process(command, workdir / "veto.log", env=dict(os.environ, LD_PRELOAD=str(shim)))
+    veto = harness.Process(command, workdir / "veto.log", env=dict(os.environ, LD_PRELOAD=str(shim)))
 
     def ready():
         if not veto.alive():
             raise RuntimeError(f"veto under valgrind exited:\n{veto.output()[-3000:]}")
-        return bench.http_request(port, "GET", "/readyz", timeout=30)[0] == 200
+        return harness.http_request(port, "GET", "/readyz", timeout=30)[0] == 200
 
     try:
-        bench.wait_for(ready, 300, "veto under valgrind")
+        harness.wait_for(ready, 300, "veto under valgrind")
         for token in revoked:
-            bench.http_request(port, "POST", "/v1/revoke", token, timeout=30)
+            harness.http_request(port, "POST", "/v1/revoke", token, timeout=30)
         # Warm-up: every token once or more (fills the cache in warm mode), JIT-free but lazy inits happen here.
-        warm = subprocess.run(["wrk", "-t1", f"-c{args.connections}", "-d5s", "-s", str(bench.LUA), f"http://127.0.0.1:{port}/v1/check"],
+        warm = subprocess.run(["wrk", "-t1", f"-c{args.connections}", "-d5s", "-s", str(harness.LUA), f"http://127.0.0.1:{port}/v1/check"],
                               capture_output=True, text=True, env={"VETO_BENCH_TOKENS": str(tokens), "PATH": "/usr/bin:/bin"})
         subprocess.run(["callgrind_control", "--instr=on", str(veto.pid)], capture_output=True, check=True)
-        result = subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(bench.LUA),
+        result = subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(harness.LUA),
                                  f"http://127.0.0.1:{port}/v1/check"],
                                 capture_output=True, text=True, env={"VETO_BENCH_TOKENS": str(tokens), "PATH": "/usr/bin:/bin"})
         subprocess.run(["callgrind_control", "--instr=off", str(veto.pid)], capture_output=True, check=True)

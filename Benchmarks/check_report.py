@@ -2,7 +2,7 @@
 """Checks that a Scripts/bench report is well formed and that the run was correct (not fast):
 every row present, every revoked token answered 401, nothing else refused, no socket errors; and the
 abuse rows present, nothing of theirs allowed, their ratio to the HS256 warm row judged.
-Usage: check_report.py bench/results/smoke.json   (exit 1 with the reasons when it is not)"""
+Usage: check_report.py Benchmarks/results/smoke.json   (exit 1 with the reasons when it is not)"""
 import json
 import sys
 from pathlib import Path

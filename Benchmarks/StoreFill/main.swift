@@ -40,7 +40,7 @@ await store.close()
 print("wrote \(count) entries in \(started.duration(to: clock.now))")
 
 /// A UUID-shaped jti (36 characters, as most identity providers issue), distinct per index; the same
-/// function is in Benchmarks/bench.py for the Redis fill.
+/// function is in Benchmarks/scale.py for the Redis fill.
 func scaleJTI(_ index: Int) -> String {
     let hex = String(UInt64(index) &* 0x9E37_79B9_7F4A_7C15, radix: 16)
     let digits = padded(hex, 16) + padded(String(index, radix: 16), 16)
