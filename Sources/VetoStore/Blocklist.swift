@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The revocation store (DESIGN §3): token entries keyed by (issuer, jti) and subject cut-offs keyed by
+/// The revocation store (ARCHITECTURE.md, "Revocation entries"): token entries keyed by (issuer, jti) and subject cut-offs keyed by
 /// (issuer, subject). ``RedisBlocklist`` and ``EmbeddedBlocklist`` pass the same contract tests.
 ///
 /// Every future and callback completes on the `eventLoop` passed in. A failure carries a ``StoreError``.

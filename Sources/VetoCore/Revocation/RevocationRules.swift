@@ -1,4 +1,4 @@
-/// The timing rules of revocation (DESIGN §3). Pure, so every store, the server and the CLI agree.
+/// The timing rules of revocation (ARCHITECTURE.md, "Revocation entries"). Pure, so every store, the server and the CLI agree.
 ///
 /// Times are unix seconds as `Double` (NumericDate, fractions allowed); lifetimes are seconds.
 package struct RevocationRules: Sendable, Equatable {

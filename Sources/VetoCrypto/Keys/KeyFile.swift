@@ -1,7 +1,7 @@
 internal import COpenSSL
 import VetoCore
 
-/// The format of a key file, detected as DESIGN §2 says: a JSON object with `kty` is a JWK, with
+/// The format of a key file, detected as ARCHITECTURE.md ("Keys and algorithms") says: a JSON object with `kty` is a JWK, with
 /// `keys` a JWKS; otherwise PEM; otherwise, only for HS*, the raw secret bytes exactly as stored.
 enum KeyFile {
     case jwk(JSONObject)

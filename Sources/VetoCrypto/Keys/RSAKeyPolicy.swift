@@ -2,7 +2,7 @@ internal import COpenSSL
 
 /// Load-time refusals for RSA public keys.
 enum RSAKeyPolicy {
-    /// DESIGN §2: anything smaller is refused at load time.
+    /// Anything smaller is refused at load time (ARCHITECTURE.md, "Keys and algorithms").
     static let minimumBits = 2048
 
     static func check(_ key: EVPKey, source: String) throws(KeyLoadingError) {

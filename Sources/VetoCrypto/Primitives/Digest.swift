@@ -2,7 +2,7 @@ internal import COpenSSL
 
 /// One-shot message digests.
 package enum Digest {
-    /// SHA-256 of `bytes` (32 bytes). Identifies jti-less tokens (DESIGN §3).
+    /// SHA-256 of `bytes` (32 bytes). Identifies jti-less tokens (ARCHITECTURE.md, "Revocation entries").
     package static func sha256<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         let digest = bytes.withContiguousStorageIfAvailable { sha256(buffer: $0) }
         return digest ?? Array(bytes).withUnsafeBufferPointer { sha256(buffer: $0) }
