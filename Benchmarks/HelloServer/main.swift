@@ -17,8 +17,9 @@ final class HelloHandler: ChannelInboundHandler {
 
     init(allocator: ByteBufferAllocator) {
         body = allocator.buffer(string: "ok")
-        head = HTTPResponseHead(version: .http1_1, status: .ok,
-                                headers: ["Content-Length": "2", "Content-Type": "text/plain"])
+        head = HTTPResponseHead(
+            version: .http1_1, status: .ok,
+            headers: ["Content-Length": "2", "Content-Type": "text/plain"])
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -29,8 +29,9 @@ while written < count {
     var futures: [EventLoopFuture<RevocationEntry>] = []
     futures.reserveCapacity(upper - written)
     for index in written..<upper {
-        let request = RevocationRequest(issuer: issuer, jti: scaleJTI(index), subject: "user-" + padded(index, 7),
-                                        tokenExpiresAt: expiresAt, reason: "logout", actor: "self")
+        let request = RevocationRequest(
+            issuer: issuer, jti: scaleJTI(index), subject: "user-" + padded(index, 7),
+            tokenExpiresAt: expiresAt, reason: "logout", actor: "self")
         futures.append(store.revoke(request, on: loop))
     }
     _ = try await EventLoopFuture.whenAllSucceed(futures, on: loop).get()

@@ -5,8 +5,10 @@ import VetoCrypto
 /// signing keys. Inputs are wrapped in a PEM armour with a label chosen by the first byte, so the
 /// fuzzer spends its time inside the base64 body and the DER, not on finding "-----BEGIN ".
 enum PEMHarness {
-    static let labels = ["PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY",
-                         "ENCRYPTED PRIVATE KEY", "X509 CRL"]
+    static let labels = [
+        "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY", "X509 CRL"
+    ]
     static let algorithms: [JWSAlgorithm?] = [nil, .rs256, .ps256, .es256, .es384, .es512, .edDSA]
 
     static func run(_ bytes: [UInt8]) {
@@ -19,7 +21,10 @@ enum PEMHarness {
             file = body  // raw: the whole file is fuzzed, armour included
         } else {
             // Standard base64 (RFC 7468), from the base64url encoder.
-            let encoded = String(decoding: Base64URL.encodeBytes(body).map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
+            let encoded = String(
+                decoding: Base64URL.encodeBytes(body).map {
+                    $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0
+                }, as: UTF8.self)
             var lines = ""
             var rest = Substring(encoded)
             while !rest.isEmpty {

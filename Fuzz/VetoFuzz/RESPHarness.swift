@@ -1,4 +1,5 @@
 import NIOCore
+
 @testable import VetoRedis
 
 /// The Redis reply path: hiredis's redisReader behind RESPParser, fed the way a socket would, in

@@ -24,7 +24,8 @@ enum TokenHarness {
         for signer in signers {
             do {
                 if signer.algorithm.family == .hmac {
-                    keys += try KeyLoader.verificationKeys(from: Array("fuzz-secret-of-32-bytes-at-least!".utf8), source: "hs", algorithm: .hs256).keys
+                    keys += try KeyLoader.verificationKeys(from: Array("fuzz-secret-of-32-bytes-at-least!".utf8), source: "hs", algorithm: .hs256)
+                        .keys
                 } else {
                     keys.append(try signer.verificationKey())
                 }
@@ -32,8 +33,10 @@ enum TokenHarness {
                 violated("cannot load fuzzing keys: \(error)")
             }
         }
-        return TokenValidator(policy: IssuerPolicy(issuer: "https://fuzz.example", audiences: ["api"], keys: KeySet(keys),
-                                                   requiredClaims: ["exp", "jti"], maxTokenSize: 1 << 16))
+        return TokenValidator(
+            policy: IssuerPolicy(
+                issuer: "https://fuzz.example", audiences: ["api"], keys: KeySet(keys),
+                requiredClaims: ["exp", "jti"], maxTokenSize: 1 << 16))
     }()
 
     static func run(_ bytes: [UInt8]) {
@@ -52,8 +55,10 @@ enum TokenHarness {
             let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(rest)
             guard signer.algorithm.family != .hmac, let signature = try? signer.sign(Array(signingInput.utf8)) else { return }
             let report = validator.validate(Array((signingInput + "." + Base64URL.encode(signature)).utf8), now: now)
-            for failure in report.failures where [.signatureInvalid, .algorithmNotAllowed, .unknownKeyID, .malformedToken].contains(failure.code)
-                && failure.check != .structure {
+            for failure in report.failures
+            where [.signatureInvalid, .algorithmNotAllowed, .unknownKeyID, .malformedToken].contains(failure.code)
+                && failure.check != .structure
+            {
                 violated("a genuinely signed token failed \(failure)")
             }
             if report.failures.contains(where: { $0.code == .signatureInvalid }) { violated("genuine signature refused") }

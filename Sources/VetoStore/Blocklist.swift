@@ -19,8 +19,9 @@ package protocol Blocklist: AnyObject, Sendable {
     /// promise, callback list and generic metadata look-ups) costs more than decoding the replies.
     /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A failure
     ///   carries a ``StoreError``.
-    func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
-                then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void)
+    func status(
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
+        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void)
 
     /// Stores an entry living until `exp + leeway`; acknowledged only once stored (Redis reply, fsync).
     /// Returns the entry as stored, which lives longer than asked if a longer one already existed.
@@ -51,7 +52,8 @@ package protocol Blocklist: AnyObject, Sendable {
 extension Blocklist {
     /// ``status(issuer:jti:subject:issuedAt:on:then:)`` as a future, for callers off the check path.
     package func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop)
-        -> EventLoopFuture<RevocationStatus> {
+        -> EventLoopFuture<RevocationStatus>
+    {
         let promise = eventLoop.makePromise(of: RevocationStatus.self)
         status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { promise.completeWith($0) }
         return promise.futureResult

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import VetoCore
 import VetoStore
+
 @testable import VetoServer
 
 /// `AdminAuthMiddleware` on the admin group: every admin route, whatever its method, answers the
@@ -17,7 +18,7 @@ import VetoStore
         (.delete, "/v1/admin/revocations?iss=https%3A%2F%2Fauth.test&jti=j"),
         (.post, "/v1/admin/subjects"),
         (.get, "/v1/admin/subjects?iss=https%3A%2F%2Fauth.test&sub=u"),
-        (.head, "/v1/admin/subjects?iss=https%3A%2F%2Fauth.test&sub=u"),
+        (.head, "/v1/admin/subjects?iss=https%3A%2F%2Fauth.test&sub=u")
     ]
 
     static let refusals: [Caller] = [
@@ -29,7 +30,7 @@ import VetoStore
         .header(ControlPlaneFixture.adminToken),
         .header("Bearer"),
         .header("Bearer "),
-        .client(id: ControlPlaneFixture.gateway.id, secret: ControlPlaneFixture.gateway.secret),
+        .client(id: ControlPlaneFixture.gateway.id, secret: ControlPlaneFixture.gateway.secret)
     ]
 
     @Test(arguments: routes)
@@ -66,12 +67,15 @@ import VetoStore
     }
 
     /// `BearerCredentials.parse`, the data plane's parser, decides: any case of the scheme, spaces around the token.
-    @Test(arguments: ["Bearer \(ControlPlaneFixture.adminToken)", "bearer \(ControlPlaneFixture.adminToken)",
-                      "BEARER   \(ControlPlaneFixture.adminToken)  "])
+    @Test(arguments: [
+        "Bearer \(ControlPlaneFixture.adminToken)", "bearer \(ControlPlaneFixture.adminToken)",
+        "BEARER   \(ControlPlaneFixture.adminToken)  "
+    ])
     func theAdminTokenIsReadByTheOneBearerParser(header: String) async throws {
         try await withControlPlane { _, client in
-            let response = try await client.send(.post, "/v1/admin/revocations", as: .header(header),
-                                                 json: #"{"iss":"https://auth.test","jti":"spelled"}"#)
+            let response = try await client.send(
+                .post, "/v1/admin/revocations", as: .header(header),
+                json: #"{"iss":"https://auth.test","jti":"spelled"}"#)
             #expect(response.status == .ok)
             #expect(response.string("jti") == "spelled")
         }

@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import VetoCore
 import VetoStore
+
 @testable import VetoServer
 
 /// `/v1/admin/revocations`: revoke by (iss, jti[, exp, sub]) or by token, read, list with paging
@@ -16,8 +17,9 @@ import VetoStore
     @Test func revokeByIdentifierStoresTheEntryAndAnswersIt() async throws {
         try await withControlPlane { fixture, client in
             let exp = fixture.now + 600
-            let response = try await client.send(.post, Self.path, as: .admin,
-                                                 json: #"{"iss":"https://auth.test","jti":"adm: 1 é","exp":\#(Int(exp)),"sub":"user_9","reason":"compromised"}"#)
+            let response = try await client.send(
+                .post, Self.path, as: .admin,
+                json: #"{"iss":"https://auth.test","jti":"adm: 1 é","exp":\#(Int(exp)),"sub":"user_9","reason":"compromised"}"#)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json" && response.headers[.cacheControl] == "no-store")
             #expect(response.object.names == ["iss", "jti", "sub", "exp", "revoked_at", "reason", "actor", "expires_at", "expires_at_unix"])
@@ -61,7 +63,7 @@ import VetoStore
                 (try fixture.token(key: ControlPlaneFixture.stranger), ReasonCode.signatureInvalid.rawValue),
                 (try fixture.token(extra: ["exp": .number(JSONNumber(Int64(fixture.now - 3600)))]), ReasonCode.tokenExpired.rawValue),
                 (try fixture.token(extra: ["aud": .string("https://other.test")]), ReasonCode.audienceMismatch.rawValue),
-                ("not-a-token", ReasonCode.malformedToken.rawValue),
+                ("not-a-token", ReasonCode.malformedToken.rawValue)
             ]
             for (token, code) in cases {
                 let response = try await client.send(.post, Self.path, as: .admin, json: #"{"token":"\#(token)"}"#)
@@ -84,9 +86,12 @@ import VetoStore
         (#"{"iss":"https://auth.test","jti":"x","exp":"soon"}"#, "invalid_request", #"The field "exp" must be a NumericDate"#),
         (#"{"iss":"https://auth.test","jti":"x","reason":false}"#, "invalid_request", #"The field "reason" must be a non-empty string"#),
         (#"{"token":""}"#, "invalid_request", #"The field "token" must be a non-empty string"#),
-        (#"{"iss":"https://nope","jti":"1"}"#, "issuer_unknown", #""https://nope" is not a configured issuer (configured, compared byte for byte: "https://auth.test")."#),
+        (
+            #"{"iss":"https://nope","jti":"1"}"#, "issuer_unknown",
+            #""https://nope" is not a configured issuer (configured, compared byte for byte: "https://auth.test")."#
+        ),
         // The same issuer only up to case or canonical equivalence is another issuer (security finding 6).
-        (#"{"iss":"HTTPS://AUTH.TEST","jti":"1"}"#, "issuer_unknown", "is not a configured issuer"),
+        (#"{"iss":"HTTPS://AUTH.TEST","jti":"1"}"#, "issuer_unknown", "is not a configured issuer")
     ])
     func aBadRevocationIsRefusedWithA400(body: String, code: String, message: String) async throws {
         try await withControlPlane { fixture, client in
@@ -135,8 +140,9 @@ import VetoStore
     @Test func listPagesThroughEveryEntryWithACursor() async throws {
         try await withControlPlane { fixture, client in
             for index in 1...5 {
-                let response = try await client.send(.post, Self.path, as: .admin,
-                                                     json: #"{"iss":"https://auth.test","jti":"page-\#(index)","sub":"user_\#(index % 2)","reason":"r\#(index % 2)"}"#)
+                let response = try await client.send(
+                    .post, Self.path, as: .admin,
+                    json: #"{"iss":"https://auth.test","jti":"page-\#(index)","sub":"user_\#(index % 2)","reason":"r\#(index % 2)"}"#)
                 #expect(response.status == .ok)
             }
             var seen: [String] = []
@@ -157,7 +163,8 @@ import VetoStore
             #expect(pages == 3)
 
             let byReason = try await client.send(.get, "\(Self.path)?reason=r1", as: .admin)
-            #expect(byReason.object["entries"]?.arrayValue?.compactMap { $0.objectValue?["jti"]?.stringValue }.sorted() == ["page-1", "page-3", "page-5"])
+            #expect(
+                byReason.object["entries"]?.arrayValue?.compactMap { $0.objectValue?["jti"]?.stringValue }.sorted() == ["page-1", "page-3", "page-5"])
             let bySubject = try await client.send(.get, "\(Self.path)?sub=user_0&iss=\(Self.iss)", as: .admin)
             #expect(bySubject.object["entries"]?.arrayValue?.count == 2)
             #expect(bySubject.object["next_cursor"] == .null)
@@ -196,7 +203,7 @@ import VetoStore
                 (.post, Self.path, #"{"iss":"https://auth.test","jti":"x"}"#),
                 (.get, "\(Self.path)?iss=\(Self.iss)&jti=x", nil),
                 (.get, Self.path, nil),
-                (.delete, "\(Self.path)?iss=\(Self.iss)&jti=x", nil),
+                (.delete, "\(Self.path)?iss=\(Self.iss)&jti=x", nil)
             ]
             for (method, uri, body) in requests {
                 let response = try await client.send(method, uri, as: .admin, json: body)

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import VetoCore
 import VetoStore
+
 @testable import VetoServer
 
 /// `/v1/admin/subjects`: a subject cut-off refuses every token of the subject issued up to now.
@@ -15,8 +16,9 @@ import VetoStore
         try await withControlPlane { fixture, client in
             let earlier = try fixture.token(subject: "user sub")
             let before = fixture.now
-            let response = try await client.send(.post, Self.path, as: .admin,
-                                                 json: #"{"iss":"https://auth.test","sub":"user sub","reason":"password reset"}"#)
+            let response = try await client.send(
+                .post, Self.path, as: .admin,
+                json: #"{"iss":"https://auth.test","sub":"user sub","reason":"password reset"}"#)
             #expect(response.status == .ok)
             #expect(response.object.names == ["iss", "sub", "cutoff", "cutoff_unix", "reissue_at", "revoked_at", "reason", "actor", "expires_at"])
             #expect(response.string("iss") == ControlPlaneFixture.issuer && response.string("sub") == "user sub")
@@ -49,7 +51,7 @@ import VetoStore
         (#"{"sub":"u"}"#, "invalid_request", #"The field "iss" is required."#),
         (#"{"iss":"https://auth.test","sub":["u"]}"#, "invalid_request", #"The field "sub" must be a non-empty string, not an array."#),
         ("{not json", "invalid_request", "The body is not a JSON object"),
-        (#"{"iss":"https://elsewhere.test","sub":"u"}"#, "issuer_unknown", #""https://elsewhere.test" is not a configured issuer"#),
+        (#"{"iss":"https://elsewhere.test","sub":"u"}"#, "issuer_unknown", #""https://elsewhere.test" is not a configured issuer"#)
     ])
     func aBadSubjectRevocationIsRefusedWithA400(body: String, code: String, message: String) async throws {
         try await withControlPlane { fixture, client in

@@ -3,6 +3,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// `/openapi.json`, the decoder page at `/` and `/decode`, and what requests no route matches get.
@@ -62,7 +63,7 @@ import VetoCore
         (.get, "/oauth2/introspect", "POST"),
         (.put, "/v1/admin/revocations", "GET, HEAD, POST, DELETE"),
         (.delete, "/v1/admin/subjects", "GET, HEAD, POST"),
-        (.post, "/openapi.json", "GET, HEAD"),
+        (.post, "/openapi.json", "GET, HEAD")
     ])
     func aKnownPathUnderAnotherMethodIsA405WithAllow(method: HTTPRequest.Method, path: String, allowed: String) async throws {
         try await withControlPlane { _, client in

@@ -3,12 +3,14 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// `/healthz`, `/readyz` (summary for anyone, detail for the admin) and `/metrics`, and HEAD on them.
 @Suite struct HealthRoutesTests {
-    static let problem = ReadinessProblem(summary: "no keys loaded yet for 1 of 1 issuers",
-                                          detail: "no keys loaded yet for \"https://auth.test\"")
+    static let problem = ReadinessProblem(
+        summary: "no keys loaded yet for 1 of 1 issuers",
+        detail: "no keys loaded yet for \"https://auth.test\"")
 
     @Test func healthzAnswersOkAsJSON() async throws {
         try await withControlPlane { _, client in
@@ -63,8 +65,9 @@ import VetoCore
 
     @Test func metricsArePrometheusTextAndCountRevocations() async throws {
         try await withControlPlane { _, client in
-            let revoked = try await client.send(.post, "/v1/admin/revocations", as: .admin,
-                                                json: #"{"iss":"https://auth.test","jti":"metrics-1"}"#)
+            let revoked = try await client.send(
+                .post, "/v1/admin/revocations", as: .admin,
+                json: #"{"iss":"https://auth.test","jti":"metrics-1"}"#)
             #expect(revoked.status == .ok)
             let response = try await client.send(.get, "/metrics")
             #expect(response.status == .ok)

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import VetoCore
 import VetoStore
+
 @testable import VetoServer
 
 /// RFC 7662 introspection and RFC 7009 revocation: client authentication (Basic or the admin
@@ -18,7 +19,7 @@ import VetoStore
         .client(id: "nobody", secret: "gateway-secret"),
         .client(id: "Gateway", secret: "gateway-secret"),
         .header("Basic !!!not-base64"),
-        .header("Bearer wrong-token"),
+        .header("Bearer wrong-token")
     ]
 
     @Test(arguments: ["/oauth2/introspect", "/oauth2/revoke"])
@@ -56,8 +57,10 @@ import VetoStore
         try await withControlPlane { fixture, client in
             let revoked = try fixture.token(jti: "revoked-1")
             _ = try await client.send(.post, "/v1/admin/revocations", as: .admin, json: #"{"token":"\#(revoked)"}"#)
-            let tokens = [revoked, try fixture.token(key: ControlPlaneFixture.stranger), "garbage",
-                          try fixture.token(extra: ["exp": .number(JSONNumber(Int64(fixture.now - 3600)))])]
+            let tokens = [
+                revoked, try fixture.token(key: ControlPlaneFixture.stranger), "garbage",
+                try fixture.token(extra: ["exp": .number(JSONNumber(Int64(fixture.now - 3600)))])
+            ]
             for token in tokens {
                 let response = try await client.send(.post, "/oauth2/introspect", as: Self.gateway, form: "token=\(token)")
                 #expect(response.status == .ok)
@@ -75,7 +78,7 @@ import VetoStore
         ("token_type_hint=access_token", nil, "The token parameter is required (RFC 7662 §2.1)."),
         ("token=a&token=b", nil, #"The form field "token" appears twice (RFC 6749 §3.1)."#),
         ("token=%zz", nil, #"The form field "token" is not valid percent-encoding."#),
-        (#"{"token":"a"}"#, "application/json", "Send the parameters as application/x-www-form-urlencoded (RFC 6749 §2.3)."),
+        (#"{"token":"a"}"#, "application/json", "Send the parameters as application/x-www-form-urlencoded (RFC 6749 §2.3).")
     ])
     func aBadIntrospectionRequestIsA400(form: String, contentType: String?, message: String) async throws {
         try await withControlPlane { _, client in
@@ -108,7 +111,7 @@ import VetoStore
         (["azp": .string("other")], "The token was issued to another client"),
         // client_id decides when present, even when it is no string: azp is not looked at then.
         (["client_id": .number(JSONNumber(7)), "azp": .string("gateway")], "The token names no client"),
-        ([:], "The token names no client (client_id or azp)"),
+        ([:], "The token names no client (client_id or azp)")
     ])
     func aClientMayNotRevokeAnotherClientsToken(extra: [String: JSONValue], message: String) async throws {
         try await withControlPlane { fixture, client in

@@ -19,7 +19,7 @@ import VetoCore
         ("ab\nc", "newline"),
         ("abcde", "length 4k+1"),
         ("QR", "non-zero trailing bits"),
-        ("QUJ", "non-zero trailing bits (2)"),
+        ("QUJ", "non-zero trailing bits (2)")
     ])
     func rejectsNonCanonicalInput(input: String, why: String) {
         #expect(throws: Base64URL.DecodingError.self, "\(why)") { try Base64URL.decode(input) }

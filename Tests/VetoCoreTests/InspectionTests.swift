@@ -2,7 +2,8 @@ import Testing
 import VetoCore
 
 @Suite struct InspectionTests {
-    static let seed = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzQ4MiIsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlLmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmV4YW1wbGUuY29tIiwiaWF0IjoxNzEyNDAwMDAwLCJleHAiOjE3MTI0MDM2MDB9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    static let seed =
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzQ4MiIsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlLmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmV4YW1wbGUuY29tIiwiaWF0IjoxNzEyNDAwMDAwLCJleHAiOjE3MTI0MDM2MDB9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
 
     static func token(_ claims: String, header: String = #"{"alg":"HS256"}"#) -> String {
         "\(Base64URL.encode(Array(header.utf8))).\(Base64URL.encode(Array(claims.utf8))).AQID"
@@ -21,8 +22,9 @@ import VetoCore
     }
 
     @Test func warnsAboutRiskyTokens() throws {
-        let risky = Self.token(#"{"sub":"u","iat":0,"exp":172800,"password":"hunter2","profile":{"ssn":"078-05-1120"},"card":"4111 1111 1111 1111"}"#,
-                               header: #"{"alg":"none","jku":"https://evil.example/keys"}"#)
+        let risky = Self.token(
+            #"{"sub":"u","iat":0,"exp":172800,"password":"hunter2","profile":{"ssn":"078-05-1120"},"card":"4111 1111 1111 1111"}"#,
+            header: #"{"alg":"none","jku":"https://evil.example/keys"}"#)
         let codes = try TokenInspection.inspect(risky, now: 10).warnings.map(\.code)
         for expected in ["alg_none", "no_jti", "long_lifetime", "header_jku", "secret_claim", "personal_data_claim", "card_number_claim"] {
             #expect(codes.contains(expected), "missing \(expected) in \(codes)")

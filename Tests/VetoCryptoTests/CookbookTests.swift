@@ -9,7 +9,7 @@ import VetoCrypto
         ("jws/4_2.rsa-pss_signature.json", "jwk/3_3.rsa_public_key.json", .ps384),
         ("jws/4_3.ecdsa_signature.json", "jwk/3_1.ec_public_key.json", .es512),
         ("jws/4_4.hmac-sha2_integrity_protection.json", "jwk/3_5.symmetric_key_mac_computation.json", .hs256),
-        ("curve25519/jws.json", "curve25519/jws.json#input.key", .edDSA),
+        ("curve25519/jws.json", "curve25519/jws.json#input.key", .edDSA)
     ])
     func exampleVerifies(example: String, keyFile: String, algorithm: JWSAlgorithm) throws {
         let document = try Vectors.object("jose-cookbook/\(example)")

@@ -1,6 +1,7 @@
 import COpenSSL
 import Testing
 import VetoCore
+
 @testable import VetoCrypto
 
 /// ECDSA signature-format rules beyond the Wycheproof ES256 cases.

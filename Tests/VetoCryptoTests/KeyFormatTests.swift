@@ -91,11 +91,18 @@ import VetoCrypto
         noAlg["alg"] = nil
         var enc = try ec.publicJWK(kid: "ec-enc")
         enc["use"] = .string("enc")
-        let set = JSONObject(members: [.init(name: "keys", value: .array([
-            .object(try rsa.publicJWK()), .object(noAlg), .object(try ec.publicJWK()), .object(enc),
-            .object(JSONObject(members: [.init(name: "kty", value: .string("OKP")), .init(name: "crv", value: .string("Ed448")),
-                                         .init(name: "x", value: .string("AA"))])),
-        ]))])
+        let set = JSONObject(members: [
+            .init(
+                name: "keys",
+                value: .array([
+                    .object(try rsa.publicJWK()), .object(noAlg), .object(try ec.publicJWK()), .object(enc),
+                    .object(
+                        JSONObject(members: [
+                            .init(name: "kty", value: .string("OKP")), .init(name: "crv", value: .string("Ed448")),
+                            .init(name: "x", value: .string("AA"))
+                        ]))
+                ]))
+        ])
         let load = try KeyLoader.verificationKeys(from: set.fileBytes, source: "jwks.json")
         #expect(load.keys.map(\.keyID) == ["rsa-1", "ec-1"])
         #expect(load.keys.map(\.source) == ["jwks.json#rsa-1", "jwks.json#ec-1"])
@@ -109,10 +116,14 @@ import VetoCrypto
     }
 
     @Test func jwksMixingSecretAndPublicKeysIsRefused() throws {
-        let set = JSONObject(members: [.init(name: "keys", value: .array([
-            .object(try SigningKey.generate(algorithm: .hs256, keyID: "s").privateJWK()),
-            .object(try SigningKey.generate(algorithm: .es256, keyID: "p").publicJWK()),
-        ]))])
+        let set = JSONObject(members: [
+            .init(
+                name: "keys",
+                value: .array([
+                    .object(try SigningKey.generate(algorithm: .hs256, keyID: "s").privateJWK()),
+                    .object(try SigningKey.generate(algorithm: .es256, keyID: "p").publicJWK())
+                ]))
+        ])
         #expect(throws: KeyLoadingError(.ambiguousKeySet, source: "", "")) {
             try KeyLoader.verificationKeys(from: set.fileBytes, source: "jwks.json")
         }

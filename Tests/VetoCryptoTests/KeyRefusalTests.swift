@@ -59,8 +59,10 @@ import VetoCrypto
     }
 
     @Test func jwkKeyOpsWithoutVerifyIsRefused() {
-        let key = jwk([("kty", .string("EC")), ("crv", .string("P-256")), ("x", .string(p256X)), ("y", .string(p256Y)),
-                       ("key_ops", .array([.string("encrypt")]))])
+        let key = jwk([
+            ("kty", .string("EC")), ("crv", .string("P-256")), ("x", .string(p256X)), ("y", .string(p256Y)),
+            ("key_ops", .array([.string("encrypt")]))
+        ])
         #expect(refusal(key)?.code == .wrongUse)
     }
 
@@ -93,7 +95,10 @@ import VetoCrypto
         }
     }
 
-    @Test(arguments: ["rsa-2048-public.pem", "rsa-2048-pkcs1-public.pem", "rsa-2048-public.der", "ec-p256-certificate.pem", "ed25519-public.pem", "rsa-2048-private.pem"])
+    @Test(arguments: [
+        "rsa-2048-public.pem", "rsa-2048-pkcs1-public.pem", "rsa-2048-public.der", "ec-p256-certificate.pem", "ed25519-public.pem",
+        "rsa-2048-private.pem"
+    ])
     func publicKeyAsHMACSecretIsKeyConfusion(fixture: String) throws {
         let error = refusal(try Vectors.bytes("Fixtures/\(fixture)"), algorithm: .hs256, source: fixture)
         #expect(error?.code == .keyConfusion, "\(String(describing: error))")

@@ -12,16 +12,17 @@ import VetoCrypto
         #expect(signer.algorithm == algorithm)
         let signature = try signer.sign(input)
 
-        let expectedLength: Int = switch algorithm {
-        case .es256: 64
-        case .es384: 96
-        case .es512: 132
-        case .edDSA, .ed25519: 64
-        case .rs256, .rs384, .rs512, .ps256, .ps384, .ps512: 256
-        case .hs256: 32
-        case .hs384: 48
-        case .hs512: 64
-        }
+        let expectedLength: Int =
+            switch algorithm {
+            case .es256: 64
+            case .es384: 96
+            case .es512: 132
+            case .edDSA, .ed25519: 64
+            case .rs256, .rs384, .rs512, .ps256, .ps384, .ps512: 256
+            case .hs256: 32
+            case .hs384: 48
+            case .hs512: 64
+            }
         #expect(signature.count == expectedLength)
 
         var verifiers = [try signer.verificationKey()]

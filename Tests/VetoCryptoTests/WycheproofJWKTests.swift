@@ -25,7 +25,7 @@ import VetoCrypto
     @Test(arguments: [
         (1, KeyLoadingError.Code.ambiguousKeySet), (4, .ambiguousKeySet), (6, .noUsableKey), (7, .noUsableKey),
         (8, .noUsableKey), (9, .noUsableKey), (10, .noUsableKey), (16, .noUsableKey), (19, .noUsableKey),
-        (21, .noUsableKey), (22, .noUsableKey), (23, .noUsableKey), (24, .noUsableKey), (25, .noUsableKey),
+        (21, .noUsableKey), (22, .noUsableKey), (23, .noUsableKey), (24, .noUsableKey), (25, .noUsableKey)
     ])
     func refusedAtLoad(tcId: Int, code: KeyLoadingError.Code) throws {
         let test = try #require(Self.allCases.first { $0.tcId == tcId })
@@ -38,7 +38,7 @@ import VetoCrypto
         // tcId 7: the only key has the ROCA fingerprint; tcId 8: 1024 bits; tcId 9: e = 1; tcId 22: off-curve point.
         let expectations: [(Int, KeyLoadingError.Code, String)] = [
             (7, .weakKey, "ROCA"), (8, .weakKey, "1024 bits"), (9, .weakKey, "exponent is 1"), (22, .invalidKey, "P-256"),
-            (6, .wrongUse, "\"enc\""), (10, .weakKey, "31 bytes"), (19, .unsupportedAlgorithm, "ES521"), (23, .invalidKey, "P-384"),
+            (6, .wrongUse, "\"enc\""), (10, .weakKey, "31 bytes"), (19, .unsupportedAlgorithm, "ES521"), (23, .invalidKey, "P-384")
         ]
         for (tcId, code, fragment) in expectations {
             let test = try #require(Self.allCases.first { $0.tcId == tcId })
@@ -46,7 +46,8 @@ import VetoCrypto
             // Add a usable key so that the set loads and the bad one shows up in `skipped`.
             // Secret and public keys may not share a set, so the extra key matches the set's kind.
             let isSecretSet = keys["keys"]?.arrayValue?.first?.objectValue?.string("kty") == "oct"
-            let good = isSecretSet
+            let good =
+                isSecretSet
                 ? try SigningKey.generate(algorithm: .hs256, keyID: "good").privateJWK()
                 : try SigningKey.generate(algorithm: .es256, keyID: "good").publicJWK()
             keys["keys"] = .array((keys["keys"]?.arrayValue ?? []) + [.object(good)])

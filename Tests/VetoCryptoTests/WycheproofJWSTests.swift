@@ -17,7 +17,7 @@ import VetoCrypto
         346: ("the group key says alg PS256 but the token (RFC 7520 §4.2) is PS384; a pinned key refuses it", .ps384),
         350: ("the group key says alg PS256 but the token (RFC 7520 §4.2) is PS384; a pinned key refuses it", .ps384),
         347: ("the group key says alg \"ES521\", which is not a JWS algorithm (ES512 is); the key is refused at load", .es512),
-        351: ("the group key says alg \"ES521\", which is not a JWS algorithm (ES512 is); the key is refused at load", .es512),
+        351: ("the group key says alg \"ES521\", which is not a JWS algorithm (ES512 is); the key is refused at load", .es512)
     ]
 
     static var regularCases: [WycheproofCase] {

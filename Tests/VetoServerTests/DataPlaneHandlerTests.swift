@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
+
 @testable import VetoServer
 
 /// DataPlaneHandler in Veto's real HTTP/1 pipeline (decoder, encoder, data plane, HTTPTypes codec,
@@ -34,9 +35,11 @@ import Testing
 
     @Test func pipelinedRequestsOfBothPlanesAreAnsweredInOrder() async throws {
         let (channel, responder) = try await setUp(holding: true)
-        try channel.writeInbound(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /v1/check HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /v1/check?last HTTP/1.1\r\nHost: x\r\n\r\n"))
+        try channel.writeInbound(
+            ByteBuffer(
+                string: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /v1/check HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /v1/check?last HTTP/1.1\r\nHost: x\r\n\r\n"))
         // The control plane holds its first answer: nothing may overtake it.
         #expect(try channel.written().isEmpty)
         responder.release()
@@ -64,7 +67,8 @@ import Testing
 
     @Test func aBodyThatArrivesLateIsCollected() async throws {
         let (channel, _) = try await setUp()
-        try channel.writeInbound(ByteBuffer(string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"))
+        try channel.writeInbound(
+            ByteBuffer(string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"))
         #expect(try channel.written().isEmpty)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         try channel.writeInbound(ByteBuffer(string: "{\"token\":\"a.b\"}"))
@@ -92,8 +96,10 @@ import Testing
         limits.maxBodyBytes = 32
         let (channel, _) = try await setUp(limits)
         let body = "{\"token\":\"" + String(repeating: "a", count: 64) + "\"}"
-        try channel.writeInbound(ByteBuffer(string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body))
+        try channel.writeInbound(
+            ByteBuffer(
+                string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n" + body))
         channel.embeddedEventLoop.run()
         let text = try channel.written()
         #expect(statusLines(text) == ["HTTP/1.1 413 Content Too Large"])

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import VetoServer
 
 /// The data plane's state machine on its own: events in, actions out, no channel.

@@ -138,7 +138,7 @@ import VetoCrypto
         ("nbf", .number(JSONNumber(text: "1e400", doubleValue: .infinity))), ("iat", .object(JSONObject())),
         ("exp", .number(JSONNumber(text: "1712403600000", doubleValue: 1_712_403_600_000))),
         ("aud", .number(JSONNumber(5))), ("aud", .object(JSONObject())), ("aud", .array([.number(JSONNumber(1))])),
-        ("iss", .number(JSONNumber(1))), ("sub", .bool(false)), ("jti", .array([])),
+        ("iss", .number(JSONNumber(1))), ("sub", .bool(false)), ("jti", .array([]))
     ])
     func malformedClaim(name: String, value: JSONValue) throws {
         let token = try factory.token(claims: factory.claims([name: value]))
@@ -170,7 +170,7 @@ import VetoCrypto
         let testedHere: Set<ReasonCode> = [
             .malformedToken, .encryptedTokenUnsupported, .tokenTooLarge, .unsupportedCriticalHeader, .algorithmNotAllowed,
             .unknownKeyID, .signatureInvalid, .tokenExpired, .tokenNotYetValid, .issuerUnknown, .audienceMismatch,
-            .tokenTypeMismatch, .lifetimeTooLong, .missingClaim, .malformedClaim,
+            .tokenTypeMismatch, .lifetimeTooLong, .missingClaim, .malformedClaim
         ]
         // token_revoked, subject_revoked, store_unavailable and missing_token come from the service
         // (Tests/EndToEnd/test_service.py asserts each on real HTTP with a real redis-server).

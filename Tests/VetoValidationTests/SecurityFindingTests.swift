@@ -135,7 +135,9 @@ import VetoCrypto
     // MARK: Finding 2: lifetimes bounded by the rules' assumption
 
     @Test func finding02_aTokenWithoutExpIsTooLongLivedWhenLifetimesAreBounded() throws {
-        let policy = factory.policy { $0.requiredClaims = []; $0.maxLifetime = 86_400 }
+        let policy = factory.policy {
+            $0.requiredClaims = []; $0.maxLifetime = 86_400
+        }
         let token = try factory.token(claims: factory.claims(["exp": nil]))
         #expect(TokenValidator(policy: policy).validate(token, now: TokenFactory.now).failures.map(\.code) == [.lifetimeTooLong])
     }

@@ -38,8 +38,9 @@ struct TokenFactory {
     }
 
     func policy(_ adjust: (inout IssuerPolicy) -> Void = { _ in }) -> IssuerPolicy {
-        var policy = IssuerPolicy(issuer: Self.issuer, audiences: [Self.audience], keys: KeySet([verification]),
-                                  requiredClaims: ["exp", "jti"])
+        var policy = IssuerPolicy(
+            issuer: Self.issuer, audiences: [Self.audience], keys: KeySet([verification]),
+            requiredClaims: ["exp", "jti"])
         adjust(&policy)
         return policy
     }

@@ -74,7 +74,9 @@ struct BlocklistAddCommand: AsyncParsableCommand {
             let who = "jti \(BlocklistOutput.display(entry.jti)) of \(BlocklistOutput.display(entry.issuer))"
             print("Revoked \(who); the entry lives until \(BlocklistOutput.moment(entry.entryExpiresAt, now: now)).")
             if entry.revokedAt < now - 1 {
-                print("It was already revoked at \(UTCTime.iso8601(entry.revokedAt)) (\(BlocklistOutput.display(entry.reason))); that entry lives at least as long and was kept.")
+                print(
+                    "It was already revoked at \(UTCTime.iso8601(entry.revokedAt)) (\(BlocklistOutput.display(entry.reason))); that entry lives at least as long and was kept."
+                )
             }
         }
     }

@@ -17,10 +17,13 @@ struct BlocklistCountCommand: AsyncParsableCommand {
         try await BlocklistRun.run(options, readOnly: true) { store in
             let count = try await store.count()
             if json {
-                print(JSONWriter.pretty(.object(JSONObject(members: [
-                    .init(name: "tokens", value: .number(JSONNumber(Int64(count.tokens)))),
-                    .init(name: "subjects", value: .number(JSONNumber(Int64(count.subjects)))),
-                ]))))
+                print(
+                    JSONWriter.pretty(
+                        .object(
+                            JSONObject(members: [
+                                .init(name: "tokens", value: .number(JSONNumber(Int64(count.tokens)))),
+                                .init(name: "subjects", value: .number(JSONNumber(Int64(count.subjects))))
+                            ]))))
             } else {
                 print("revoked tokens:      \(count.tokens)\nsubject cut-offs:    \(count.subjects)")
             }

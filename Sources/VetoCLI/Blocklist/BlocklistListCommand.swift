@@ -39,10 +39,13 @@ struct BlocklistListCommand: AsyncParsableCommand {
             let page = try await store.list(BlocklistQuery(issuer: iss, subject: sub, reason: reason, cursor: cursor, limit: limit))
             let now = Date().timeIntervalSince1970
             if json {
-                print(JSONWriter.pretty(.object(JSONObject(members: [
-                    .init(name: "entries", value: .array(page.entries.map { BlocklistOutput.json($0) })),
-                    .init(name: "next_cursor", value: page.nextCursor.map(JSONValue.string) ?? .null),
-                ]))))
+                print(
+                    JSONWriter.pretty(
+                        .object(
+                            JSONObject(members: [
+                                .init(name: "entries", value: .array(page.entries.map { BlocklistOutput.json($0) })),
+                                .init(name: "next_cursor", value: page.nextCursor.map(JSONValue.string) ?? .null)
+                            ]))))
                 return
             }
             if page.entries.isEmpty {

@@ -22,7 +22,7 @@ enum BlocklistOutput {
             ("actor", entry.actor.map(display) ?? "-"),
             ("revoked at", moment(entry.revokedAt, now: now)),
             ("token expires", entry.tokenExpiresAt.map { moment($0, now: now) } ?? "unknown (kept for the maximum token lifetime)"),
-            ("entry expires", moment(entry.entryExpiresAt, now: now)),
+            ("entry expires", moment(entry.entryExpiresAt, now: now))
         ])
     }
 
@@ -34,7 +34,7 @@ enum BlocklistOutput {
             ("reason", display(cutoff.reason)),
             ("actor", cutoff.actor.map(display) ?? "-"),
             ("revoked at", moment(cutoff.revokedAt, now: now)),
-            ("entry expires", moment(cutoff.entryExpiresAt, now: now)),
+            ("entry expires", moment(cutoff.entryExpiresAt, now: now))
         ])
     }
 
@@ -44,7 +44,7 @@ enum BlocklistOutput {
         let lines = entries.map { entry in
             [
                 display(entry.jti), display(entry.issuer), entry.subject.map(display) ?? "-", display(entry.reason),
-                UTCTime.iso8601(entry.revokedAt), HumanDuration.relative(entry.entryExpiresAt, now: now),
+                UTCTime.iso8601(entry.revokedAt), HumanDuration.relative(entry.entryExpiresAt, now: now)
             ]
         }
         let widths = header.indices.map { column in ([header] + lines).map { $0[column].count }.max() ?? 0 }

@@ -56,14 +56,17 @@ struct BlocklistRepairCommand: AsyncParsableCommand {
         var lines = ["Journal \(journal)\(version): \(count) bad region\(count == 1 ? "" : "s"); \(report.recordsKept) intact records kept.", ""]
         for region in report.regions {
             let kind = region.torn ? "torn tail (a crash during a write: never acknowledged)" : "damaged"
-            lines.append("bytes \(region.start)..<\(region.end) (\(region.end - region.start) bytes), \(kind): \(BlocklistOutput.display(region.finding))")
+            lines.append(
+                "bytes \(region.start)..<\(region.end) (\(region.end - region.start) bytes), \(kind): \(BlocklistOutput.display(region.finding))")
             if let side = region.sideFile { lines.append("  moved to \(BlocklistOutput.display(side))") }
             for record in region.records {
                 let fields = [("iss", record.issuer), ("jti", record.jti), ("sub", record.subject)].compactMap { name, value in
                     value.map { "\(name) \"\(BlocklistOutput.display($0))\"" }
                 }
                 let state = record.intact ? "payload intact, only its header was damaged" : "payload damaged: fields as read"
-                lines.append("  gave up: \(BlocklistOutput.display(record.op ?? "unknown op")) \(fields.joined(separator: " ")) (at byte \(record.offset); \(state))")
+                lines.append(
+                    "  gave up: \(BlocklistOutput.display(record.op ?? "unknown op")) \(fields.joined(separator: " ")) (at byte \(record.offset); \(state))"
+                )
             }
             if region.records.isEmpty { lines.append("  gave up: no readable record in it") }
             if region.recordsTruncated { lines.append("  (only its first \(JournalRepairReport.searchLimit >> 20) MiB were searched for records)") }
@@ -85,31 +88,37 @@ struct BlocklistRepairCommand: AsyncParsableCommand {
         func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func number(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
         let regions = report.regions.map { region in
-            JSONValue.object(JSONObject(members: [
-                .init(name: "start", value: number(region.start)),
-                .init(name: "end", value: number(region.end)),
-                .init(name: "torn", value: .bool(region.torn)),
-                .init(name: "finding", value: .string(region.finding)),
-                .init(name: "side_file", value: string(region.sideFile)),
-                .init(name: "given_up", value: .array(region.records.map { record in
-                    .object(JSONObject(members: [
-                        .init(name: "offset", value: number(record.offset)),
-                        .init(name: "op", value: string(record.op)),
-                        .init(name: "iss", value: string(record.issuer)),
-                        .init(name: "jti", value: string(record.jti)),
-                        .init(name: "sub", value: string(record.subject)),
-                        .init(name: "intact", value: .bool(record.intact)),
-                    ]))
-                })),
-                .init(name: "given_up_truncated", value: .bool(region.recordsTruncated)),
-            ]))
+            JSONValue.object(
+                JSONObject(members: [
+                    .init(name: "start", value: number(region.start)),
+                    .init(name: "end", value: number(region.end)),
+                    .init(name: "torn", value: .bool(region.torn)),
+                    .init(name: "finding", value: .string(region.finding)),
+                    .init(name: "side_file", value: string(region.sideFile)),
+                    .init(
+                        name: "given_up",
+                        value: .array(
+                            region.records.map { record in
+                                .object(
+                                    JSONObject(members: [
+                                        .init(name: "offset", value: number(record.offset)),
+                                        .init(name: "op", value: string(record.op)),
+                                        .init(name: "iss", value: string(record.issuer)),
+                                        .init(name: "jti", value: string(record.jti)),
+                                        .init(name: "sub", value: string(record.subject)),
+                                        .init(name: "intact", value: .bool(record.intact))
+                                    ]))
+                            })),
+                    .init(name: "given_up_truncated", value: .bool(region.recordsTruncated))
+                ]))
         }
-        return .object(JSONObject(members: [
-            .init(name: "journal", value: .string(report.journal)),
-            .init(name: "format_version", value: report.formatVersion.map(number) ?? .null),
-            .init(name: "records_kept", value: number(report.recordsKept)),
-            .init(name: "regions", value: .array(regions)),
-            .init(name: "rewritten", value: .bool(report.rewritten)),
-        ]))
+        return .object(
+            JSONObject(members: [
+                .init(name: "journal", value: .string(report.journal)),
+                .init(name: "format_version", value: report.formatVersion.map(number) ?? .null),
+                .init(name: "records_kept", value: number(report.recordsKept)),
+                .init(name: "regions", value: .array(regions)),
+                .init(name: "rewritten", value: .bool(report.rewritten))
+            ]))
     }
 }

@@ -8,10 +8,11 @@ import VetoStore
 
 /// Which blocklist a `veto blocklist` command works on, shared by every subcommand.
 struct BlocklistStoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Redis URL: redis://[user:pass@]host:port/db, rediss://…, redis-sentinel://h1:26379,…/master, redis-cluster://h1:port,… or unix:///path?db=N (default: $VETO_REDIS_URL).",
-        valueName: "url"
-    ))
+    @Option(
+        help: ArgumentHelp(
+            "Redis URL: redis://[user:pass@]host:port/db, rediss://…, redis-sentinel://h1:26379,…/master, redis-cluster://h1:port,… or unix:///path?db=N (default: $VETO_REDIS_URL).",
+            valueName: "url"
+        ))
     var redis: String?
 
     @Option(help: ArgumentHelp("The embedded store's data dir, as given to `veto serve --data-dir`.", valueName: "dir"))
@@ -22,7 +23,10 @@ struct BlocklistStoreOptions: ParsableArguments {
     @Option(help: "Prefix of every Redis key.")
     var keyPrefix = "veto:"
 
-    @Option(help: "Seconds a token stays accepted after exp; entries outlive exp by this much. On Redis, at least the leeway the services publish (<prefix>rules); an embedded store applies its service's rules when it loads.")
+    @Option(
+        help:
+            "Seconds a token stays accepted after exp; entries outlive exp by this much. On Redis, at least the leeway the services publish (<prefix>rules); an embedded store applies its service's rules when it loads."
+    )
     var leeway: Double = 60
 
     @Option(help: "Seconds an entry without a known exp lives (plus leeway), and how long a subject cut-off lasts.")

@@ -13,7 +13,9 @@ enum DecodeReport {
         var annotations: [String: String] = [:]
         for time in inspection.times {
             var note = "\(time.iso8601), \(time.relative)"
-            if time.name == "exp" { note = "\(time.iso8601), " + (time.seconds <= inspection.evaluatedAt ? "expired \(time.relative)" : "expires \(time.relative)") }
+            if time.name == "exp" {
+                note = "\(time.iso8601), " + (time.seconds <= inspection.evaluatedAt ? "expired \(time.relative)" : "expires \(time.relative)")
+            }
             annotations[time.name] = note
         }
         out += style.bold("Claims") + "\n"
@@ -34,7 +36,9 @@ enum DecodeReport {
             out += label("Lifetime") + "\(HumanDuration.format(lifetime)) (exp − iat)\n"
         }
         out += label("Evaluated") + "\(UTCTime.iso8601(inspection.evaluatedAt))\n"
-        out += label("Signature") + style.yellow("NOT VERIFIED") + " (\(TerminalText.safe(inspection.algorithmName)), \(inspection.signatureLength) bytes). Check it with: veto verify TOKEN --key FILE\n"
+        out +=
+            label("Signature") + style.yellow("NOT VERIFIED")
+            + " (\(TerminalText.safe(inspection.algorithmName)), \(inspection.signatureLength) bytes). Check it with: veto verify TOKEN --key FILE\n"
         if !inspection.warnings.isEmpty {
             out += "\n" + style.bold("Warnings") + "\n"
             for warning in inspection.warnings {
@@ -72,12 +76,13 @@ enum DecodeReport {
         signature["length"] = .number(JSONNumber(Int64(inspection.signatureLength)))
         signature["verified"] = .bool(false)
         document["signature"] = .object(signature)
-        document["warnings"] = .array(inspection.warnings.map { warning in
-            var entry = JSONObject()
-            entry["code"] = .string(warning.code)
-            entry["message"] = .string(warning.message)
-            return .object(entry)
-        })
+        document["warnings"] = .array(
+            inspection.warnings.map { warning in
+                var entry = JSONObject()
+                entry["code"] = .string(warning.code)
+                entry["message"] = .string(warning.message)
+                return .object(entry)
+            })
         document["evaluated_at"] = .string(UTCTime.iso8601(inspection.evaluatedAt))
         document["token_length"] = .number(JSONNumber(Int64(inspection.tokenLength)))
         return .object(document)

@@ -31,7 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
     var listen: String?
 
-    @Option(help: ArgumentHelp("Redis URL: redis://[user@]host:port/db, rediss://… (TLS), redis-sentinel://h1:26379,h2:26379/master, redis-cluster://h1:port,h2:port or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.", valueName: "URL"))
+    @Option(
+        help: ArgumentHelp(
+            "Redis URL: redis://[user@]host:port/db, rediss://… (TLS), redis-sentinel://h1:26379,h2:26379/master, redis-cluster://h1:port,h2:port or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.",
+            valueName: "URL"))
     var redis: String?
 
     @Option(help: ArgumentHelp("File holding the Redis password (env VETO_REDIS_PASSWORD).", valueName: "FILE"))
@@ -69,7 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The required typ header, e.g. at+jwt.")
     var typ: String?
 
-    @Option(name: .customLong("claim-header"), help: ArgumentHelp("Copy a claim into a response header on allow: HEADER=CLAIM. Repeatable.", valueName: "HEADER=CLAIM"))
+    @Option(
+        name: .customLong("claim-header"),
+        help: ArgumentHelp("Copy a claim into a response header on allow: HEADER=CLAIM. Repeatable.", valueName: "HEADER=CLAIM"))
     var claimHeaders: [String] = []
 
     @Option(help: ArgumentHelp("File holding the admin API bearer token (env VETO_ADMIN_TOKEN).", valueName: "FILE"))
@@ -81,7 +86,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Verified tokens to remember, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Verified tokens to remember, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.",
+            valueName: "N"))
     var verifyCacheSize: Int?
 
     @Option(help: "Log format: text or json.")
@@ -90,7 +98,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
-    @Option(help: ArgumentHelp("Refusals logged per reason and second (on each event-loop thread); the rest are summed up in one \"suppressed N\" line. 0: none. Metrics count every refusal (default 10).", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Refusals logged per reason and second (on each event-loop thread); the rest are summed up in one \"suppressed N\" line. 0: none. Metrics count every refusal (default 10).",
+            valueName: "N"))
     var logRefusalsPerSecond: Int?
 
     func run() async throws {
@@ -105,10 +116,15 @@ struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         do {
             let built = try await VetoService.build(configuration, logger: logger, eventLoopGroup: group) { channel in
-                let address = channel.localAddress.flatMap { address in address.port.map { ListenAddress(host: address.ipAddress ?? configuration.listen.host, port: $0) } }
-                logger.notice("veto \(VetoCommand.version) listening on http://\(address ?? configuration.listen)",
-                              metadata: ["store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
-                                         "issuers": .array(configuration.issuers.map { .string($0.issuer) })])
+                let address = channel.localAddress.flatMap { address in
+                    address.port.map { ListenAddress(host: address.ipAddress ?? configuration.listen.host, port: $0) }
+                }
+                logger.notice(
+                    "veto \(VetoCommand.version) listening on http://\(address ?? configuration.listen)",
+                    metadata: [
+                        "store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
+                        "issuers": .array(configuration.issuers.map { .string($0.issuer) })
+                    ])
             }
             try await built.run()
         } catch let error as ConfigurationError {
@@ -128,13 +144,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let url = redis ?? environment["VETO_REDIS_URL"] {
             if redis != nil, RedisURL.hasPassword(url) {
-                throw ConfigurationError("--redis", "the URL holds a password, which other users can read in the process list; use --redis-password-file or VETO_REDIS_PASSWORD")
+                throw ConfigurationError(
+                    "--redis",
+                    "the URL holds a password, which other users can read in the process list; use --redis-password-file or VETO_REDIS_PASSWORD")
             }
             configuration.redisURL = url
         }
         if let file = redisPasswordFile {
-            configuration.redisURL = try RedisURL.withPassword(try required(configuration.redisURL, "--redis-password-file needs --redis"),
-                                                               password: SecretSource.file(file, field: "--redis-password-file"), field: "--redis-password-file")
+            configuration.redisURL = try RedisURL.withPassword(
+                try required(configuration.redisURL, "--redis-password-file needs --redis"),
+                password: SecretSource.file(file, field: "--redis-password-file"), field: "--redis-password-file")
         } else if let password = environment["VETO_REDIS_PASSWORD"], !password.isEmpty, let url = configuration.redisURL {
             configuration.redisURL = try RedisURL.withPassword(url, password: password, field: "VETO_REDIS_PASSWORD")
         }
@@ -146,7 +165,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.adminToken = token
         }
         if let token = configuration.adminToken, token.utf8.count < 16 {
-            throw ConfigurationError(adminTokenFile != nil ? "--admin-token-file" : "admin token", "is \(token.utf8.count) characters; use at least 16 random characters (e.g. openssl rand -hex 32)")
+            throw ConfigurationError(
+                adminTokenFile != nil ? "--admin-token-file" : "admin token",
+                "is \(token.utf8.count) characters; use at least 16 random characters (e.g. openssl rand -hex 32)")
         }
         if failOpen { configuration.failOpen = true }
         if let threads {
@@ -164,14 +185,18 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.logRefusalsPerSecond = logRefusalsPerSecond
         }
         if let logFormat {
-            guard let format = ServiceConfiguration.LogFormat(rawValue: logFormat) else { throw ConfigurationError("--log-format", "\"\(logFormat)\" is not text or json") }
+            guard let format = ServiceConfiguration.LogFormat(rawValue: logFormat) else {
+                throw ConfigurationError("--log-format", "\"\(logFormat)\" is not text or json")
+            }
             configuration.logFormat = format
         }
         if let logLevel {
             guard Logger.Level(rawValue: logLevel) != nil else { throw ConfigurationError("--log-level", "\"\(logLevel)\" is not a log level") }
             configuration.logLevel = logLevel
         }
-        let issuerFlagsGiven = !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || allowInsecureJWKS || leeway != nil || !required.isEmpty || typ != nil || !claimHeaders.isEmpty
+        let issuerFlagsGiven =
+            !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || allowInsecureJWKS || leeway != nil || !required.isEmpty || typ != nil
+            || !claimHeaders.isEmpty
         if let issuer {
             var entry = configuration.issuers.first { $0.issuer.hasSameBytes(as: issuer) } ?? IssuerConfiguration(issuer: issuer)
             if !audience.isEmpty { entry.audiences = audience }

@@ -43,7 +43,8 @@ struct KeygenCommand: ParsableCommand {
             var jwk = try key.publicJWK(kid: kid)
             jwk["alg"] = .string(algorithm.rawValue)
             jwk["use"] = .string("sig")
-            files.append(("jwks.json", JSONWriter.pretty(.object(JSONObject(members: [.init(name: "keys", value: .array([.object(jwk)]))]))) + "\n", 0o644))
+            files.append(
+                ("jwks.json", JSONWriter.pretty(.object(JSONObject(members: [.init(name: "keys", value: .array([.object(jwk)]))]))) + "\n", 0o644))
             for (name, content, mode) in files {
                 let path = (out as NSString).appendingPathComponent(name)
                 if FileManager.default.fileExists(atPath: path) && !force {

@@ -19,7 +19,9 @@ struct SignCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("The private key: [ALG:]FILE (PEM, private JWK, or an HMAC secret file).", valueName: "[ALG:]FILE"))
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp("The private key: [ALG:]FILE (PEM, private JWK, or an HMAC secret file).", valueName: "[ALG:]FILE"))
     var key: String
 
     @Option(help: "The algorithm, where the key does not decide it (RSA keys, HMAC secrets).")
@@ -58,7 +60,10 @@ struct SignCommand: ParsableCommand {
     @Flag(help: "Leave out jti.")
     var noJti = false
 
-    @Option(name: .customLong("claim"), help: ArgumentHelp("Another claim, NAME=VALUE; VALUE is read as JSON when it is JSON, else as a string. Repeatable.", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("claim"),
+        help: ArgumentHelp("Another claim, NAME=VALUE; VALUE is read as JSON when it is JSON, else as a string. Repeatable.", valueName: "NAME=VALUE")
+    )
     var extraClaims: [String] = []
 
     @Option(help: ArgumentHelp("Claims as a JSON object, or @FILE.", valueName: "JSON"))
@@ -92,7 +97,8 @@ struct SignCommand: ParsableCommand {
 
         var body = JSONObject()
         if let claims {
-            let text = claims.hasPrefix("@") ? String(decoding: try KeyFiles.read(String(claims.dropFirst()), option: "--claims"), as: UTF8.self) : claims
+            let text =
+                claims.hasPrefix("@") ? String(decoding: try KeyFiles.read(String(claims.dropFirst()), option: "--claims"), as: UTF8.self) : claims
             do {
                 body = try JSONReader().parseObject(Array(text.utf8))
             } catch {
@@ -105,7 +111,9 @@ struct SignCommand: ParsableCommand {
         body["iat"] = Self.date(try iat.map { try TimeArgument.parse($0, option: "--iat", now: now) } ?? now)
         if let nbf { body["nbf"] = Self.date(try TimeArgument.parse(nbf, option: "--nbf", now: now)) }
         if !noExp, body["exp"] == nil || exp != "+15m" { body["exp"] = Self.date(try TimeArgument.parse(exp, option: "--exp", now: now)) }
-        if let jti { body["jti"] = .string(jti) } else if !noJti, body["jti"] == nil {
+        if let jti {
+            body["jti"] = .string(jti)
+        } else if !noJti, body["jti"] == nil {
             body["jti"] = .string(Base64URL.encode(SecureRandom.bytes(16)))
         }
         for claim in extraClaims {
@@ -121,7 +129,8 @@ struct SignCommand: ParsableCommand {
         header["alg"] = .string(signingKey.algorithm.rawValue)
         header["typ"] = .string(typ)
         if let keyID = kid ?? signingKey.keyID { header["kid"] = .string(keyID) }
-        let signingInput = Base64URL.encode(Array(JSONWriter.compact(.object(header)).utf8)) + "." + Base64URL.encode(Array(JSONWriter.compact(.object(body)).utf8))
+        let signingInput =
+            Base64URL.encode(Array(JSONWriter.compact(.object(header)).utf8)) + "." + Base64URL.encode(Array(JSONWriter.compact(.object(body)).utf8))
         let signature: [UInt8]
         do {
             signature = try signingKey.sign(Array(signingInput.utf8))

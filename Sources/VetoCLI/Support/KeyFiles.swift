@@ -11,11 +11,14 @@ enum KeyFiles {
         let prefix = String(spec[..<colon])
         if let algorithm = JWSAlgorithm(rawValue: prefix) { return (algorithm, String(spec[spec.index(after: colon)...])) }
         if let algorithm = JWSAlgorithm.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(prefix) == .orderedSame }) {
-            throw UsageFailure("\"\(prefix)\" in --key \(spec): algorithm names are case-sensitive; write \(algorithm.rawValue):\(spec[spec.index(after: colon)...]).")
+            throw UsageFailure(
+                "\"\(prefix)\" in --key \(spec): algorithm names are case-sensitive; write \(algorithm.rawValue):\(spec[spec.index(after: colon)...])."
+            )
         }
         if prefix.lowercased() == "none" { throw UsageFailure("--key \(spec): \"none\" is not an algorithm a key can be pinned to.") }
         if prefix.count <= 6, prefix.allSatisfy({ $0.isLetter || $0.isNumber }), !FileManager.default.fileExists(atPath: spec) {
-            throw UsageFailure("--key \(spec): \"\(prefix)\" is not a supported algorithm (\(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))).")
+            throw UsageFailure(
+                "--key \(spec): \"\(prefix)\" is not a supported algorithm (\(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))).")
         }
         return (nil, spec)
     }

@@ -38,7 +38,8 @@ struct Checklist {
         let keyFailed = !report.failures(for: .key).isEmpty
         var algorithmPass: String?
         if let header, let algorithm = header.algorithm, !algorithmFailed {
-            algorithmPass = report.key.map { "\(algorithm), the algorithm \($0.source) is pinned to" } ?? "\(algorithm) is allowed by a configured key"
+            algorithmPass =
+                report.key.map { "\(algorithm), the algorithm \($0.source) is pinned to" } ?? "\(algorithm) is allowed by a configured key"
         }
         add(.algorithm, pass: jws == nil ? nil : algorithmPass, skip: jws == nil ? "not reached" : "not checked")
 
@@ -49,7 +50,8 @@ struct Checklist {
             keyPass = header?.keyID.map { "kid \"\($0)\" is known" } ?? "a key pinned to \(header?.algorithmName ?? "?") is configured"
         }
         add(.key, pass: keyPass, skip: algorithmFailed ? "not reached (algorithm refused)" : "not reached")
-        add(.signature, pass: report.key == nil ? nil : "valid",
+        add(
+            .signature, pass: report.key == nil ? nil : "valid",
             skip: structureOK ? "not checked (no usable key)" : "not reached")
 
         let dates = [("exp", claims?.expiresAt), ("nbf", claims?.notBefore), ("iat", claims?.issuedAt)]
@@ -58,11 +60,12 @@ struct Checklist {
             var pass: String?
             if let value {
                 let when = "\(UTCTime.iso8601(value)) (\(HumanDuration.relative(value, now: now)))"
-                pass = switch name {
-                case "exp": "expires \(when), leeway \(HumanDuration.format(policy.leeway))"
-                case "nbf": "valid since \(when)"
-                default: "issued \(when)"
-                }
+                pass =
+                    switch name {
+                    case "exp": "expires \(when), leeway \(HumanDuration.format(policy.leeway))"
+                    case "nbf": "valid since \(when)"
+                    default: "issued \(when)"
+                    }
             } else if claims != nil {
                 pass = name == "exp" && !policy.requiredClaims.contains("exp") ? "absent (not required)" : (name == "exp" ? nil : "absent")
             }
@@ -80,7 +83,8 @@ struct Checklist {
         var audiencePass: String?
         if claims != nil {
             let audience = claims?.audience?.map { "\"\($0)\"" }.joined(separator: ", ") ?? "absent"
-            audiencePass = policy.audiences.isEmpty ? "\(audience) (not checked: pass --aud to check it)" : "\(audience) includes an accepted audience"
+            audiencePass =
+                policy.audiences.isEmpty ? "\(audience) (not checked: pass --aud to check it)" : "\(audience) includes an accepted audience"
         }
         add(.audience, pass: audiencePass, skip: "not reached")
 
@@ -88,7 +92,8 @@ struct Checklist {
             add(.type, pass: header?.type.map { "\"\($0)\" as required" }, skip: "not reached")
         }
         let others = policy.requiredClaims.filter { !["exp", "nbf", "iat", "iss", "aud"].contains($0) }
-        add(.requiredClaims, pass: claims == nil ? nil : (others.isEmpty ? "none required beyond exp" : others.joined(separator: ", ") + " present"),
+        add(
+            .requiredClaims, pass: claims == nil ? nil : (others.isEmpty ? "none required beyond exp" : others.joined(separator: ", ") + " present"),
             skip: "not reached")
         if policy.maxLifetime != nil || !report.failures(for: .lifetime).isEmpty {
             add(.lifetime, pass: claims == nil ? nil : "within \(HumanDuration.format(policy.maxLifetime ?? 0))", skip: "not reached")
@@ -112,11 +117,12 @@ struct Checklist {
         }
         out += style.bold("Checks") + "\n"
         for line in lines {
-            let mark: String = switch line.outcome {
-            case .pass: style.green("✓")
-            case .fail: style.red("✗")
-            case .skip: style.dim("-")
-            }
+            let mark: String =
+                switch line.outcome {
+                case .pass: style.green("✓")
+                case .fail: style.red("✗")
+                case .skip: style.dim("-")
+                }
             let name = line.check.rawValue.padded(to: 16)
             switch line.outcome {
             case .fail:
@@ -140,7 +146,9 @@ struct Checklist {
             let codes = report.failures.map(\.code.rawValue)
             var unique: [String] = []
             for code in codes where !unique.contains(code) { unique.append(code) }
-            out += style.red(style.bold("REJECTED")) + ": \(report.failures.count) problem\(report.failures.count == 1 ? "" : "s") (\(unique.joined(separator: ", "))).\n"
+            out +=
+                style.red(style.bold("REJECTED"))
+                + ": \(report.failures.count) problem\(report.failures.count == 1 ? "" : "s") (\(unique.joined(separator: ", "))).\n"
         }
         return out
     }
@@ -150,21 +158,23 @@ struct Checklist {
         document["valid"] = .bool(report.isValid)
         if let jws = report.jws { document["header"] = .object(jws.header.object) }
         if let claims = report.claims { document["claims"] = .object(claims.object) }
-        document["checks"] = .array(lines.map { line in
-            var entry = JSONObject()
-            entry["check"] = .string(line.check.rawValue)
-            entry["status"] = .string(line.outcome.rawValue)
-            entry["detail"] = .string(line.detail)
-            return .object(entry)
-        })
-        document["errors"] = .array(report.failures.map { failure in
-            var entry = JSONObject()
-            entry["code"] = .string(failure.code.rawValue)
-            entry["check"] = .string(failure.check.rawValue)
-            entry["message"] = .string(failure.fullMessage)
-            entry["hint"] = failure.hint.map(JSONValue.string) ?? .null
-            return .object(entry)
-        })
+        document["checks"] = .array(
+            lines.map { line in
+                var entry = JSONObject()
+                entry["check"] = .string(line.check.rawValue)
+                entry["status"] = .string(line.outcome.rawValue)
+                entry["detail"] = .string(line.detail)
+                return .object(entry)
+            })
+        document["errors"] = .array(
+            report.failures.map { failure in
+                var entry = JSONObject()
+                entry["code"] = .string(failure.code.rawValue)
+                entry["check"] = .string(failure.check.rawValue)
+                entry["message"] = .string(failure.fullMessage)
+                entry["hint"] = failure.hint.map(JSONValue.string) ?? .null
+                return .object(entry)
+            })
         if let key = report.key, report.isValid {
             var keyInfo = JSONObject()
             keyInfo["algorithm"] = .string(key.algorithm.rawValue)

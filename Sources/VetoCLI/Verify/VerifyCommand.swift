@@ -26,7 +26,10 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The token; read from stdin when omitted or '-'.")
     var token: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A verification key: [ALG:]FILE (PEM, certificate, JWK, JWKS, or an HMAC secret file). Repeatable.", valueName: "[ALG:]FILE"))
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "A verification key: [ALG:]FILE (PEM, certificate, JWK, JWKS, or an HMAC secret file). Repeatable.", valueName: "[ALG:]FILE"))
     var keys: [String] = []
 
     @Option(name: .customLong("jwks"), help: ArgumentHelp("A JWKS file. Repeatable.", valueName: "FILE"))
@@ -80,9 +83,10 @@ struct VerifyCommand: ParsableCommand {
         }
         var requiredClaims = allowNoExp ? [] : ["exp"]
         for claim in required where !requiredClaims.contains(claim) { requiredClaims.append(claim) }
-        let policy = IssuerPolicy(issuer: iss, audiences: aud, keys: KeySet(keys), leeway: leeway,
-                                  requiredClaims: requiredClaims, requiredType: typ, maxLifetime: maxLifetime,
-                                  maxTokenSize: 1 << 20)
+        let policy = IssuerPolicy(
+            issuer: iss, audiences: aud, keys: KeySet(keys), leeway: leeway,
+            requiredClaims: requiredClaims, requiredType: typ, maxLifetime: maxLifetime,
+            maxTokenSize: 1 << 20)
         let report = TokenValidator(policy: policy).validate(token, now: now)
         let checklist = Checklist(report: report, policy: policy, now: now)
         if json {

@@ -21,10 +21,15 @@ package struct JWTClaims: Sendable, Equatable {
     /// claims are still read so that a diagnosis can report all problems at once.
     package static func parse(payload: [UInt8], contentType: String?) -> (claims: JWTClaims?, failures: [ValidationFailure]) {
         if let contentType, contentType.uppercased() == "JWT" {
-            return (nil, [ValidationFailure(
-                .malformedToken, .structure,
-                "The header's cty is \"\(contentType)\": this is a nested JWT, which Veto does not accept.",
-                hint: "Send the inner token itself; nested tokens hide which key and issuer really vouch for the claims.")])
+            return (
+                nil,
+                [
+                    ValidationFailure(
+                        .malformedToken, .structure,
+                        "The header's cty is \"\(contentType)\": this is a nested JWT, which Veto does not accept.",
+                        hint: "Send the inner token itself; nested tokens hide which key and issuer really vouch for the claims.")
+                ]
+            )
         }
         let object: JSONObject
         do {
@@ -46,18 +51,20 @@ package struct JWTClaims: Sendable, Equatable {
         func date(_ name: String, _ check: ValidationCheck) -> Double? {
             guard let value = object[name] else { return nil }
             guard let number = value.numberValue else {
-                failures.append(ValidationFailure(
-                    .malformedClaim, check,
-                    "The \"\(name)\" claim is \(value.typeDescription)\(value.stringValue.map { " (\"\($0)\")" } ?? ""); it must be a NumericDate, a JSON number of seconds since 1970.",
-                    hint: "RFC 7519 §2: NumericDate is a number such as 1712403600, never a string or an ISO date."))
+                failures.append(
+                    ValidationFailure(
+                        .malformedClaim, check,
+                        "The \"\(name)\" claim is \(value.typeDescription)\(value.stringValue.map { " (\"\($0)\")" } ?? ""); it must be a NumericDate, a JSON number of seconds since 1970.",
+                        hint: "RFC 7519 §2: NumericDate is a number such as 1712403600, never a string or an ISO date."))
                 return nil
             }
             let seconds = number.doubleValue
             guard seconds.isFinite, abs(seconds) <= maxNumericDate else {
-                failures.append(ValidationFailure(
-                    .malformedClaim, check,
-                    "The \"\(name)\" claim is \(number.text), outside the range of dates up to 9999-12-31; it must be a NumericDate in seconds, at most 253402300799.",
-                    hint: "Is it in milliseconds? NumericDate counts seconds."))
+                failures.append(
+                    ValidationFailure(
+                        .malformedClaim, check,
+                        "The \"\(name)\" claim is \(number.text), outside the range of dates up to 9999-12-31; it must be a NumericDate in seconds, at most 253402300799.",
+                        hint: "Is it in milliseconds? NumericDate counts seconds."))
                 return nil
             }
             return seconds
@@ -72,9 +79,11 @@ package struct JWTClaims: Sendable, Equatable {
             case let .array(elements) where elements.allSatisfy({ $0.stringValue != nil }):
                 audience = elements.compactMap(\.stringValue)
             default:
-                failures.append(ValidationFailure(
-                    .malformedClaim, .audience,
-                    "The \"aud\" claim is \(aud.typeDescription)\(aud.arrayValue != nil ? " with non-string members" : ""); it must be a string or an array of strings."))
+                failures.append(
+                    ValidationFailure(
+                        .malformedClaim, .audience,
+                        "The \"aud\" claim is \(aud.typeDescription)\(aud.arrayValue != nil ? " with non-string members" : ""); it must be a string or an array of strings."
+                    ))
             }
         }
         let claims = JWTClaims(

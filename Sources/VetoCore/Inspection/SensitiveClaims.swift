@@ -2,7 +2,10 @@
 /// who holds the token, so these do not belong in it.
 enum SensitiveClaims {
     /// Name fragments, compared case-insensitively with `_`/`-` removed.
-    static let secretNames = ["password", "passwd", "pwd", "secret", "privatekey", "apikey", "accesskey", "clientsecret", "creditcard", "cardnumber", "ccnumber", "cvv", "cvc", "pin"]
+    static let secretNames = [
+        "password", "passwd", "pwd", "secret", "privatekey", "apikey", "accesskey", "clientsecret", "creditcard", "cardnumber", "ccnumber", "cvv",
+        "cvc", "pin"
+    ]
     static let personalNames = ["ssn", "socialsecurity", "passport", "taxid", "dateofbirth", "birthdate", "dob", "iban", "nationalid"]
 
     static func warnings(in claims: JSONObject) -> [TokenInspection.Warning] {
@@ -12,7 +15,8 @@ enum SensitiveClaims {
             if secretNames.contains(where: { key == $0 || (key.count > 4 && $0.count > 3 && key.contains($0)) }) {
                 warnings.append(.init(code: "secret_claim", message: "Claim \"\(path)\" looks like a secret: anyone holding the token can read it."))
             } else if personalNames.contains(where: { key == $0 || (key.count > 4 && $0.count > 3 && key.contains($0)) }) {
-                warnings.append(.init(code: "personal_data_claim", message: "Claim \"\(path)\" looks like personal data: anyone holding the token can read it."))
+                warnings.append(
+                    .init(code: "personal_data_claim", message: "Claim \"\(path)\" looks like personal data: anyone holding the token can read it."))
             } else if let string = value.stringValue, looksLikeCardNumber(string) {
                 warnings.append(.init(code: "card_number_claim", message: "Claim \"\(path)\" holds what looks like a payment card number."))
             }
@@ -33,9 +37,13 @@ enum SensitiveClaims {
     static func looksLikeCardNumber(_ text: String) -> Bool {
         var digits: [Int] = []
         for character in text {
-            if let digit = character.wholeNumberValue, character.isASCII { digits.append(digit) }
-            else if character == " " || character == "-" { continue }
-            else { return false }
+            if let digit = character.wholeNumberValue, character.isASCII {
+                digits.append(digit)
+            } else if character == " " || character == "-" {
+                continue
+            } else {
+                return false
+            }
         }
         guard (13...19).contains(digits.count) else { return false }
         var sum = 0

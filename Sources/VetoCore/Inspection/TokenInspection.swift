@@ -58,13 +58,20 @@ package struct TokenInspection: Sendable {
         for name in ["iat", "nbf", "exp", "auth_time"] {
             guard let value = claims[name] else { continue }
             guard let number = value.numberValue, number.doubleValue.isFinite, abs(number.doubleValue) <= JWTClaims.maxNumericDate else {
-                warnings.append(Warning(code: "malformed_\(name)", message: "\"\(name)\" is \(value.typeDescription)\(value.stringValue.map { " (\"\($0)\")" } ?? ""), not a NumericDate (seconds since 1970): validators must reject this token."))
+                warnings.append(
+                    Warning(
+                        code: "malformed_\(name)",
+                        message:
+                            "\"\(name)\" is \(value.typeDescription)\(value.stringValue.map { " (\"\($0)\")" } ?? ""), not a NumericDate (seconds since 1970): validators must reject this token."
+                    ))
                 continue
             }
             let seconds = number.doubleValue
             numeric[name] = seconds
-            times.append(TimeClaim(name: name, seconds: seconds, iso8601: UTCTime.iso8601(seconds),
-                                   relative: HumanDuration.relative(seconds, now: now)))
+            times.append(
+                TimeClaim(
+                    name: name, seconds: seconds, iso8601: UTCTime.iso8601(seconds),
+                    relative: HumanDuration.relative(seconds, now: now)))
         }
 
         let status: Status
@@ -79,7 +86,8 @@ package struct TokenInspection: Sendable {
 
         let header = jws.header
         if header.isUnsecured {
-            warnings.append(Warning(code: "alg_none", message: "alg is \"\(header.algorithmName)\": the token is unsigned, and any validator must reject it."))
+            warnings.append(
+                Warning(code: "alg_none", message: "alg is \"\(header.algorithmName)\": the token is unsigned, and any validator must reject it."))
         } else if header.algorithm == nil {
             warnings.append(Warning(code: "alg_unsupported", message: "alg \"\(header.algorithmName)\" is not a JWS algorithm Veto knows."))
         }
@@ -87,10 +95,16 @@ package struct TokenInspection: Sendable {
             warnings.append(Warning(code: "no_exp", message: "No exp claim: the token never expires."))
         }
         if claims["jti"] == nil {
-            warnings.append(Warning(code: "no_jti", message: "No jti claim: this token cannot be revoked individually (only by subject, or by its digest where configured)."))
+            warnings.append(
+                Warning(
+                    code: "no_jti",
+                    message: "No jti claim: this token cannot be revoked individually (only by subject, or by its digest where configured)."))
         }
         if let lifetime, lifetime > 86_400 {
-            warnings.append(Warning(code: "long_lifetime", message: "The lifetime (exp − iat) is \(HumanDuration.format(lifetime)), over 24 h: a stolen token stays useful for long."))
+            warnings.append(
+                Warning(
+                    code: "long_lifetime",
+                    message: "The lifetime (exp − iat) is \(HumanDuration.format(lifetime)), over 24 h: a stolen token stays useful for long."))
         }
         if let iat = numeric["iat"], iat > now + 60 {
             warnings.append(Warning(code: "iat_in_future", message: "iat is \(HumanDuration.format(iat - now)) in the future: a clock is wrong."))
@@ -102,15 +116,22 @@ package struct TokenInspection: Sendable {
             warnings.append(Warning(code: "nested_jwt", message: "cty is \"JWT\": the payload is itself a token (nested JWT)."))
         }
         for name in ["jku", "x5u", "jwk", "x5c"] where header.object[name] != nil {
-            warnings.append(Warning(code: "header_\(name)", message: "The header carries \"\(name)\"; a validator must never take keys from the token itself (Veto ignores it)."))
+            warnings.append(
+                Warning(
+                    code: "header_\(name)",
+                    message: "The header carries \"\(name)\"; a validator must never take keys from the token itself (Veto ignores it)."))
         }
         if bytes.count > CompactJWS.defaultMaxSize {
-            warnings.append(Warning(code: "too_large", message: "The token is \(bytes.count) bytes, over the default limit of \(CompactJWS.defaultMaxSize) that `veto serve` enforces."))
+            warnings.append(
+                Warning(
+                    code: "too_large",
+                    message: "The token is \(bytes.count) bytes, over the default limit of \(CompactJWS.defaultMaxSize) that `veto serve` enforces."))
         }
         warnings.append(contentsOf: SensitiveClaims.warnings(in: claims))
 
-        return TokenInspection(header: header.object, claims: claims, algorithmName: header.algorithmName,
-                               signatureLength: jws.signature.count, tokenLength: bytes.count, times: times, status: status,
-                               lifetime: lifetime, warnings: warnings, evaluatedAt: now)
+        return TokenInspection(
+            header: header.object, claims: claims, algorithmName: header.algorithmName,
+            signatureLength: jws.signature.count, tokenLength: bytes.count, times: times, status: status,
+            lifetime: lifetime, warnings: warnings, evaluatedAt: now)
     }
 }

@@ -25,7 +25,8 @@ package enum Base64URL {
 
     /// Decodes strictly; `offset` in errors is relative to the start of `input`.
     package static func decode<C: Collection>(_ input: C) throws(DecodingError) -> [UInt8] where C.Element == UInt8 {
-        let result = input.withContiguousStorageIfAvailable { decode(buffer: $0) }
+        let result =
+            input.withContiguousStorageIfAvailable { decode(buffer: $0) }
             ?? Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
         return try result.get()
     }

@@ -18,9 +18,10 @@ package struct CompactJWS: Sendable {
 
     package static func parse(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(ValidationFailure) -> CompactJWS {
         if bytes.count > maxSize {
-            throw ValidationFailure(.tokenTooLarge, .structure,
-                                    "The token is \(bytes.count) bytes; the limit is \(maxSize).",
-                                    hint: "Tokens this large usually carry data that belongs in a database, not a bearer token.")
+            throw ValidationFailure(
+                .tokenTooLarge, .structure,
+                "The token is \(bytes.count) bytes; the limit is \(maxSize).",
+                hint: "Tokens this large usually carry data that belongs in a database, not a bearer token.")
         }
         if bytes.isEmpty {
             throw ValidationFailure(.malformedToken, .structure, "The token is empty.")
@@ -33,14 +34,16 @@ package struct CompactJWS: Sendable {
         }
         let segments = dots.count + 1
         if segments == 5 {
-            throw ValidationFailure(.encryptedTokenUnsupported, .structure,
-                                    "The token has 5 segments: it is an encrypted JWE, not a signed JWS (3 segments).",
-                                    hint: "Veto verifies signed tokens only; ask the issuer for a signed (JWS) access token.")
+            throw ValidationFailure(
+                .encryptedTokenUnsupported, .structure,
+                "The token has 5 segments: it is an encrypted JWE, not a signed JWS (3 segments).",
+                hint: "Veto verifies signed tokens only; ask the issuer for a signed (JWS) access token.")
         }
         if segments != 3 {
-            throw ValidationFailure(.malformedToken, .structure,
-                                    "The token has \(segments > 5 ? "more than 5" : String(segments)) segment\(segments == 1 ? "" : "s") separated by '.'; a signed JWT has exactly 3 (header.payload.signature).",
-                                    hint: segments == 1 ? "This does not look like a JWT at all; is it an opaque token?" : nil)
+            throw ValidationFailure(
+                .malformedToken, .structure,
+                "The token has \(segments > 5 ? "more than 5" : String(segments)) segment\(segments == 1 ? "" : "s") separated by '.'; a signed JWT has exactly 3 (header.payload.signature).",
+                hint: segments == 1 ? "This does not look like a JWT at all; is it an opaque token?" : nil)
         }
         let headerPart = bytes[..<dots[0]]
         let payloadPart = bytes[(dots[0] + 1)..<dots[1]]
@@ -63,9 +66,10 @@ package struct CompactJWS: Sendable {
         do {
             return try Base64URL.decode(segment)
         } catch {
-            throw ValidationFailure(.malformedToken, .structure,
-                                    "The \(name) segment (\(position) of 3) is not valid base64url: \(error).",
-                                    hint: "JWTs use unpadded base64url (RFC 7515 §2): no '=', '+', '/' or whitespace.")
+            throw ValidationFailure(
+                .malformedToken, .structure,
+                "The \(name) segment (\(position) of 3) is not valid base64url: \(error).",
+                hint: "JWTs use unpadded base64url (RFC 7515 §2): no '=', '+', '/' or whitespace.")
         }
     }
 }

@@ -17,8 +17,9 @@ package struct JOSEHeader: Sendable, Equatable {
     init(object: JSONObject) throws(ValidationFailure) {
         self.object = object
         guard let alg = object["alg"] else {
-            throw ValidationFailure(.malformedToken, .structure, "The header has no \"alg\" member.",
-                                    hint: "Every JWS header names its algorithm; this is not a signed JWT.")
+            throw ValidationFailure(
+                .malformedToken, .structure, "The header has no \"alg\" member.",
+                hint: "Every JWS header names its algorithm; this is not a signed JWT.")
         }
         guard let name = alg.stringValue else {
             throw ValidationFailure(.malformedToken, .structure, "The header's \"alg\" is \(alg.typeDescription), not a string.")
@@ -30,14 +31,16 @@ package struct JOSEHeader: Sendable, Equatable {
         self.contentType = try Self.optionalString("cty", in: object)
         if let crit = object["crit"] {
             guard let names = crit.arrayValue, !names.isEmpty, names.allSatisfy({ $0.stringValue != nil }) else {
-                throw ValidationFailure(.malformedToken, .structure,
-                                        "The header's \"crit\" is \(crit.typeDescription); RFC 7515 requires a non-empty array of names.")
+                throw ValidationFailure(
+                    .malformedToken, .structure,
+                    "The header's \"crit\" is \(crit.typeDescription); RFC 7515 requires a non-empty array of names.")
             }
             let unknown = names.compactMap(\.stringValue).filter { !Self.understoodCritical.containsExactly($0) }
             if !unknown.isEmpty {
-                throw ValidationFailure(.unsupportedCriticalHeader, .structure,
-                                        "The header marks \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) as critical (crit), and Veto does not implement \(unknown.count == 1 ? "it" : "them").",
-                                        hint: "RFC 7515 §4.1.11 requires refusing a token whose critical extensions are not understood; issue the token without crit.")
+                throw ValidationFailure(
+                    .unsupportedCriticalHeader, .structure,
+                    "The header marks \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) as critical (crit), and Veto does not implement \(unknown.count == 1 ? "it" : "them").",
+                    hint: "RFC 7515 §4.1.11 requires refusing a token whose critical extensions are not understood; issue the token without crit.")
             }
         }
     }

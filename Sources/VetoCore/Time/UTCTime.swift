@@ -10,7 +10,8 @@ package enum UTCTime {
         var secondOfDay = total % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        var text =
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
         let millis = Int64((fraction * 1000).rounded())
         if millis > 0 && millis < 1000 { text += "." + pad(millis, 3) }
         return text + "Z"
@@ -42,7 +43,8 @@ package enum UTCTime {
             return true
         }
         guard let year = number(4), take("-"), let month = number(2), take("-"), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
         var seconds = Double(days(fromCivil: year, month, day) * 86_400)
         if index == bytes.count { return seconds }
         guard take("T") || take("t") || take(" ") else { return nil }

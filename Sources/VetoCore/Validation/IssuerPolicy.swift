@@ -39,9 +39,11 @@ package struct IssuerPolicy: ValidatingIssuer {
 
     package static let defaultLeeway: Double = 60
 
-    package init(issuer: String? = nil, audiences: [String] = [], keys: any KeySource, leeway: Double = defaultLeeway,
-                requiredClaims: [String] = ["exp"], requiredType: String? = nil, maxLifetime: Double? = nil,
-                maxTokenSize: Int = CompactJWS.defaultMaxSize, maxIdentifierBytes: Int? = nil) {
+    package init(
+        issuer: String? = nil, audiences: [String] = [], keys: any KeySource, leeway: Double = defaultLeeway,
+        requiredClaims: [String] = ["exp"], requiredType: String? = nil, maxLifetime: Double? = nil,
+        maxTokenSize: Int = CompactJWS.defaultMaxSize, maxIdentifierBytes: Int? = nil
+    ) {
         self.issuer = issuer
         self.audiences = audiences
         self.keys = keys

@@ -28,16 +28,18 @@ package struct KeySet: Sendable {
     package func verify(_ jws: CompactJWS) -> Result<VerificationKey, ValidationFailure> {
         let header = jws.header
         if header.isUnsecured {
-            return .failure(ValidationFailure(
-                .algorithmNotAllowed, .algorithm,
-                "The token's alg is \"\(header.algorithmName)\" (unsecured); unsigned tokens are never accepted.",
-                hint: "This is the classic alg=none attack, or a token minted for testing. Sign it with a configured key."))
+            return .failure(
+                ValidationFailure(
+                    .algorithmNotAllowed, .algorithm,
+                    "The token's alg is \"\(header.algorithmName)\" (unsecured); unsigned tokens are never accepted.",
+                    hint: "This is the classic alg=none attack, or a token minted for testing. Sign it with a configured key."))
         }
         guard let algorithm = header.algorithm else {
-            return .failure(ValidationFailure(
-                .algorithmNotAllowed, .algorithm,
-                "The token's alg is \"\(header.algorithmName)\", which is not a supported JWS algorithm; the keys are pinned to \(describe(algorithms)).",
-                hint: "Algorithm names are case-sensitive (RS256, not rs256)."))
+            return .failure(
+                ValidationFailure(
+                    .algorithmNotAllowed, .algorithm,
+                    "The token's alg is \"\(header.algorithmName)\", which is not a supported JWS algorithm; the keys are pinned to \(describe(algorithms)).",
+                    hint: "Algorithm names are case-sensitive (RS256, not rs256)."))
         }
         // Selection without building arrays: a key is a candidate if it has the token's kid, or, when
         // no key has it, if it has no kid at all; without a kid in the token every key is a candidate.
@@ -50,37 +52,49 @@ package struct KeySet: Sendable {
         }
         if let kid, !keys.contains(where: isCandidate) {
             let known = keyIDs
-            return .failure(ValidationFailure(
-                .unknownKeyID, .key,
-                "The token's kid is \"\(kid)\", but no configured key of this issuer has it.",
-                hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known.",
-                detail: "The known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", "))."))
+            return .failure(
+                ValidationFailure(
+                    .unknownKeyID, .key,
+                    "The token's kid is \"\(kid)\", but no configured key of this issuer has it.",
+                    hint: "The issuer has probably rotated its keys: fetch its current JWKS (or add the new key) so that kid \"\(kid)\" is known.",
+                    detail: "The known kids are \(known.isEmpty ? "none" : known.map { "\"\($0)\"" }.joined(separator: ", "))."))
         }
         if !keys.contains(where: { isCandidate($0) && $0.algorithm.accepts(algorithm) }) {
             let candidates = keys.filter(isCandidate)
             let which = header.keyID.map { "the key with kid \"\($0)\" is" } ?? (candidates.count == 1 ? "the key is" : "the keys are")
-            return .failure(ValidationFailure(
-                .algorithmNotAllowed, .algorithm,
-                "The token's alg is \(algorithm), but \(which) pinned to \(describe(candidates.map(\.algorithm))).",
-                hint: "Either the issuer signs with another algorithm than configured, or someone is trying an algorithm confusion; configure the key as \(algorithm):FILE only if the issuer really uses \(algorithm)."))
+            return .failure(
+                ValidationFailure(
+                    .algorithmNotAllowed, .algorithm,
+                    "The token's alg is \(algorithm), but \(which) pinned to \(describe(candidates.map(\.algorithm))).",
+                    hint:
+                        "Either the issuer signs with another algorithm than configured, or someone is trying an algorithm confusion; configure the key as \(algorithm):FILE only if the issuer really uses \(algorithm)."
+                ))
         }
         if jws.signature.isEmpty {
-            return .failure(ValidationFailure(.signatureInvalid, .signature, "The signature segment is empty.",
-                                              hint: "The token was truncated, or its signature was stripped."))
+            return .failure(
+                ValidationFailure(
+                    .signatureInvalid, .signature, "The signature segment is empty.",
+                    hint: "The token was truncated, or its signature was stripped."))
         }
-        for key in keys where isCandidate(key) && key.algorithm.accepts(algorithm)
-            && key.verifier.verify(signature: jws.signature, signingInput: jws.signingInput) {
+        for key in keys
+        where isCandidate(key) && key.algorithm.accepts(algorithm)
+            && key.verifier.verify(signature: jws.signature, signingInput: jws.signingInput)
+        {
             return .success(key)
         }
         let pinned = keys.filter { isCandidate($0) && $0.algorithm.accepts(algorithm) }
         // Which keys, and the files they came from, is configuration: the terminal shows it, HTTP answers do not.
-        let tried = pinned.count == 1 ? "the \(pinned[0].label)" : "any of \(pinned.count) \(algorithm) keys (\(pinned.map(\.label).joined(separator: "; ")))"
-        let which = kid.map { "the \(algorithm) key with kid \"\($0)\"" } ?? (pinned.count == 1 ? "the issuer's \(algorithm) key" : "any of the issuer's \(algorithm) keys")
-        return .failure(ValidationFailure(
-            .signatureInvalid, .signature,
-            "The signature does not verify with \(which).",
-            hint: "The token was signed by a different key, or altered after signing. Check that the key belongs to the token's issuer.",
-            detail: "Tried \(tried)."))
+        let tried =
+            pinned.count == 1 ? "the \(pinned[0].label)" : "any of \(pinned.count) \(algorithm) keys (\(pinned.map(\.label).joined(separator: "; ")))"
+        let which =
+            kid.map { "the \(algorithm) key with kid \"\($0)\"" }
+            ?? (pinned.count == 1 ? "the issuer's \(algorithm) key" : "any of the issuer's \(algorithm) keys")
+        return .failure(
+            ValidationFailure(
+                .signatureInvalid, .signature,
+                "The signature does not verify with \(which).",
+                hint: "The token was signed by a different key, or altered after signing. Check that the key belongs to the token's issuer.",
+                detail: "Tried \(tried)."))
     }
 
     private func describe(_ algorithms: [JWSAlgorithm]) -> String {

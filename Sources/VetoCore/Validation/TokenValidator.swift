@@ -57,8 +57,9 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
         do {
             jws = try CompactJWS.parse(token, maxSize: maxTokenSize)
         } catch {
-            return ValidationReport(jws: nil, claims: nil, key: nil, issuer: nil, keys: nil, failures: [error],
-                                    skipped: Set(ValidationCheck.allCases).subtracting([.structure]))
+            return ValidationReport(
+                jws: nil, claims: nil, key: nil, issuer: nil, keys: nil, failures: [error],
+                skipped: Set(ValidationCheck.allCases).subtracting([.structure]))
         }
         var failures: [ValidationFailure] = []
         var skipped: Set<ValidationCheck> = []
@@ -84,11 +85,14 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
                 message = "The token has no iss claim, so it matches no configured issuer."
             }
             failures.append(contentsOf: claimFailures)
-            failures.append(ValidationFailure(.issuerUnknown, .issuer, message,
-                                              hint: "Configure this issuer with its keys, or check which identity provider minted the token.",
-                                              detail: known))
-            return ValidationReport(jws: jws, claims: claims, key: nil, issuer: nil, keys: nil, failures: sorted(failures),
-                                    skipped: [.algorithm, .key, .signature, .expiry, .notBefore, .audience, .type, .requiredClaims, .lifetime])
+            failures.append(
+                ValidationFailure(
+                    .issuerUnknown, .issuer, message,
+                    hint: "Configure this issuer with its keys, or check which identity provider minted the token.",
+                    detail: known))
+            return ValidationReport(
+                jws: jws, claims: claims, key: nil, issuer: nil, keys: nil, failures: sorted(failures),
+                skipped: [.algorithm, .key, .signature, .expiry, .notBefore, .audience, .type, .requiredClaims, .lifetime])
         }
 
         let issuer = issuers[position]
@@ -106,38 +110,43 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
         } else {
             skipped.formUnion([.expiry, .notBefore, .issuedAt, .issuer, .audience, .requiredClaims, .lifetime])
         }
-        return ValidationReport(jws: jws, claims: claims, key: key, issuer: issuer, keys: keys,
-                                failures: sorted(failures), skipped: skipped)
+        return ValidationReport(
+            jws: jws, claims: claims, key: key, issuer: issuer, keys: keys,
+            failures: sorted(failures), skipped: skipped)
     }
 
     func checkClaims(_ claims: JWTClaims, header: JOSEHeader, policy: IssuerPolicy, now: Double) -> [ValidationFailure] {
         var failures: [ValidationFailure] = []
         let leeway = policy.leeway
         if let exp = claims.expiresAt, now >= exp + leeway {
-            failures.append(ValidationFailure(
-                .tokenExpired, .expiry,
-                "The token expired at \(UTCTime.iso8601(exp)), \(HumanDuration.format(now - exp)) ago (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
-                hint: "Get a fresh token (refresh it). If it expired only seconds ago, check the clocks of the issuer and this host."))
+            failures.append(
+                ValidationFailure(
+                    .tokenExpired, .expiry,
+                    "The token expired at \(UTCTime.iso8601(exp)), \(HumanDuration.format(now - exp)) ago (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                    hint: "Get a fresh token (refresh it). If it expired only seconds ago, check the clocks of the issuer and this host."))
         }
         if let nbf = claims.notBefore, now + leeway < nbf {
-            failures.append(ValidationFailure(
-                .tokenNotYetValid, .notBefore,
-                "The token is not valid before \(UTCTime.iso8601(nbf)), \(HumanDuration.format(nbf - now)) from now (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
-                hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
+            failures.append(
+                ValidationFailure(
+                    .tokenNotYetValid, .notBefore,
+                    "The token is not valid before \(UTCTime.iso8601(nbf)), \(HumanDuration.format(nbf - now)) from now (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                    hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
         }
         if let iat = claims.issuedAt, now + leeway < iat {
-            failures.append(ValidationFailure(
-                .tokenNotYetValid, .issuedAt,
-                "The token claims to be issued at \(UTCTime.iso8601(iat)), \(HumanDuration.format(iat - now)) in the future (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
-                hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
+            failures.append(
+                ValidationFailure(
+                    .tokenNotYetValid, .issuedAt,
+                    "The token claims to be issued at \(UTCTime.iso8601(iat)), \(HumanDuration.format(iat - now)) in the future (now is \(UTCTime.iso8601(now)), leeway \(HumanDuration.format(leeway))).",
+                    hint: "A clock is wrong: compare the issuer's time with this host's (NTP)."))
         }
         if let expected = policy.issuer {
             if let issuer = claims.issuer {
                 if !issuer.hasSameBytes(as: expected) {
-                    failures.append(ValidationFailure(
-                        .issuerUnknown, .issuer,
-                        "The token's iss is \"\(issuer)\", but the expected issuer is \"\(expected)\".",
-                        hint: issuerHint(actual: issuer, expected: expected)))
+                    failures.append(
+                        ValidationFailure(
+                            .issuerUnknown, .issuer,
+                            "The token's iss is \"\(issuer)\", but the expected issuer is \"\(expected)\".",
+                            hint: issuerHint(actual: issuer, expected: expected)))
                 }
             } else if claims.object["iss"] == nil {
                 failures.append(ValidationFailure(.missingClaim, .issuer, "The token has no iss claim; the expected issuer is \"\(expected)\"."))
@@ -148,76 +157,88 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
             if let audience = claims.audience {
                 if !audience.contains(where: policy.audiences.containsExactly) {
                     let actual = audience.isEmpty ? "an empty list" : audience.map { "\"\($0)\"" }.joined(separator: ", ")
-                    failures.append(ValidationFailure(
-                        .audienceMismatch, .audience,
-                        "The token's aud is \(actual), but this service accepts \(expected).",
-                        hint: "The token was minted for another API or environment (staging vs production?). Request a token for \(expected)."))
+                    failures.append(
+                        ValidationFailure(
+                            .audienceMismatch, .audience,
+                            "The token's aud is \(actual), but this service accepts \(expected).",
+                            hint: "The token was minted for another API or environment (staging vs production?). Request a token for \(expected)."))
                 }
             } else if claims.object["aud"] == nil {
-                failures.append(ValidationFailure(.missingClaim, .audience, "The token has no aud claim; this service accepts \(expected).",
-                                                  hint: "Ask the issuer to include the audience (RFC 8707 resource or the API identifier)."))
+                failures.append(
+                    ValidationFailure(
+                        .missingClaim, .audience, "The token has no aud claim; this service accepts \(expected).",
+                        hint: "Ask the issuer to include the audience (RFC 8707 resource or the API identifier)."))
             }
         }
         if let required = policy.requiredType {
             let actual = header.type
             if actual.map({ normaliseType($0).hasSameBytes(as: normaliseType(required)) }) != true {
-                failures.append(ValidationFailure(
-                    .tokenTypeMismatch, .type,
-                    "The token's typ header is \(actual.map { "\"\($0)\"" } ?? "absent"), but \"\(required)\" is required.",
-                    hint: required.lowercased().contains("at+jwt") ? "RFC 9068 access tokens carry typ \"at+jwt\"; an ID token is not an access token." : nil))
+                failures.append(
+                    ValidationFailure(
+                        .tokenTypeMismatch, .type,
+                        "The token's typ header is \(actual.map { "\"\($0)\"" } ?? "absent"), but \"\(required)\" is required.",
+                        hint: required.lowercased().contains("at+jwt")
+                            ? "RFC 9068 access tokens carry typ \"at+jwt\"; an ID token is not an access token." : nil))
             }
         }
         for name in policy.requiredClaims where claims.object[name] == nil {
-            let check: ValidationCheck = switch name {
-            case "exp": .expiry
-            case "nbf": .notBefore
-            case "iat": .issuedAt
-            case "iss": .issuer
-            case "aud": .audience
-            default: .requiredClaims
-            }
+            let check: ValidationCheck =
+                switch name {
+                case "exp": .expiry
+                case "nbf": .notBefore
+                case "iat": .issuedAt
+                case "iss": .issuer
+                case "aud": .audience
+                default: .requiredClaims
+                }
             if check == .issuer && policy.issuer != nil { continue }  // reported above
             if check == .audience && !policy.audiences.isEmpty { continue }
-            failures.append(ValidationFailure(
-                .missingClaim, check,
-                "The token has no \"\(name)\" claim, which is required\(name == "jti" ? " (without a jti the token cannot be revoked individually)" : name == "exp" ? " (a token without exp never expires)" : "").",
-                hint: "Ask the issuer to include \"\(name)\", or relax the requirement in the configuration."))
+            failures.append(
+                ValidationFailure(
+                    .missingClaim, check,
+                    "The token has no \"\(name)\" claim, which is required\(name == "jti" ? " (without a jti the token cannot be revoked individually)" : name == "exp" ? " (a token without exp never expires)" : "").",
+                    hint: "Ask the issuer to include \"\(name)\", or relax the requirement in the configuration."))
         }
         if let jti = claims.jwtID, jti.isEmpty {
             // An empty jti identifies nothing: the token could never be revoked (security finding 11).
-            failures.append(ValidationFailure(
-                .malformedClaim, .requiredClaims, "The \"jti\" claim is an empty string; a jti must identify the token.",
-                hint: "Ask the issuer to mint a unique, non-empty jti (RFC 7519 §4.1.7)."))
+            failures.append(
+                ValidationFailure(
+                    .malformedClaim, .requiredClaims, "The \"jti\" claim is an empty string; a jti must identify the token.",
+                    hint: "Ask the issuer to mint a unique, non-empty jti (RFC 7519 §4.1.7)."))
         }
         if let limit = policy.maxIdentifierBytes {
             for (name, value) in [("jti", claims.jwtID), ("sub", claims.subject)] {
                 if let value, value.utf8.count > limit {
-                    failures.append(ValidationFailure(
-                        .malformedClaim, .requiredClaims,
-                        "The \"\(name)\" claim is \(value.utf8.count) bytes long; at most \(limit) are accepted, since a longer one could not be revoked.",
-                        hint: "Identifiers this long are usually a bug in the issuer."))
+                    failures.append(
+                        ValidationFailure(
+                            .malformedClaim, .requiredClaims,
+                            "The \"\(name)\" claim is \(value.utf8.count) bytes long; at most \(limit) are accepted, since a longer one could not be revoked.",
+                            hint: "Identifiers this long are usually a bug in the issuer."))
                 }
             }
         }
         if let maxLifetime = policy.maxLifetime, claims.expiresAt == nil, claims.object["exp"] == nil {
             // Revocation rules live for a bounded time; a token without exp would outlive every one.
-            failures.append(ValidationFailure(
-                .lifetimeTooLong, .lifetime,
-                "The token has no exp, so it would never expire; the maximum lifetime is \(HumanDuration.format(maxLifetime)).",
-                hint: "Ask the issuer to include exp."))
+            failures.append(
+                ValidationFailure(
+                    .lifetimeTooLong, .lifetime,
+                    "The token has no exp, so it would never expire; the maximum lifetime is \(HumanDuration.format(maxLifetime)).",
+                    hint: "Ask the issuer to include exp."))
         }
         if let maxLifetime = policy.maxLifetime, let exp = claims.expiresAt {
             let start = claims.issuedAt ?? claims.notBefore
             if let start, exp - start > maxLifetime {
-                failures.append(ValidationFailure(
-                    .lifetimeTooLong, .lifetime,
-                    "The token lives \(HumanDuration.format(exp - start)) (from \(UTCTime.iso8601(start)) to \(UTCTime.iso8601(exp))); the maximum is \(HumanDuration.format(maxLifetime)).",
-                    hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
+                failures.append(
+                    ValidationFailure(
+                        .lifetimeTooLong, .lifetime,
+                        "The token lives \(HumanDuration.format(exp - start)) (from \(UTCTime.iso8601(start)) to \(UTCTime.iso8601(exp))); the maximum is \(HumanDuration.format(maxLifetime)).",
+                        hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
             } else if start == nil, exp - now > maxLifetime + policy.leeway {
-                failures.append(ValidationFailure(
-                    .lifetimeTooLong, .lifetime,
-                    "The token expires \(HumanDuration.format(exp - now)) from now, beyond the maximum lifetime of \(HumanDuration.format(maxLifetime)).",
-                    hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
+                failures.append(
+                    ValidationFailure(
+                        .lifetimeTooLong, .lifetime,
+                        "The token expires \(HumanDuration.format(exp - now)) from now, beyond the maximum lifetime of \(HumanDuration.format(maxLifetime)).",
+                        hint: "Long-lived bearer tokens are risky; shorten the issuer's token lifetime."))
             }
         }
         return failures
@@ -234,7 +255,8 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
         if trim(actual) == trim(expected) {
             return "The two differ only by a trailing slash; iss is compared exactly, so configure the issuer exactly as the token spells it."
         }
-        return "The token comes from another issuer (a provider migration, or another tenant or environment?). Configure \"\(actual)\" as an issuer if it is trusted."
+        return
+            "The token comes from another issuer (a provider migration, or another tenant or environment?). Configure \"\(actual)\" as an issuer if it is trusted."
     }
 
     private func sorted(_ failures: [ValidationFailure]) -> [ValidationFailure] {

@@ -1,4 +1,3 @@
-
 /// The line of the verification checklist a failure belongs to.
 package enum ValidationCheck: String, Sendable, CaseIterable, Hashable {
     case structure, algorithm, key, signature

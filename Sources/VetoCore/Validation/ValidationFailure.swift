@@ -1,4 +1,3 @@
-
 /// One reason a token was refused: a stable code, the checklist line, a sentence that
 /// names the actual and expected values, and a hint on how to fix it.
 ///

@@ -50,8 +50,8 @@ enum ECDSASignature {
         guard let signature else { return nil }
         defer { ECDSA_SIG_free(signature) }
         guard let r = ECDSA_SIG_get0_r(signature), let s = ECDSA_SIG_get0_s(signature),
-              let rBytes = BigNumber.bytes(of: r, paddedTo: curve.coordinateLength),
-              let sBytes = BigNumber.bytes(of: s, paddedTo: curve.coordinateLength)
+            let rBytes = BigNumber.bytes(of: r, paddedTo: curve.coordinateLength),
+            let sBytes = BigNumber.bytes(of: s, paddedTo: curve.coordinateLength)
         else { return nil }
         return rBytes + sBytes
     }

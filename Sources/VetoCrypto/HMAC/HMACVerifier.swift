@@ -17,7 +17,7 @@ struct HMACVerifier: SignatureVerifier {
     func verify(signature: [UInt8], signingInput: ArraySlice<UInt8>) -> Bool {
         // The length is public (it is fixed by the algorithm); only the content comparison must be constant-time.
         guard signature.count == digest.length,
-              let expected = prepared?.mac(signingInput, length: digest.length)
+            let expected = prepared?.mac(signingInput, length: digest.length)
                 ?? HMACComputation.mac(secret: secret, message: signingInput, digest: digest)
         else { return false }
         return expected.withUnsafeBytes { expectedBytes in

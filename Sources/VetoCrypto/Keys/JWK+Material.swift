@@ -13,7 +13,8 @@ extension JWK {
             // An empty or short `k` is refused when the key is pinned to its HS algorithm.
             return .secret(try requiredBytes("k"))
         default:
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "\"kty\": \(JSONWriter.quoted(keyType)) is not supported; use RSA, EC, OKP (Ed25519) or oct")
         }
     }
@@ -59,14 +60,16 @@ extension JWK {
             throw KeyLoadingError(.malformedKey, source: source, "the EC JWK has no \"crv\" member")
         }
         guard let curve = ECCurve(jwkName: curveName) else {
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "\"crv\": \(JSONWriter.quoted(curveName)) is not supported; EC keys must be on P-256, P-384 or P-521")
         }
         let x = try requiredBytes("x")
         let y = try requiredBytes("y")
         // RFC 7518 §6.2.1.2: coordinates are exactly the field length, which also catches a wrong crv.
         for (name, value) in [("x", x), ("y", y)] where value.count != curve.coordinateLength {
-            throw KeyLoadingError(.invalidKey, source: source,
+            throw KeyLoadingError(
+                .invalidKey, source: source,
                 "\"\(name)\" is \(value.count) bytes; \(curve.jwkName) coordinates are \(curve.coordinateLength) bytes")
         }
         guard let parameters = KeyParameters() else { throw KeyLoadingError.openSSL(.cryptoFailure, source: source, "OSSL_PARAM_BLD_new") }
@@ -78,7 +81,8 @@ extension JWK {
                 throw KeyLoadingError(.notAPrivateKey, source: source, "the EC JWK has no \"d\": it is a public key and cannot sign")
             }
             guard scalar.count == curve.coordinateLength else {
-                throw KeyLoadingError(.invalidKey, source: source,
+                throw KeyLoadingError(
+                    .invalidKey, source: source,
                     "\"d\" is \(scalar.count) bytes; \(curve.jwkName) private keys are \(curve.coordinateLength) bytes")
             }
             parameters.pushBigNumber(OSSL_PKEY_PARAM_PRIV_KEY, scalar)
@@ -101,7 +105,8 @@ extension JWK {
         }
         guard curveName == "Ed25519" else {
             let hint = curveName.hasPrefix("X") ? " (\(curveName) is for key agreement, not signatures)" : ""
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "\"crv\": \(JSONWriter.quoted(curveName)) is not supported; OKP keys must be Ed25519\(hint)")
         }
         let x = try requiredBytes("x")

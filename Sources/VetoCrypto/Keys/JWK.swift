@@ -44,7 +44,8 @@ struct JWK {
                 throw KeyLoadingError(.malformedKey, source: source, "\"use\" is \(use.typeDescription), not a string")
             }
             guard value == "sig" else {
-                throw KeyLoadingError(.wrongUse, source: source,
+                throw KeyLoadingError(
+                    .wrongUse, source: source,
                     "the JWK has \"use\": \(JSONWriter.quoted(value)); a signature key must have \"use\": \"sig\"")
             }
         }
@@ -54,7 +55,8 @@ struct JWK {
             }
             let operations = values.compactMap(\.stringValue)
             guard operations.contains(purpose.keyOperation) else {
-                throw KeyLoadingError(.wrongUse, source: source,
+                throw KeyLoadingError(
+                    .wrongUse, source: source,
                     "the JWK has \"key_ops\": \(JSONWriter.compact(keyOps)), which does not include \"\(purpose.keyOperation)\"")
             }
         }
@@ -67,11 +69,13 @@ struct JWK {
             throw KeyLoadingError(.malformedKey, source: source, "\"alg\" is \(alg.typeDescription), not a string")
         }
         if name.lowercased() == "none" {
-            throw KeyLoadingError(.unsupportedAlgorithm, source: source, "the JWK has \"alg\": \(JSONWriter.quoted(name)); unsecured JWS is never accepted")
+            throw KeyLoadingError(
+                .unsupportedAlgorithm, source: source, "the JWK has \"alg\": \(JSONWriter.quoted(name)); unsecured JWS is never accepted")
         }
         guard let algorithm = JWSAlgorithm(rawValue: name) else {
             let supported = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
-            throw KeyLoadingError(.unsupportedAlgorithm, source: source,
+            throw KeyLoadingError(
+                .unsupportedAlgorithm, source: source,
                 "the JWK has \"alg\": \(JSONWriter.quoted(name)), which is not a supported JWS algorithm (\(supported))")
         }
         return algorithm

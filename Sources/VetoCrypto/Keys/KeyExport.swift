@@ -6,7 +6,8 @@ enum KeyExport {
     static func pem(_ key: EVPKey, includePrivate: Bool) -> String? {
         guard let bio = BIO_new(BIO_s_mem()) else { return nil }
         defer { BIO_free(bio) }
-        let written = includePrivate
+        let written =
+            includePrivate
             ? PEM_write_bio_PrivateKey(bio, key.pointer, nil, nil, 0, nil, nil)
             : PEM_write_bio_PUBKEY(bio, key.pointer)
         guard written == 1 else { return nil }

@@ -28,29 +28,37 @@ enum KeyFile {
             case (true, false): return .jwk(object)
             case (false, true): return .jwks(object)
             case (true, true):
-                throw KeyLoadingError(.malformedKey, source: source, "the JSON object has both \"kty\" and \"keys\"; it must be a JWK or a JWKS, not both")
+                throw KeyLoadingError(
+                    .malformedKey, source: source, "the JSON object has both \"kty\" and \"keys\"; it must be a JWK or a JWKS, not both")
             case (false, false):
                 throw KeyLoadingError(.unrecognizedFormat, source: source, "the JSON object has neither \"kty\" (JWK) nor \"keys\" (JWKS)")
             }
         }
         if contains(bytes, Array("-----BEGIN ".utf8)) {
             if let algorithm, algorithm.family == .hmac {
-                throw KeyLoadingError(.keyConfusion, source: source,
-                    "\(algorithm) needs an HMAC secret, but the file is PEM; a public key must never be used as an HMAC secret (key-confusion attack)")
+                throw KeyLoadingError(
+                    .keyConfusion, source: source,
+                    "\(algorithm) needs an HMAC secret, but the file is PEM; a public key must never be used as an HMAC secret (key-confusion attack)"
+                )
             }
             return .pem(try PEMBlock.all(in: bytes, source: source))
         }
         guard let algorithm else {
-            throw KeyLoadingError(.algorithmRequired, source: source,
-                "the file is not a JWK, JWKS or PEM, so it can only be a raw HMAC secret, which needs an algorithm: write HS256:FILE (or HS384, HS512)")
+            throw KeyLoadingError(
+                .algorithmRequired, source: source,
+                "the file is not a JWK, JWKS or PEM, so it can only be a raw HMAC secret, which needs an algorithm: write HS256:FILE (or HS384, HS512)"
+            )
         }
         guard algorithm.family == .hmac else {
-            throw KeyLoadingError(.unrecognizedFormat, source: source,
+            throw KeyLoadingError(
+                .unrecognizedFormat, source: source,
                 "the file is not a JWK, JWKS or PEM; \(algorithm) needs a PEM public key, a certificate or a JWK")
         }
         if isDEREncodedPublicKey(bytes) {
-            throw KeyLoadingError(.keyConfusion, source: source,
-                "\(algorithm) needs an HMAC secret, but the file is a DER public key or certificate; a public key must never be used as an HMAC secret (key-confusion attack)")
+            throw KeyLoadingError(
+                .keyConfusion, source: source,
+                "\(algorithm) needs an HMAC secret, but the file is a DER public key or certificate; a public key must never be used as an HMAC secret (key-confusion attack)"
+            )
         }
         return .secret(bytes)
     }

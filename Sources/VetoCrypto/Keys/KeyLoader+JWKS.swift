@@ -13,7 +13,8 @@ extension KeyLoader {
         // attempt to make a public key's holder verify with a secret; refuse it outright.
         let keyTypes = objects.compactMap { $0?["kty"]?.stringValue }
         if keyTypes.contains("oct"), keyTypes.contains(where: { $0 != "oct" }) {
-            throw KeyLoadingError(.ambiguousKeySet, source: source,
+            throw KeyLoadingError(
+                .ambiguousKeySet, source: source,
                 "the JWKS mixes secret (oct) keys with public keys; keep HMAC secrets and public keys in separate files")
         }
 
@@ -37,7 +38,8 @@ extension KeyLoader {
 
         guard !keys.isEmpty else {
             let reasons = skipped.map { $0.reason.description }.joined(separator: "; ")
-            throw KeyLoadingError(.noUsableKey, source: source,
+            throw KeyLoadingError(
+                .noUsableKey, source: source,
                 skipped.isEmpty ? "the JWKS has no keys" : "the JWKS has no usable key: \(reasons)")
         }
         return KeySetLoad(keys: keys, skipped: skipped)
@@ -58,7 +60,8 @@ extension KeyLoader {
             let earlier = algorithmsByKeyID[ExactString(keyID), default: []]
             if earlier.contains(where: { $0 == nil || name == nil || $0 == name }) {
                 let which = name.map { "\($0) keys" } ?? "keys"
-                throw KeyLoadingError(.ambiguousKeySet, source: source,
+                throw KeyLoadingError(
+                    .ambiguousKeySet, source: source,
                     "the JWKS has more than one of its \(which) with \"kid\": \(JSONWriter.quoted(keyID)); a kid must pick one key")
             }
             algorithmsByKeyID[ExactString(keyID)] = earlier + [name]

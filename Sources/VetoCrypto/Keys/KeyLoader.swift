@@ -39,7 +39,9 @@ package enum KeyLoader {
     }
 
     /// Chooses the one algorithm and builds the verifier; see `AlgorithmPin`.
-    static func pin(_ material: KeyMaterial, explicit: JWSAlgorithm?, declared: JWSAlgorithm?, keyID: String?, source: String) throws(KeyLoadingError) -> VerificationKey {
+    static func pin(_ material: KeyMaterial, explicit: JWSAlgorithm?, declared: JWSAlgorithm?, keyID: String?, source: String) throws(KeyLoadingError)
+        -> VerificationKey
+    {
         let algorithm = try AlgorithmPin.resolve(material, explicit: explicit, declared: declared, source: source)
         return VerificationKey(
             algorithm: algorithm, keyID: keyID, summary: material.summary, source: source,

@@ -16,15 +16,18 @@ enum KeyMaterial: Sendable {
             try RSAKeyPolicy.check(key, source: source)
             return .rsa(key)
         case Int(VETO_OPENSSL_PKEY_RSA_PSS):
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "the key is an RSASSA-PSS-restricted RSA key (id-RSASSA-PSS); export it as a plain RSA key (rsaEncryption) and pin PS256/PS384/PS512")
         case Int(VETO_OPENSSL_PKEY_EC):
             guard let groupName = key.stringParameter(OSSL_PKEY_PARAM_GROUP_NAME) else {
-                throw KeyLoadingError(.unsupportedKey, source: source,
+                throw KeyLoadingError(
+                    .unsupportedKey, source: source,
                     "the EC key has explicit curve parameters; only the named curves P-256, P-384 and P-521 are accepted")
             }
             guard let curve = ECCurve(openSSLGroupName: groupName) else {
-                throw KeyLoadingError(.unsupportedKey, source: source,
+                throw KeyLoadingError(
+                    .unsupportedKey, source: source,
                     "the EC key is on curve \(groupName); ES256, ES384 and ES512 need P-256, P-384 or P-521")
             }
             guard KeyChecks.publicKeyIsValid(key) else {
@@ -37,7 +40,8 @@ enum KeyMaterial: Sendable {
             throw KeyLoadingError(.unsupportedKey, source: source, "the key is an Ed448 key; only Ed25519 is supported for EdDSA")
         default:
             let name = EVP_PKEY_get0_type_name(key.pointer).map { String(cString: $0) } ?? "unknown"
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "the key type \(name) is not supported; use RSA, EC (P-256, P-384, P-521) or Ed25519")
         }
     }
@@ -99,13 +103,16 @@ enum KeyMaterial: Sendable {
                 throw KeyLoadingError(.algorithmMismatch, source: source, "\(algorithm) needs \(expected), but this is an HMAC secret")
             }
             guard bytes.count >= digest.length else {
-                throw KeyLoadingError(.weakKey, source: source,
+                throw KeyLoadingError(
+                    .weakKey, source: source,
                     "the HMAC secret is \(bytes.count) bytes; \(algorithm) needs at least \(digest.length) (the hash output length)")
             }
         case .rsa, .ec, .ed25519:
             if algorithm.family == .hmac {
-                throw KeyLoadingError(.keyConfusion, source: source,
-                    "\(algorithm) needs an HMAC secret, but this is \(kindDescription); a public key must never be used as an HMAC secret (key-confusion attack)")
+                throw KeyLoadingError(
+                    .keyConfusion, source: source,
+                    "\(algorithm) needs an HMAC secret, but this is \(kindDescription); a public key must never be used as an HMAC secret (key-confusion attack)"
+                )
             }
             let fits: Bool
             switch self {
@@ -127,8 +134,9 @@ enum KeyMaterial: Sendable {
         case let .secret(bytes):
             return HMACVerifier(secret: bytes, digest: digest)
         case let .rsa(key):
-            return RSAVerifier(key: key, digest: digest, padding: algorithm.family == .rsaPSS ? .pss : .pkcs1,
-                               signatureLength: key.maximumSignatureSize)
+            return RSAVerifier(
+                key: key, digest: digest, padding: algorithm.family == .rsaPSS ? .pss : .pkcs1,
+                signatureLength: key.maximumSignatureSize)
         case let .ec(key, curve):
             return ECDSAVerifier(key: key, curve: curve)
         case let .ed25519(key):

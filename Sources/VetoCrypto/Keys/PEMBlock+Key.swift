@@ -10,7 +10,8 @@ extension PEMBlock {
     /// and chain are not checked: it is only a container for the key the operator chose to trust.
     func key(source: String) throws(KeyLoadingError) -> EVPKey {
         if label == "ENCRYPTED PRIVATE KEY" {
-            throw KeyLoadingError(.unsupportedKey, source: source,
+            throw KeyLoadingError(
+                .unsupportedKey, source: source,
                 "the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN.pem)")
         }
         let decoded: OpaquePointer? = der.withUnsafeBufferPointer { buffer in

@@ -35,7 +35,8 @@ struct PEMBlock {
             let headers = header.map { String(cString: $0) } ?? ""
             if !headers.isEmpty {
                 // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED") mean legacy encrypted PEM.
-                throw KeyLoadingError(.unsupportedKey, source: source,
+                throw KeyLoadingError(
+                    .unsupportedKey, source: source,
                     "the \(label) block is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN.pem)")
             }
             let der = data.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []

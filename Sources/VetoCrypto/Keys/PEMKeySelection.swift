@@ -12,18 +12,21 @@ enum PEMKeySelection {
                 sawCertificate = true
             }
             if PEMBlock.publicLabels.contains(block.label) || PEMBlock.privateLabels.contains(block.label)
-                || block.label == "ENCRYPTED PRIVATE KEY" {
+                || block.label == "ENCRYPTED PRIVATE KEY"
+            {
                 keyBlocks.append(block)
             }
         }
         guard let block = keyBlocks.first else {
             let labels = blocks.map(\.label).joined(separator: ", ")
-            throw KeyLoadingError(.unrecognizedFormat, source: source,
+            throw KeyLoadingError(
+                .unrecognizedFormat, source: source,
                 "the PEM file holds no key (blocks: \(labels)); expected PUBLIC KEY, CERTIFICATE or a private key")
         }
         guard keyBlocks.count == 1 else {
             let labels = keyBlocks.map(\.label).joined(separator: ", ")
-            throw KeyLoadingError(.ambiguousKeySet, source: source,
+            throw KeyLoadingError(
+                .ambiguousKeySet, source: source,
                 "the PEM file holds \(keyBlocks.count) keys (\(labels)); put one key in each file")
         }
         if purpose == .signing, !PEMBlock.privateLabels.contains(block.label), block.label != "ENCRYPTED PRIVATE KEY" {

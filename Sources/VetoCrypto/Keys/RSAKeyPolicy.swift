@@ -11,7 +11,7 @@ enum RSAKeyPolicy {
             throw KeyLoadingError(.weakKey, source: source, "RSA key is \(bits) bits; at least \(minimumBits) are required")
         }
         guard let exponent = key.bigNumberParameter(OSSL_PKEY_PARAM_RSA_E),
-              let modulus = key.bigNumberParameter(OSSL_PKEY_PARAM_RSA_N)
+            let modulus = key.bigNumberParameter(OSSL_PKEY_PARAM_RSA_N)
         else {
             throw KeyLoadingError.openSSL(.malformedKey, source: source, "cannot read the RSA modulus and exponent")
         }
@@ -19,11 +19,13 @@ enum RSAKeyPolicy {
         let exponentIsOdd = (exponent.last ?? 0) & 1 == 1
         let exponentIsOne = exponent.count == 1 && exponent[0] == 1
         guard exponentIsOdd, !exponentIsOne else {
-            throw KeyLoadingError(.weakKey, source: source,
+            throw KeyLoadingError(
+                .weakKey, source: source,
                 "RSA public exponent is \(describe(exponent)); it must be odd and at least 3 (normally 65537)")
         }
         guard !ROCAFingerprint.matches(modulus: modulus) else {
-            throw KeyLoadingError(.weakKey, source: source,
+            throw KeyLoadingError(
+                .weakKey, source: source,
                 "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered; replace the key")
         }
     }

@@ -37,7 +37,7 @@ extension EVPKey {
         defer { EVP_MD_CTX_free(context) }
         var keyContext: OpaquePointer? = nil
         guard EVP_DigestVerifyInit_ex(context, &keyContext, digest?.openSSLName, nil, nil, pointer, nil) == 1,
-              Self.configure(keyContext, padding: padding)
+            Self.configure(keyContext, padding: padding)
         else {
             OpenSSLErrorQueue.clear()
             return false

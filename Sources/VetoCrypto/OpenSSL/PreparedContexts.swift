@@ -16,7 +16,7 @@ final class PreparedVerifyContext: @unchecked Sendable {
         guard let context = EVP_MD_CTX_new() else { return nil }
         var keyContext: OpaquePointer? = nil
         guard EVP_DigestVerifyInit_ex(context, &keyContext, digest?.openSSLName, nil, nil, key.pointer, nil) == 1,
-              EVPKey.configure(keyContext, padding: padding)
+            EVPKey.configure(keyContext, padding: padding)
         else {
             EVP_MD_CTX_free(context)
             OpenSSLErrorQueue.clear()
@@ -40,8 +40,9 @@ final class PreparedVerifyContext: @unchecked Sendable {
         // The copy is used once: let the final step use it in place instead of duplicating it again.
         EVP_MD_CTX_set_flags(context, Int32(EVP_MD_CTX_FLAG_FINALISE))
         let status = message.withUnsafeBufferPointer { input in
-            EVP_DigestVerify(context, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
-                             input.baseAddress, input.count)
+            EVP_DigestVerify(
+                context, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
+                input.baseAddress, input.count)
         }
         if status == 1 { return true }
         OpenSSLErrorQueue.clear()
@@ -62,7 +63,7 @@ final class PreparedMACContext: @unchecked Sendable {
             "digest".withCString { key in
                 var parameters = [
                     OSSL_PARAM_construct_utf8_string(key, UnsafeMutablePointer(mutating: name), 0),
-                    OSSL_PARAM_construct_end(),
+                    OSSL_PARAM_construct_end()
                 ]
                 return secret.withUnsafeBufferPointer { bytes in
                     EVP_MAC_init(context, bytes.baseAddress, bytes.count, &parameters)

@@ -7,7 +7,7 @@ enum RSAParameterName {
         String(cString: veto_openssl_param_rsa_factor2()),
         String(cString: veto_openssl_param_rsa_exponent1()),
         String(cString: veto_openssl_param_rsa_exponent2()),
-        String(cString: veto_openssl_param_rsa_coefficient1()),
+        String(cString: veto_openssl_param_rsa_coefficient1())
     ]
     /// The matching JWK member names.
     static let crtJWKMembers = ["p", "q", "dp", "dq", "qi"]

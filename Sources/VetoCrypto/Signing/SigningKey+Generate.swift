@@ -14,14 +14,16 @@ extension SigningKey {
         case .hmac:
             material = .secret(SecureRandom.bytes(algorithm.digest?.length ?? 64))
         case .rsaPKCS1, .rsaPSS:
-            material = try KeyMaterial.classify(generateKey(type: "RSA", source: source) { context in
-                EVP_PKEY_CTX_set_rsa_keygen_bits(context, Int32(generatedRSABits)) == 1
-            }, source: source)
+            material = try KeyMaterial.classify(
+                generateKey(type: "RSA", source: source) { context in
+                    EVP_PKEY_CTX_set_rsa_keygen_bits(context, Int32(generatedRSABits)) == 1
+                }, source: source)
         case .ecdsa:
             let curveName = ECCurve(algorithm: algorithm)?.jwkName ?? "P-256"
-            material = try KeyMaterial.classify(generateKey(type: "EC", source: source) { context in
-                EVP_PKEY_CTX_set_group_name(context, curveName) == 1
-            }, source: source)
+            material = try KeyMaterial.classify(
+                generateKey(type: "EC", source: source) { context in
+                    EVP_PKEY_CTX_set_group_name(context, curveName) == 1
+                }, source: source)
         case .eddsa:
             material = try KeyMaterial.classify(generateKey(type: "ED25519", source: source) { _ in true }, source: source)
         }

@@ -34,7 +34,8 @@ package struct SigningKey: Sendable {
         case let .pem(blocks):
             let key = try PEMKeySelection.single(from: blocks, source: source, purpose: .signing)
             let material = try KeyMaterial.classify(key, source: source)
-            if case .ed25519 = material {} else if !KeyChecks.keyPairIsConsistent(key) {
+            if case .ed25519 = material {
+            } else if !KeyChecks.keyPairIsConsistent(key) {
                 throw KeyLoadingError(.invalidKey, source: source, "the private key is inconsistent with its public part")
             }
             let pinned = try AlgorithmPin.resolve(material, explicit: algorithm, declared: nil, source: source)
@@ -70,7 +71,8 @@ package struct SigningKey: Sendable {
     /// The matching verification key (public part only), pinned to the same algorithm.
     package func verificationKey(source: String = "generated") throws(KeyLoadingError) -> VerificationKey {
         let publicMaterial = try material.publicOnly(source: source)
-        return VerificationKey(algorithm: algorithm, keyID: keyID, summary: summary, source: source,
-                               verifier: publicMaterial.verifier(for: algorithm))
+        return VerificationKey(
+            algorithm: algorithm, keyID: keyID, summary: summary, source: source,
+            verifier: publicMaterial.verifier(for: algorithm))
     }
 }

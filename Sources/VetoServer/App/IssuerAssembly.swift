@@ -20,9 +20,11 @@ struct IssuerAssembly {
             throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")
         }
         guard configuration.maxTokenLifetime.isFinite, configuration.maxTokenLifetime > 0,
-              configuration.maxTokenLifetime <= RevocationRules.maxTokenLifetimeBound else {
-            throw ConfigurationError("max_token_lifetime",
-                                     "must be from 1 to \(Int(RevocationRules.maxTokenLifetimeBound)) seconds (10 years), not \(configuration.maxTokenLifetime)")
+            configuration.maxTokenLifetime <= RevocationRules.maxTokenLifetimeBound
+        else {
+            throw ConfigurationError(
+                "max_token_lifetime",
+                "must be from 1 to \(Int(RevocationRules.maxTokenLifetimeBound)) seconds (10 years), not \(configuration.maxTokenLifetime)")
         }
         var issuers: [ConfiguredIssuer] = []
         var remoteKeys: [IssuerKeys] = []
@@ -43,17 +45,21 @@ struct IssuerAssembly {
             let provider: any KeyProvider
             if issuer.jwksURL != nil || issuer.discovery {
                 let remote = try Self.remoteConfiguration(issuer, field: field, logger: logger)
-                let client = httpClient ?? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: .init(redirectConfiguration: .disallow))
+                let client =
+                    httpClient ?? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: .init(redirectConfiguration: .disallow))
                 httpClient = client
-                let remoteSet = IssuerKeys(issuer: issuer.issuer, staticKeys: keys, remote: remote, httpClient: client,
-                                           logger: logger, metricsFactory: metrics.factory)
+                let remoteSet = IssuerKeys(
+                    issuer: issuer.issuer, staticKeys: keys, remote: remote, httpClient: client,
+                    logger: logger, metricsFactory: metrics.factory)
                 remoteKeys.append(remoteSet)
                 provider = remoteSet
             } else {
                 provider = StaticKeys(current: KeySet(keys))
             }
-            issuers.append(try ConfiguredIssuer(configuration: issuer, keys: provider, maxTokenLifetime: configuration.maxTokenLifetime,
-                                                maxTokenBytes: configuration.limits.maxTokenBytes))
+            issuers.append(
+                try ConfiguredIssuer(
+                    configuration: issuer, keys: provider, maxTokenLifetime: configuration.maxTokenLifetime,
+                    maxTokenBytes: configuration.limits.maxTokenBytes))
         }
         self.issuers = issuers
         self.remoteKeys = remoteKeys
@@ -102,7 +108,9 @@ struct IssuerAssembly {
         }
         if !issuer.algorithms.isEmpty {
             for key in keys where !issuer.algorithms.contains(key.algorithm) {
-                throw ConfigurationError("\(field).algorithms", "key \(key.label) is pinned to \(key.algorithm), which is not in the allowed algorithms \(issuer.algorithms.map(\.rawValue))")
+                throw ConfigurationError(
+                    "\(field).algorithms",
+                    "key \(key.label) is pinned to \(key.algorithm), which is not in the allowed algorithms \(issuer.algorithms.map(\.rawValue))")
             }
         }
         return keys

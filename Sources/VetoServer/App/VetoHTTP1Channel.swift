@@ -69,11 +69,14 @@ struct VetoHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }
         let pipeline = channel.pipeline.syncOperations
         let encoder = HTTPResponseEncoder(configuration: .init())
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: settings.decoderLimits)))
+        try pipeline.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: settings.decoderLimits)))
         try pipeline.addHandler(encoder)
         let wire = try pipeline.context(handler: encoder)
-        try pipeline.addHandler(DataPlaneHandler(plane: settings.plane, idleTimeout: settings.idleTimeout, wire: wire,
-                                                     now: channel.eventLoop.now))
+        try pipeline.addHandler(
+            DataPlaneHandler(
+                plane: settings.plane, idleTimeout: settings.idleTimeout, wire: wire,
+                now: channel.eventLoop.now))
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         // No idle timeout here: DataPlaneHandler closes idle connections (it sees both planes).
         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))

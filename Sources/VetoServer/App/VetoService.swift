@@ -43,8 +43,10 @@ package enum VetoService {
         }
     }
 
-    package static func build(_ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
-                             onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws -> Built {
+    package static func build(
+        _ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) async throws -> Built {
         guard !configuration.issuers.isEmpty else {
             throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")
         }
@@ -62,8 +64,9 @@ package enum VetoService {
                 }
             }
         }
-        var dependencies = CheckEngine.Dependencies(issuers: assembled.issuers, blocklist: blocklist,
-                                                    clock: { Date().timeIntervalSince1970 }, digest: { Hex.encode(Digest.sha256($0)) })
+        var dependencies = CheckEngine.Dependencies(
+            issuers: assembled.issuers, blocklist: blocklist,
+            clock: { Date().timeIntervalSince1970 }, digest: { Hex.encode(Digest.sha256($0)) })
         dependencies.failOpen = configuration.failOpen
         dependencies.caches = VerificationCaches(totalCapacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup)
         dependencies.tokenDigest = { VerificationCache.Key(digest: Digest.sha256($0)) }
@@ -74,8 +77,9 @@ package enum VetoService {
         let responder = CheckResponder(retryAfter: configuration.retryAfter)
         let refusalLog = RefusalLog(limit: configuration.logRefusalsPerSecond, logger: logger, eventLoops: Array(eventLoopGroup.makeIterator()))
         refusalLog.start()
-        let dataPlane = DataPlane(engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
-                                  limits: configuration.limits, refusalLog: refusalLog)
+        let dataPlane = DataPlane(
+            engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
+            limits: configuration.limits, refusalLog: refusalLog)
         let controlPlane = ControlPlane(
             engine: engine, blocklist: blocklist,
             credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),
@@ -119,19 +123,23 @@ package enum VetoService {
             do {
                 evicting = try await blocklist.evictingMasters(on: blocklist.eventLoopGroup.any())
             } catch {
-                logger.warning("cannot read Redis's maxmemory-policy (INFO memory); make sure it is noeviction, or revocations may be evicted",
-                               metadata: ["error": "\(error)"])
+                logger.warning(
+                    "cannot read Redis's maxmemory-policy (INFO memory); make sure it is noeviction, or revocations may be evicted",
+                    metadata: ["error": "\(error)"])
                 return
             }
             for (endpoint, policy) in evicting {
-                logger.error("Redis may evict acknowledged revocations under memory pressure: set maxmemory-policy noeviction; /readyz reports not ready until then",
-                             metadata: ["redis": .string(endpoint), "maxmemory_policy": .string(policy)])
+                logger.error(
+                    "Redis may evict acknowledged revocations under memory pressure: set maxmemory-policy noeviction; /readyz reports not ready until then",
+                    metadata: ["redis": .string(endpoint), "maxmemory_policy": .string(policy)])
             }
         }
     }
 
-    static func makeBlocklist(_ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
-                              logger: Logger) async throws -> (any Blocklist, RedisClient?) {
+    static func makeBlocklist(
+        _ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) async throws -> (any Blocklist, RedisClient?) {
         let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
         if let url = configuration.redisURL {
             var redis = try configuration.redisOptions.configuration(url: url)
@@ -147,7 +155,8 @@ package enum VetoService {
         }
         let directory = configuration.dataDirectory ?? "veto-data"
         do {
-            let store = try await EmbeddedBlocklist.open(directory: directory, configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
+            let store = try await EmbeddedBlocklist.open(
+                directory: directory, configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
             return (store, nil)
         } catch {
             throw ConfigurationError("--data-dir", "\(directory): \(error)")

@@ -33,8 +33,10 @@ struct AllowedAnswer: Sendable {
     /// Renders the answer for a verified token: `X-Auth-Subject`, `-Issuer`, `-Jti`, `-Expires`
     /// always, the configured claim headers within the identity-header budget, and
     /// `{"active":true,"iss":…,"sub":…,"jti":…,"exp":…}`.
-    init(issuer: String, revocationID: String, claims: JWTClaims, claimHeaders: [(name: HTTPField.Name, claim: String)],
-         budget: Int, allocator: ByteBufferAllocator) {
+    init(
+        issuer: String, revocationID: String, claims: JWTClaims, claimHeaders: [(name: HTTPField.Name, claim: String)],
+        budget: Int, allocator: ByteBufferAllocator
+    ) {
         var out = [UInt8]()
         out.reserveCapacity(384)
         var budget = budget
@@ -51,8 +53,10 @@ struct AllowedAnswer: Sendable {
         // would otherwise leave a client's forged X-Auth-Subject, or a placeholder, in place.
         // They are sent whatever the budget (the budget is for mapped claims): dropping one would let
         // a forged value through. Their size is bounded anyway: sub and jti are at most 512 bytes.
-        for (name, value) in [(HTTPField.Name.authSubject, claims.subject ?? ""), (HTTPField.Name.authIssuer, issuer),
-                              (HTTPField.Name.authJti, revocationID), (HTTPField.Name.authExpires, expires ?? "")] {
+        for (name, value) in [
+            (HTTPField.Name.authSubject, claims.subject ?? ""), (HTTPField.Name.authIssuer, issuer),
+            (HTTPField.Name.authJti, revocationID), (HTTPField.Name.authExpires, expires ?? "")
+        ] {
             budget -= name.rawName.utf8.count + value.utf8.count + 4
             WireResponse.appendHeader(name.rawName, value, into: &out)
         }

@@ -28,8 +28,10 @@ final class CheckEngine: Sendable {
         /// Budget for the identity headers of an allowed answer.
         var identityHeaderBudget = Limits().identityHeaderBytes
 
-        init(issuers: [ConfiguredIssuer], blocklist: any Blocklist, clock: @escaping @Sendable () -> Double,
-             digest: @escaping @Sendable ([UInt8]) -> String) {
+        init(
+            issuers: [ConfiguredIssuer], blocklist: any Blocklist, clock: @escaping @Sendable () -> Double,
+            digest: @escaping @Sendable ([UInt8]) -> String
+        ) {
             self.issuers = issuers
             self.blocklist = blocklist
             self.clock = clock
@@ -66,7 +68,8 @@ final class CheckEngine: Sendable {
     /// The issuer whose keys to refetch before judging again: a kid we do not know may be a rotation.
     private func refetchIssuer(_ report: Report) -> ConfiguredIssuer? {
         guard !report.isValid, let issuer = report.issuer,
-              report.failures.contains(where: { $0.code == .unknownKeyID }) else { return nil }
+            report.failures.contains(where: { $0.code == .unknownKeyID })
+        else { return nil }
         return issuer
     }
 
@@ -81,7 +84,8 @@ final class CheckEngine: Sendable {
     /// that says which issuer, id, subject and expiry a token's entry gets. nil for a refused token.
     func revocationRequest(for report: Report, reason: String, actor: String) -> RevocationRequest? {
         guard report.isValid, let claims = report.claims, let issuer = report.issuer, let id = revocationID(of: report) else { return nil }
-        return RevocationRequest(issuer: issuer.name, jti: id, subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: reason, actor: actor)
+        return RevocationRequest(
+            issuer: issuer.name, jti: id, subject: claims.subject, tokenExpiresAt: claims.expiresAt, reason: reason, actor: actor)
     }
 
     /// - Parameter useCache: false where every claim is needed (introspection): a cached token keeps only
@@ -119,8 +123,10 @@ final class CheckEngine: Sendable {
     }
 
     /// Caches a valid token (only with an expiry, never past exp + leeway) and looks up its revocation.
-    private func decide(_ report: Report, key: VerificationCache.Key?, cache: VerificationCache?,
-                        on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
+    private func decide(
+        _ report: Report, key: VerificationCache.Key?, cache: VerificationCache?,
+        on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void
+    ) {
         guard let verified = verifiedToken(report) else {
             let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
             then(.denied(failure, TokenFacts(report.claims)))
@@ -164,16 +170,20 @@ final class CheckEngine: Sendable {
     private func verifiedToken(_ report: Report) -> VerifiedToken? {
         guard report.isValid, let claims = report.claims, let origin = report.issuer else { return nil }
         let revocationID = revocationID(of: report) ?? ""
-        return VerifiedToken(origin: origin, revocationID: revocationID, claims: claims,
-                             answer: AllowedAnswer(issuer: origin.name, revocationID: revocationID, claims: claims,
-                                                   claimHeaders: origin.claimHeaders, budget: dependencies.identityHeaderBudget,
-                                                   allocator: Self.allocator))
+        return VerifiedToken(
+            origin: origin, revocationID: revocationID, claims: claims,
+            answer: AllowedAnswer(
+                issuer: origin.name, revocationID: revocationID, claims: claims,
+                claimHeaders: origin.claimHeaders, budget: dependencies.identityHeaderBudget,
+                allocator: Self.allocator))
     }
 
     private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
         let failOpen = dependencies.failOpen
-        blocklist.status(issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt,
-                         on: eventLoop) { result in
+        blocklist.status(
+            issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt,
+            on: eventLoop
+        ) { result in
             switch result {
             case .success(.notRevoked):
                 if let expired = self.expiredDuringLookup(verified) { return then(expired) }
@@ -195,9 +205,11 @@ final class CheckEngine: Sendable {
     /// meantime (a slow Redis): "not revoked" then proves nothing, and fail-open must not let it through.
     private func expiredDuringLookup(_ verified: VerifiedToken) -> CheckOutcome? {
         guard let exp = verified.expiresAt, clock() >= exp + verified.origin.policy.leeway else { return nil }
-        return .denied(ValidationFailure(.tokenExpired, .expiry,
-                                         "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
-                                         hint: "Get a fresh token (refresh it)."), verified.facts)
+        return .denied(
+            ValidationFailure(
+                .tokenExpired, .expiry,
+                "The token expired at \(UTCTime.iso8601(exp)) (with leeway) while its revocation was being looked up.",
+                hint: "Get a fresh token (refresh it)."), verified.facts)
     }
 
     static func revokedFailure(_ token: VerifiedToken, _ entry: RevocationEntry?) -> ValidationFailure {

@@ -3,7 +3,8 @@ import VetoCore
 
 /// Where an issuer's keys come from at check time: fixed files, or a remote JWKS that changes. The
 /// validator reads `current` (VetoCore's `KeySource`); the engine asks for a refetch.
-protocol KeyProvider: KeySource {    /// The keys after an unknown `kid`: a rate-limited refetch for remote keys, `current` otherwise.
+protocol KeyProvider: KeySource {
+    /// The keys after an unknown `kid`: a rate-limited refetch for remote keys, `current` otherwise.
     func keysAfterUnknownKeyID(on eventLoop: any EventLoop) -> EventLoopFuture<KeySet>
     var isReady: Bool { get }
 }

@@ -1,5 +1,5 @@
-import VetoCore
 import NIOCore
+import VetoCore
 
 /// Tokens whose signature and claims were verified recently, so a repeated check skips that work
 /// (the warm path). The revocation lookup is not cached: it happens on every check.

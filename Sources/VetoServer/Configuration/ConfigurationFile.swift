@@ -64,7 +64,9 @@ package enum ConfigurationFile {
         }
         if var log = try reader.object("log") {
             if let format = try log.string("format") {
-                guard let value = ServiceConfiguration.LogFormat(rawValue: format) else { throw ConfigurationError("log.format", "\"\(format)\" is not text or json") }
+                guard let value = ServiceConfiguration.LogFormat(rawValue: format) else {
+                    throw ConfigurationError("log.format", "\"\(format)\" is not text or json")
+                }
                 config.logFormat = value
             }
             if let level = try log.string("level") { config.logLevel = level }
@@ -105,7 +107,9 @@ package enum ConfigurationFile {
             if let value = try entry.number("jwks_timeout", positive: true) { item.jwksTimeout = value }
             item.algorithms = try (entry.strings("algorithms") ?? []).map { name in
                 guard let algorithm = JWSAlgorithm(rawValue: name) else {
-                    throw ConfigurationError("\(field).algorithms", "\"\(name)\" is not a supported algorithm (\(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw ConfigurationError(
+                        "\(field).algorithms",
+                        "\"\(name)\" is not a supported algorithm (\(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 return algorithm
             }

@@ -49,7 +49,11 @@ struct Reader {
     mutating func number(_ key: String, positive: Bool) throws -> Double? {
         guard let value = raw(key) else { return nil }
         let number: Double
-        if let int = value as? Int { number = Double(int) } else if let double = value as? Double { number = double } else {
+        if let int = value as? Int {
+            number = Double(int)
+        } else if let double = value as? Double {
+            number = double
+        } else {
             throw ConfigurationError(field(key), "must be a number")
         }
         guard number.isFinite, positive ? number > 0 : number >= 0 else {

@@ -63,7 +63,8 @@ package struct RedisOptions: Sendable, Equatable {
             }
             if preference == .replica {
                 guard case .sentinel = redis.topology else {
-                    throw ConfigurationError("--redis-read-from", "replica needs a redis-sentinel:// URL (a cluster and a single server read from masters)")
+                    throw ConfigurationError(
+                        "--redis-read-from", "replica needs a redis-sentinel:// URL (a cluster and a single server read from masters)")
                 }
             }
             redis.readFrom = preference

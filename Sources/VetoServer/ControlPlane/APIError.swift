@@ -35,9 +35,10 @@ struct APIError: Error, HTTPResponseError {
     static func storeFailure(_ error: any Error, metrics: ServiceMetrics, logger: Logger) -> APIError {
         metrics.storeErrors.increment()
         logger.error("store error: \(error)")
-        return APIError(.serviceUnavailable, ReasonCode.storeUnavailable.rawValue,
-                        "The blocklist store is unavailable, so nothing was read or written; retry shortly.",
-                        headers: [.retryAfter: "1"])
+        return APIError(
+            .serviceUnavailable, ReasonCode.storeUnavailable.rawValue,
+            "The blocklist store is unavailable, so nothing was read or written; retry shortly.",
+            headers: [.retryAfter: "1"])
     }
 }
 

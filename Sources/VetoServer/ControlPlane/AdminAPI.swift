@@ -37,7 +37,9 @@ struct AdminAPI: Sendable {
     private func configuredIssuer(_ issuer: String) throws -> String {
         guard let configured = tokens.issuers.first(where: { $0.hasSameBytes(as: issuer) }) else {
             let known = tokens.issuers.map(JSONWriter.quoted).joined(separator: ", ")
-            throw APIError(.badRequest, "issuer_unknown", "\(JSONWriter.quoted(issuer)) is not a configured issuer (configured, compared byte for byte: \(known)).")
+            throw APIError(
+                .badRequest, "issuer_unknown",
+                "\(JSONWriter.quoted(issuer)) is not a configured issuer (configured, compared byte for byte: \(known)).")
         }
         return configured
     }
@@ -51,15 +53,17 @@ struct AdminAPI: Sendable {
             let report = try await tokens.validate(token)
             guard let verified = tokens.revocation(of: report, reason: reason, actor: "admin") else {
                 let failure = report.failures.first
-                throw APIError(.unprocessableContent, failure?.code.rawValue ?? "malformed_token",
-                               "The token cannot be revoked because it does not verify: \(failure?.message ?? "refused").")
+                throw APIError(
+                    .unprocessableContent, failure?.code.rawValue ?? "malformed_token",
+                    "The token cannot be revoked because it does not verify: \(failure?.message ?? "refused").")
             }
             revocation = verified
         } else {
             let issuer = try configuredIssuer(try RequestInput.string(body, "iss", required: true)!)
             let jti = try RequestInput.string(body, "jti", required: true)!
-            revocation = RevocationRequest(issuer: issuer, jti: jti, subject: try RequestInput.string(body, "sub", required: false),
-                                           tokenExpiresAt: try RequestInput.number(body, "exp"), reason: reason, actor: "admin")
+            revocation = RevocationRequest(
+                issuer: issuer, jti: jti, subject: try RequestInput.string(body, "sub", required: false),
+                tokenExpiresAt: try RequestInput.number(body, "exp"), reason: reason, actor: "admin")
         }
         let entry: RevocationEntry
         do {
@@ -70,7 +74,10 @@ struct AdminAPI: Sendable {
             throw storeFailure(error)
         }
         metrics.revocation("admin")
-        logger.info("revoked by admin", metadata: TokenLogMetadata.token(TokenFacts(subject: entry.subject, jwtID: entry.jti, expiresAt: entry.tokenExpiresAt, issuer: entry.issuer), code: reason))
+        logger.info(
+            "revoked by admin",
+            metadata: TokenLogMetadata.token(
+                TokenFacts(subject: entry.subject, jwtID: entry.jti, expiresAt: entry.tokenExpiresAt, issuer: entry.issuer), code: reason))
         return JSONResponse.make(.object(RevocationJSON.entry(entry)), status: .ok)
     }
 
@@ -90,8 +97,9 @@ struct AdminAPI: Sendable {
             guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("limit must be a number from 1 to 1000.") }
             limit = value
         }
-        let filter = BlocklistQuery(issuer: issuer, subject: query["sub"].map(String.init), reason: query["reason"].map(String.init),
-                                    cursor: query["cursor"].map(String.init), limit: limit)
+        let filter = BlocklistQuery(
+            issuer: issuer, subject: query["sub"].map(String.init), reason: query["reason"].map(String.init),
+            cursor: query["cursor"].map(String.init), limit: limit)
         let page: BlocklistPage
         do {
             page = try await blocklist.list(filter)
@@ -128,8 +136,10 @@ struct AdminAPI: Sendable {
         let reason = try RequestInput.string(body, "reason", required: false) ?? "admin"
         let cutoff: SubjectCutoff
         do {
-            cutoff = try await blocklist.revokeSubject(SubjectRevocationRequest(issuer: issuer, subject: subject, reason: reason, actor: "admin"),
-                                                             on: eventLoopGroup.any()).get()
+            cutoff = try await blocklist.revokeSubject(
+                SubjectRevocationRequest(issuer: issuer, subject: subject, reason: reason, actor: "admin"),
+                on: eventLoopGroup.any()
+            ).get()
         } catch let error as StoreError where error.code == .invalidArgument {
             throw APIError.badRequest(error.message)
         } catch {

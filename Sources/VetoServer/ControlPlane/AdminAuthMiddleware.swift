@@ -12,8 +12,9 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.notFound, "admin_disabled", "The admin API is disabled: start veto serve with --admin-token-file.")
         }
         guard credentials.isAdmin(request.headers) else {
-            throw APIError(.unauthorized, "unauthorized", "This endpoint needs the admin token: Authorization: Bearer <admin token>.",
-                           headers: [.wwwAuthenticate: #"Bearer realm="veto-admin""#])
+            throw APIError(
+                .unauthorized, "unauthorized", "This endpoint needs the admin token: Authorization: Bearer <admin token>.",
+                headers: [.wwwAuthenticate: #"Bearer realm="veto-admin""#])
         }
         return try await next(request, context)
     }

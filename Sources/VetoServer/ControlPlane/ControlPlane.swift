@@ -27,10 +27,14 @@ struct ControlPlane: Sendable {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let tokens = TokenVerifier(engine: engine, eventLoopGroup: eventLoopGroup)
         HealthRoutes(readiness: readiness, credentials: credentials, metrics: metrics).register(on: router)
-        AdminAPI(blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
-                 maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup).register(on: router)
-        OAuthEndpoints(blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
-                       refusalLog: refusalLog, maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup).register(on: router)
+        AdminAPI(
+            blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
+            maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup
+        ).register(on: router)
+        OAuthEndpoints(
+            blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
+            refusalLog: refusalLog, maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup
+        ).register(on: router)
         DocumentRoutes.register(on: router)
         router.add(middleware: UnmatchedRouteMiddleware())
         return router
@@ -57,8 +61,9 @@ struct HealthRoutes: Sendable {
             return JSONResponse.make(.object(body), status: problems.isEmpty ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
     }
 }

@@ -18,7 +18,8 @@ struct Credentials: Sendable {
 
     init(adminToken: String?, clients: [OAuthClient]) {
         self.adminToken = adminToken.map { Array($0.utf8) }
-        self.clients = Dictionary(clients.map { (ExactString($0.id), (Array($0.secret.utf8), $0.revokeAny)) }, uniquingKeysWith: { first, _ in first })
+        self.clients = Dictionary(
+            clients.map { (ExactString($0.id), (Array($0.secret.utf8), $0.revokeAny)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// True when the request carries `Authorization: Bearer <admin token>`.
@@ -32,8 +33,9 @@ struct Credentials: Sendable {
     func oauthClient(_ fields: HTTPFields) -> Client? {
         if isAdmin(fields) { return Client(id: "admin", revokeAny: true) }
         guard let header = fields[.authorization], header.count > 6, header.prefix(6).lowercased() == "basic ",
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":") else { return nil }
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        else { return nil }
         // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
         let id = String(pair[..<colon]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
         let secret = String(pair[pair.index(after: colon)...]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""

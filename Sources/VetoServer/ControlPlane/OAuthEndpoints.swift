@@ -35,8 +35,9 @@ struct OAuthEndpoints: Sendable {
     private func client(_ request: Request) throws -> Credentials.Client {
         guard let client = credentials.oauthClient(request.headers) else {
             // RFC 6749 §5.2: invalid_client with a Basic challenge.
-            throw APIError(.unauthorized, "invalid_client", "Client authentication failed: use HTTP Basic with a configured client, or the admin token.",
-                           headers: [.wwwAuthenticate: #"Basic realm="veto""#])
+            throw APIError(
+                .unauthorized, "invalid_client", "Client authentication failed: use HTTP Basic with a configured client, or the admin token.",
+                headers: [.wwwAuthenticate: #"Basic realm="veto""#])
         }
         return client
     }
@@ -68,7 +69,9 @@ struct OAuthEndpoints: Sendable {
             metrics.request("introspect", "denied")
             metrics.rejection(failure.code)
             if logger.logLevel <= .info, refusalLog.admit(failure.code, now: .now()) {
-                logger.info("introspected inactive", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(facts, code: failure.code.rawValue)) { $1 })
+                logger.info(
+                    "introspected inactive",
+                    metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(facts, code: failure.code.rawValue)) { $1 })
             }
             return JSONResponse.make(.object(JSONObject(members: [.init(name: "active", value: .bool(false))])))
         case let .unavailable(reason, _):
@@ -86,7 +89,8 @@ struct OAuthEndpoints: Sendable {
         }
         let report = try await tokens.validate(token)
         guard let revocation = tokens.revocation(of: report, reason: "oauth_revoke", actor: "client:\(client.id)"),
-              let claims = report.claims else {
+            let claims = report.claims
+        else {
             // RFC 7009 §2.2: invalid tokens do not cause an error; there is nothing to revoke.
             metrics.request("oauth_revoke", "denied")
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
@@ -99,12 +103,15 @@ struct OAuthEndpoints: Sendable {
             let owner = claims.object["client_id"] != nil ? claims.object["client_id"]?.stringValue : claims.object["azp"]?.stringValue
             guard let owner, owner.hasSameBytes(as: client.id) else {
                 metrics.request("oauth_revoke", "refused")
-                logger.warning("RFC 7009 revocation refused: the token was issued to another client",
-                                     metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "unauthorized_client")) { $1 })
-                throw APIError(.badRequest, "unauthorized_client",
-                               owner == nil
-                                   ? "The token names no client (client_id or azp), so only a client configured with revoke_any may revoke it (RFC 7009 §2.1)."
-                                   : "The token was issued to another client; a client may revoke only its own tokens unless it is configured with revoke_any (RFC 7009 §2.1).")
+                logger.warning(
+                    "RFC 7009 revocation refused: the token was issued to another client",
+                    metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "unauthorized_client")) { $1 })
+                throw APIError(
+                    .badRequest, "unauthorized_client",
+                    owner == nil
+                        ? "The token names no client (client_id or azp), so only a client configured with revoke_any may revoke it (RFC 7009 §2.1)."
+                        : "The token was issued to another client; a client may revoke only its own tokens unless it is configured with revoke_any (RFC 7009 §2.1)."
+                )
             }
         }
         do {
@@ -114,7 +121,9 @@ struct OAuthEndpoints: Sendable {
         }
         metrics.revocation("oauth")
         metrics.request("oauth_revoke", "revoked")
-        logger.info("revoked via RFC 7009", metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "oauth_revoke")) { $1 })
+        logger.info(
+            "revoked via RFC 7009",
+            metadata: ["client": .string(client.id)].merging(TokenLogMetadata.token(TokenFacts(claims), code: "oauth_revoke")) { $1 })
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 }

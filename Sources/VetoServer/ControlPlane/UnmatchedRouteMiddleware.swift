@@ -19,8 +19,9 @@ struct UnmatchedRouteMiddleware<Context: RequestContext>: RouterMiddleware {
             let path = request.uri.path
             let method = request.method.rawValue.prefix(20)
             if let allowed = Self.allowedMethods[path] {
-                throw APIError(.methodNotAllowed, "method_not_allowed", "\(path) does not answer \(method); it answers \(allowed).",
-                               headers: [.allow: allowed])
+                throw APIError(
+                    .methodNotAllowed, "method_not_allowed", "\(path) does not answer \(method); it answers \(allowed).",
+                    headers: [.allow: allowed])
             }
             throw APIError(.notFound, "not_found", "There is no route \(method) \(path.prefix(200)); see GET /openapi.json.")
         }
@@ -33,7 +34,8 @@ enum AllowedMethods {
 
     static let byPath: [String: String] = {
         guard let document = try? JSONReader(maxDepth: 64).parseObject(Array(EmbeddedDocuments.openAPIJSON.utf8)),
-              case let .object(paths)? = document["paths"] else { return [:] }
+            case let .object(paths)? = document["paths"]
+        else { return [:] }
         var result: [String: String] = [:]
         for member in paths.members where !member.name.contains("{") {
             guard case let .object(item) = member.value else { continue }

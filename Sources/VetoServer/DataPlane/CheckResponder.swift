@@ -13,11 +13,13 @@ struct CheckResponder: Sendable {
         if failure.code == .missingToken {
             head.writeStaticString("WWW-Authenticate: Bearer realm=\"veto\"\r\n")
         } else {
-            WireResponse.appendHeader("WWW-Authenticate", #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\"", into: &head)
+            WireResponse.appendHeader(
+                "WWW-Authenticate", #"Bearer realm="veto", error="invalid_token", error_description=""# + challengeText(failure) + "\"", into: &head)
         }
         WireResponse.appendHeader(HTTPField.Name.vetoError.rawName, failure.code.rawValue, into: &head)
         head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
-        return WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
+        return WireResponse(
+            status: .unauthorized, headerLines: head, body: allocator.buffer(string: errorBody(failure.code.rawValue, failure.message)))
     }
 
     func unavailable(allocator: ByteBufferAllocator) -> WireResponse {
@@ -26,8 +28,9 @@ struct CheckResponder: Sendable {
         WireResponse.appendHeader(HTTPField.Name.vetoError.rawName, ReasonCode.storeUnavailable.rawValue, into: &head)
         head.writeStaticString("Content-Type: application/json\r\nCache-Control: no-store\r\n")
         let message = "The blocklist cannot be read, so Veto cannot tell whether the token was revoked; refusing (fail closed). Retry shortly."
-        return WireResponse(status: .serviceUnavailable, headerLines: head,
-                            body: allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
+        return WireResponse(
+            status: .serviceUnavailable, headerLines: head,
+            body: allocator.buffer(string: Self.errorBody(ReasonCode.storeUnavailable.rawValue, message)))
     }
 
     static func errorBody(_ code: String, _ message: String) -> String {

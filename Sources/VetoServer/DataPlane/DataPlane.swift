@@ -21,8 +21,10 @@ final class DataPlane: Sendable {
     private let checkAllowed: CoreMetrics.Counter?
     private let checkDenied: CoreMetrics.Counter?
 
-    init(engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits,
-         refusalLog: RefusalLog? = nil) {
+    init(
+        engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits,
+        refusalLog: RefusalLog? = nil
+    ) {
         self.engine = engine
         self.responder = responder
         self.blocklist = blocklist
@@ -52,7 +54,8 @@ final class DataPlane: Sendable {
         if target.first != UInt8(ascii: "/") {
             // scheme "://" authority, then the path
             guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon + 3 <= target.count,
-                  target[colon + 1] == UInt8(ascii: "/"), target[colon + 2] == UInt8(ascii: "/") else { return nil }
+                target[colon + 1] == UInt8(ascii: "/"), target[colon + 2] == UInt8(ascii: "/")
+            else { return nil }
             start = colon + 3
             while start < target.count, target[start] != UInt8(ascii: "/"), target[start] != UInt8(ascii: "?") { start += 1 }
         }
@@ -105,15 +108,18 @@ final class DataPlane: Sendable {
     func bearerToken(_ request: HTTPRequestHead, body: ByteBuffer?) -> Result<[UInt8], ValidationFailure> {
         guard let authorization = Self.header("authorization", in: request) else {
             if let body, body.readableBytes > 0, request.method == .POST,
-               Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true {
+                Self.header("content-type", in: request)?.lowercased().hasPrefix("application/json") == true
+            {
                 return tokenFromJSON(body)
             }
             return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
         }
         guard let token = BearerCredentials.parse(authorization) else {
             let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
-            return .failure(ValidationFailure(.missingToken, .structure,
-                                              "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
+            return .failure(
+                ValidationFailure(
+                    .missingToken, .structure,
+                    "The Authorization header uses the \"\(scheme.prefix(20))\" scheme; a Bearer token is required."))
         }
         if token.isEmpty {
             return .failure(ValidationFailure(.missingToken, .structure, "The Authorization header says Bearer but carries no token."))
@@ -142,8 +148,10 @@ final class DataPlane: Sendable {
     /// Answers one data-plane request.
     /// - Parameter then: called exactly once, on `eventLoop` (possibly before this returns). A callback,
     ///   not a future: on the check path a future costs more than a verification cache hit.
-    func respond(to route: Route, request: HTTPRequestHead, body: ByteBuffer?, allocator: ByteBufferAllocator,
-                 on eventLoop: any EventLoop, then: @escaping @Sendable (WireResponse) -> Void) {
+    func respond(
+        to route: Route, request: HTTPRequestHead, body: ByteBuffer?, allocator: ByteBufferAllocator,
+        on eventLoop: any EventLoop, then: @escaping @Sendable (WireResponse) -> Void
+    ) {
         let started = NIODeadline.now()
         let token: [UInt8]
         switch bearerToken(request, body: body) {
@@ -161,14 +169,17 @@ final class DataPlane: Sendable {
                 case let .allowed(verified, degraded):
                     if degraded {
                         self.metrics.failOpen.increment()
-                        self.logger.warning("fail-open: store unavailable, token let through", metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
+                        self.logger.warning(
+                            "fail-open: store unavailable, token let through",
+                            metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
                     }
                     self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
                 case let .denied(failure, facts):
                     self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
                 case let .unavailable(reason, facts):
                     self.metrics.storeErrors.increment()
-                    self.logger.error("store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
+                    self.logger.error(
+                        "store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
                     self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
                 }
                 then(self.response(for: outcome, allocator: allocator))
@@ -183,7 +194,9 @@ final class DataPlane: Sendable {
         }
     }
 
-    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<WireResponse> {
+    private func logout(_ token: [UInt8], allocator: ByteBufferAllocator, on eventLoop: any EventLoop, started: NIODeadline) -> EventLoopFuture<
+        WireResponse
+    > {
         engine.validate(token, on: eventLoop).flatMap { report in
             guard let claims = report.claims, let request = self.engine.revocationRequest(for: report, reason: "logout", actor: "self") else {
                 let failure = report.failures.first ?? ValidationFailure(.malformedToken, .structure, "The token was refused.")
@@ -197,7 +210,9 @@ final class DataPlane: Sendable {
                 return CheckResponder.json(.ok, body: RevocationJSON.entry(entry, revoked: true), allocator: allocator)
             }.recover { error in
                 self.metrics.storeErrors.increment()
-                self.logger.error("revocation not stored: \(error)", metadata: TokenLogMetadata.token(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
+                self.logger.error(
+                    "revocation not stored: \(error)",
+                    metadata: TokenLogMetadata.token(TokenFacts(claims), code: ReasonCode.storeUnavailable.rawValue))
                 self.record(.revoke, outcome: "unavailable", failure: nil, facts: TokenFacts(claims), started: started)
                 return self.responder.unavailable(allocator: allocator)
             }

@@ -15,7 +15,7 @@ enum DecoderPagePolicy {
             "connect-src 'none'",
             "form-action 'none'",
             "base-uri 'none'",
-            "frame-ancestors 'none'",
+            "frame-ancestors 'none'"
         ].joined(separator: "; ")
     }
 

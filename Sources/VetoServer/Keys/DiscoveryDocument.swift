@@ -15,8 +15,9 @@ enum DiscoveryDocument {
             throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted, "the discovery document has no string \"issuer\"")
         }
         guard documentIssuer.hasSameBytes(as: issuer) else {
-            throw JWKSFetchError(.issuerMismatch, url: discoveryURL.redacted,
-                                 "the discovery document's issuer is \(JSONWriter.quoted(documentIssuer)); expected \(JSONWriter.quoted(issuer))")
+            throw JWKSFetchError(
+                .issuerMismatch, url: discoveryURL.redacted,
+                "the discovery document's issuer is \(JSONWriter.quoted(documentIssuer)); expected \(JSONWriter.quoted(issuer))")
         }
         guard let text = object["jwks_uri"]?.stringValue else {
             throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted, "the discovery document has no string \"jwks_uri\"")
@@ -26,12 +27,15 @@ enum DiscoveryDocument {
         }
         // A document fetched over TLS must not send us to plain HTTP, where anyone on the path could swap the keys.
         guard url.isHTTPS || !discoveryURL.isHTTPS else {
-            throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted, "the discovery document's jwks_uri \(url.redacted) is plain http; expected https")
+            throw JWKSFetchError(
+                .malformedDocument, url: discoveryURL.redacted, "the discovery document's jwks_uri \(url.redacted) is plain http; expected https")
         }
         // The same rule as for a configured URL: plain http only on loopback, or when allowed.
         guard url.isHTTPS || url.isLoopback || allowInsecure else {
-            throw JWKSFetchError(.malformedDocument, url: discoveryURL.redacted,
-                                 "the discovery document's jwks_uri \(url.redacted) is plain http on a host other than loopback; set allow_insecure_jwks: true if the path is trusted")
+            throw JWKSFetchError(
+                .malformedDocument, url: discoveryURL.redacted,
+                "the discovery document's jwks_uri \(url.redacted) is plain http on a host other than loopback; set allow_insecure_jwks: true if the path is trusted"
+            )
         }
         return url
     }

@@ -1,5 +1,5 @@
-import Metrics
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import VetoCore
@@ -29,15 +29,19 @@ extension IssuerKeys {
         let knownURL = state.withLockedValue { $0.discoveredJWKSURL }
         do throws(JWKSFetchError) {
             let document = try await fetcher.get().fetch(knownJWKSURL: knownURL, logger: logger)
-            let loaded = try JWKSDocument.load(document.body, url: document.url, defaultAlgorithm: remote.defaultAlgorithm,
-                                                 allowedAlgorithms: remote.allowedAlgorithms)
+            let loaded = try JWKSDocument.load(
+                document.body, url: document.url, defaultAlgorithm: remote.defaultAlgorithm,
+                allowedAlgorithms: remote.allowedAlgorithms)
             // A document identical to the one in use keeps its key set, generation included, so
             // verified tokens stay cached; any change makes a new generation.
             let unchanged = state.withLockedValue { $0.appliedDocument == document.body }
-            let keys = unchanged ? current : snapshot.withLockedValue { snapshot in
-                snapshot = KeySet(staticKeys + loaded.keys, generation: snapshot.generation &+ 1)
-                return snapshot
-            }
+            let keys =
+                unchanged
+                ? current
+                : snapshot.withLockedValue { snapshot in
+                    snapshot = KeySet(staticKeys + loaded.keys, generation: snapshot.generation &+ 1)
+                    return snapshot
+                }
             let delay = schedule.delay(afterSuccessWithMaxAge: document.maxAge)
             let (previousKeyIDs, previousSkipped) = state.withLockedValue { state in
                 defer {
@@ -67,10 +71,12 @@ extension IssuerKeys {
                 logger.debug("JWKS fetch cancelled", metadata: ["veto.url": "\(error.url)"])
             } else {
                 metrics.fetchFailed.increment()
-                logger.warning("JWKS fetch failed; keeping the last good keys", metadata: [
-                    "veto.error": "\(error.code)", "veto.url": "\(error.url)", "veto.reason": "\(error.message)",
-                    "veto.failures": "\(failures)", "veto.retry_in": "\(delay)",
-                ])
+                logger.warning(
+                    "JWKS fetch failed; keeping the last good keys",
+                    metadata: [
+                        "veto.error": "\(error.code)", "veto.url": "\(error.url)", "veto.reason": "\(error.message)",
+                        "veto.failures": "\(failures)", "veto.retry_in": "\(delay)"
+                    ])
             }
             return .failure(error)
         }
@@ -87,9 +93,11 @@ extension IssuerKeys {
         } else if keyIDs != previousKeyIDs {
             let added = keyIDs.filter { !previousKeyIDs.contains($0) }
             let removed = previousKeyIDs.filter { !keyIDs.contains($0) }
-            logger.info("JWKS keys changed", metadata: [
-                "veto.url": "\(url)", "veto.kids": "\(keyIDs)", "veto.added": "\(added)", "veto.removed": "\(removed)",
-            ])
+            logger.info(
+                "JWKS keys changed",
+                metadata: [
+                    "veto.url": "\(url)", "veto.kids": "\(keyIDs)", "veto.added": "\(added)", "veto.removed": "\(removed)"
+                ])
         } else {
             logger.debug("JWKS refreshed, unchanged", metadata: ["veto.url": "\(url)", "veto.next_in": "\(delay)"])
         }

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import Metrics
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import VetoCore

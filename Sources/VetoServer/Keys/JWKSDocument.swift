@@ -15,8 +15,10 @@ enum JWKSDocument {
     ///
     /// - Throws: `.malformedDocument` unless the body is a JSON object with a `keys` array (so a
     ///   PEM or HTML body can never be read as a key), `.unsafeKeySet` for secret or ambiguous keys.
-    static func load(_ body: [UInt8], url: HTTPURL, defaultAlgorithm: JWSAlgorithm?,
-                     allowedAlgorithms: [JWSAlgorithm] = []) throws(JWKSFetchError) -> Loaded {
+    static func load(
+        _ body: [UInt8], url: HTTPURL, defaultAlgorithm: JWSAlgorithm?,
+        allowedAlgorithms: [JWSAlgorithm] = []
+    ) throws(JWKSFetchError) -> Loaded {
         let object: JSONObject
         do {
             object = try JSONReader().parseObject(body)
@@ -29,16 +31,18 @@ enum JWKSDocument {
         // A secret or private key in a published document is known to everyone who can read it, so it
         // signs for anyone: the whole document is refused, whether or not that entry would load.
         if let secret = entries.first(where: { $0.objectValue.map(KeyLoader.jwkHoldsSecret) == true })?.objectValue {
-            throw JWKSFetchError(.unsafeKeySet, url: url.redacted, secret["kty"]?.stringValue == "oct"
-                ? "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public"
-                : "the JWKS publishes private key material (a \"d\" member); a private key in a public document signs for anyone")
+            throw JWKSFetchError(
+                .unsafeKeySet, url: url.redacted,
+                secret["kty"]?.stringValue == "oct"
+                    ? "the JWKS publishes HMAC secrets (kty \"oct\"); they cannot verify anything once public"
+                    : "the JWKS publishes private key material (a \"d\" member); a private key in a public document signs for anyone")
         }
         let load: KeySetLoad
         do {
             load = try KeyLoader.verificationKeys(from: body, source: url.redacted, algorithm: defaultAlgorithm)
-        } catch where error.code == .noUsableKey {
+        } catch  where error.code == .noUsableKey {
             return Loaded(keys: [], skipped: [error.message])
-        } catch where error.code == .malformedKey {
+        } catch  where error.code == .malformedKey {
             throw JWKSFetchError(.malformedDocument, url: url.redacted, error.message)
         } catch {
             throw JWKSFetchError(.unsafeKeySet, url: url.redacted, error.message)
@@ -50,7 +54,9 @@ enum JWKSDocument {
         if !allowedAlgorithms.isEmpty {
             keys = load.keys.filter { key in
                 guard allowedAlgorithms.contains(key.algorithm) else {
-                    skipped.append("\(key.label): \(key.algorithm) is not in the issuer's algorithms (\(allowedAlgorithms.map(\.rawValue).joined(separator: ", ")))")
+                    skipped.append(
+                        "\(key.label): \(key.algorithm) is not in the issuer's algorithms (\(allowedAlgorithms.map(\.rawValue).joined(separator: ", ")))"
+                    )
                     return false
                 }
                 return true

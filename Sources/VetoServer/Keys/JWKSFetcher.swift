@@ -77,7 +77,8 @@ struct JWKSFetcher: Sendable {
         do {
             let response = try await client.execute(request, deadline: deadline, logger: logger)
             guard response.status == .ok else {
-                throw JWKSFetchError(.httpStatus, url: url.redacted, "the server answered \(response.status.code) \(response.status.reasonPhrase); expected 200")
+                throw JWKSFetchError(
+                    .httpStatus, url: url.redacted, "the server answered \(response.status.code) \(response.status.reasonPhrase); expected 200")
             }
             let buffer = try await response.body.collect(upTo: maxDocumentSize)
             return (Array(buffer.readableBytesView), response.headers)

@@ -12,22 +12,25 @@ enum JWKSLocation: Sendable, Equatable {
         if let configured = configuration.jwksURL {
             guard let url = HTTPURL(configured) else {
                 // The text is not echoed: a malformed URL cannot be redacted reliably.
-                throw JWKSFetchError(.invalidConfiguration, url: "the configured JWKS URL",
-                                     "the JWKS URL must be an absolute http:// or https:// URL")
+                throw JWKSFetchError(
+                    .invalidConfiguration, url: "the configured JWKS URL",
+                    "the JWKS URL must be an absolute http:// or https:// URL")
             }
             self = .jwks(url)
             return
         }
         guard configuration.discovery else {
-            throw JWKSFetchError(.invalidConfiguration, url: issuer,
-                                 "neither a JWKS URL nor discovery is configured")
+            throw JWKSFetchError(
+                .invalidConfiguration, url: issuer,
+                "neither a JWKS URL nor discovery is configured")
         }
         // OpenID Connect Discovery §4: the issuer, without a trailing slash, plus the well-known path.
         var base = Substring(issuer)
         while base.hasSuffix("/") { base = base.dropLast() }
         guard let issuerURL = HTTPURL(String(base)), !base.contains("?"), !base.contains("#") else {
-            throw JWKSFetchError(.invalidConfiguration, url: HTTPURL(issuer)?.redacted ?? "the issuer \(JSONWriter.quoted(issuer))",
-                                 "discovery needs an issuer that is an http(s) URL without query or fragment; give --jwks-url instead")
+            throw JWKSFetchError(
+                .invalidConfiguration, url: HTTPURL(issuer)?.redacted ?? "the issuer \(JSONWriter.quoted(issuer))",
+                "discovery needs an issuer that is an http(s) URL without query or fragment; give --jwks-url instead")
         }
         guard let url = HTTPURL(issuerURL.text + Self.discoveryPath) else {
             throw JWKSFetchError(.invalidConfiguration, url: issuerURL.redacted, "cannot build the discovery URL")

@@ -66,17 +66,20 @@ package struct RemoteKeyConfiguration: Sendable {
     package func validate(issuer: String) throws(JWKSFetchError) {
         let location = try JWKSLocation(issuer: issuer, configuration: self)
         if !location.url.isHTTPS, !location.url.isLoopback, !allowInsecure {
-            throw JWKSFetchError(.invalidConfiguration, url: location.url.redacted,
-                                 "the keys would be fetched over plain http, where anyone on the network path can replace them; "
-                                     + "use https, or set allow_insecure_jwks: true (--allow-insecure-jwks) if the path is trusted")
+            throw JWKSFetchError(
+                .invalidConfiguration, url: location.url.redacted,
+                "the keys would be fetched over plain http, where anyone on the network path can replace them; "
+                    + "use https, or set allow_insecure_jwks: true (--allow-insecure-jwks) if the path is trusted")
         }
         if let defaultAlgorithm, defaultAlgorithm.family == .hmac {
-            throw JWKSFetchError(.invalidConfiguration, url: jwksURL ?? issuer,
-                                 "\(defaultAlgorithm) keys are secrets and can never come from a published JWKS")
+            throw JWKSFetchError(
+                .invalidConfiguration, url: jwksURL ?? issuer,
+                "\(defaultAlgorithm) keys are secrets and can never come from a published JWKS")
         }
         guard maxDocumentSize > 0, fetchTimeout > .zero, refreshInterval > .zero else {
-            throw JWKSFetchError(.invalidConfiguration, url: jwksURL ?? issuer,
-                                 "maxDocumentSize, fetchTimeout and refreshInterval must be positive")
+            throw JWKSFetchError(
+                .invalidConfiguration, url: jwksURL ?? issuer,
+                "maxDocumentSize, fetchTimeout and refreshInterval must be positive")
         }
     }
 }

@@ -19,7 +19,8 @@ struct JSONLogHandler: EscapingLogHandler {
 
     /// UTC with milliseconds: `2024-04-06T11:00:00.000Z`.
     static func timestamp() -> String {
-        ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        ISO8601DateFormatter.string(
+            from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
     /// The whole line, newline included. The record's own fields win over metadata of the same name.

@@ -68,13 +68,16 @@ final class RefusalLog: Sendable {
     }
 
     func stop() {
-        for task in timers.withLockedValue({ tasks in defer { tasks = [] }; return tasks }) { task.cancel() }
+        for task in timers.withLockedValue({ tasks in
+            defer { tasks = [] }; return tasks
+        }) { task.cancel() }
     }
 
     private func summarise(_ reason: Int, _ count: UInt64) {
         let code = Self.reasons[reason].rawValue
-        logger.info("suppressed \(count) refusal log lines for reason \(code) in 1 s (limit \(limit) per second)",
-                    metadata: ["code": .string(code), "suppressed": .stringConvertible(count)])
+        logger.info(
+            "suppressed \(count) refusal log lines for reason \(code) in 1 s (limit \(limit) per second)",
+            metadata: ["code": .string(code), "suppressed": .stringConvertible(count)])
     }
 }
 

@@ -35,13 +35,14 @@ final class ServiceMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = [
             .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
             .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
-            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)
         ]
         self.factory = factory
         var requests: [String: CoreMetrics.Counter] = [:]
         for route in Self.routes {
             for outcome in Self.outcomes {
-                requests["\(route)/\(outcome)"] = CoreMetrics.Counter(label: "veto_requests_total", dimensions: [("route", route), ("outcome", outcome)], factory: factory)
+                requests["\(route)/\(outcome)"] = CoreMetrics.Counter(
+                    label: "veto_requests_total", dimensions: [("route", route), ("outcome", outcome)], factory: factory)
             }
         }
         self.requests = requests

@@ -70,8 +70,10 @@ extension EscapingLogHandler {
     }
 
     func log(event: LogEvent) {
-        StandardError.write(Self.line(event, label: label, metadata: LogMetadata.effective(metadata, provider: metadataProvider, event: event),
-                                      timestamp: Self.timestamp()))
+        StandardError.write(
+            Self.line(
+                event, label: label, metadata: LogMetadata.effective(metadata, provider: metadataProvider, event: event),
+                timestamp: Self.timestamp()))
     }
 }
 

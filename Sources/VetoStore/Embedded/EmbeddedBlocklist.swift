@@ -67,16 +67,18 @@ package final class EmbeddedBlocklist: Blocklist {
         then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
         let subjectKey = subject.map { EntryKey(issuer: issuer, id: $0) }
-        then(Result<RevocationStatus, any Error> {
-            try core.read { state, now -> RevocationStatus in
-                if let jti, let entry = state.token(issuer: issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
-                if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
-                   RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
-                    return .subjectRevoked(cutoff)
+        then(
+            Result<RevocationStatus, any Error> {
+                try core.read { state, now -> RevocationStatus in
+                    if let jti, let entry = state.token(issuer: issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
+                    if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
+                        RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff)
+                    {
+                        return .subjectRevoked(cutoff)
+                    }
+                    return .notRevoked
                 }
-                return .notRevoked
-            }
-        })
+            })
     }
 
     // MARK: Writes
@@ -85,7 +87,8 @@ package final class EmbeddedBlocklist: Blocklist {
         core.write(on: eventLoop) { state, now throws(StoreError) in
             let candidate = try validator.entry(for: request, now: now)
             if let existing = state.token(issuer: request.issuer, jti: request.jti, now: now),
-               existing.entryExpiresAt >= candidate.entryExpiresAt {
+                existing.entryExpiresAt >= candidate.entryExpiresAt
+            {
                 return (existing, nil)  // never shorten; the same rule as the Redis script
             }
             return (candidate, .revoke(candidate))
@@ -152,8 +155,9 @@ package final class EmbeddedBlocklist: Blocklist {
         }
         // One pass under the lock that keeps only a page: checks wait for O(n), memory stays O(page).
         return readFuture(on: eventLoop) { state, now in
-            let page = state.page(issuer: query.issuer, subject: query.subject, reason: query.reason, after: after,
-                                  limit: query.limit, now: now)
+            let page = state.page(
+                issuer: query.issuer, subject: query.subject, reason: query.reason, after: after,
+                limit: query.limit, now: now)
             return BlocklistPage(entries: page.entries, nextCursor: page.more ? page.keys.last?.cursor : nil)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
-import VetoCore
 import Logging
 import NIOCore
+import VetoCore
 
 /// The embedded store's state and the dedicated thread that owns its journal.
 ///

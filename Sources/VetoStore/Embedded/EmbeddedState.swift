@@ -26,8 +26,8 @@ struct EmbeddedState: Sendable {
 
     func token(issuer: String, jti: String, now: Double) -> RevocationEntry? {
         guard let issuerID = issuers.id(of: issuer),
-              let stored = tokens.find(StoredToken.probe(issuer: issuerID, jti: jti)),
-              !RevocationRules.isExpired(stored.entryExpiresAt, now: now)
+            let stored = tokens.find(StoredToken.probe(issuer: issuerID, jti: jti)),
+            !RevocationRules.isExpired(stored.entryExpiresAt, now: now)
         else { return nil }
         return entry(stored)
     }
@@ -44,8 +44,9 @@ struct EmbeddedState: Sendable {
     mutating func apply(_ record: JournalRecord) {
         switch record {
         case .revoke(let entry):
-            let stored = StoredToken(entry, issuer: issuers.intern(entry.issuer), reason: reasons.intern(entry.reason),
-                                     actor: entry.actor.map { actors.intern($0) + 1 } ?? 0)
+            let stored = StoredToken(
+                entry, issuer: issuers.intern(entry.issuer), reason: reasons.intern(entry.reason),
+                actor: entry.actor.map { actors.intern($0) + 1 } ?? 0)
             tokens.upsert(stored)
         case .revokeSubject(let cutoff):
             subjects[EntryKey(issuer: cutoff.issuer, id: cutoff.subject)] = cutoff
@@ -66,7 +67,8 @@ struct EmbeddedState: Sendable {
     /// filters, and whether more follow. One pass that keeps only the best `limit + 1`, so listing a
     /// million entries needs memory for a page, not for the million.
     func page(issuer: String?, subject: String?, reason: String?, after: EntryKey?, limit: Int, now: Double)
-        -> (entries: [RevocationEntry], keys: [EntryKey], more: Bool) {
+        -> (entries: [RevocationEntry], keys: [EntryKey], more: Bool)
+    {
         let wanted = limit + 1
         let issuerBytes = (0..<issuers.count).map { Array(issuers.string(UInt32($0)).utf8) }
         let issuerFilter = issuer.map { Array($0.utf8) }
@@ -81,9 +83,9 @@ struct EmbeddedState: Sendable {
         for stored in tokens.all where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) && reasonMatches[Int(stored.reason)] {
             let key = (issuer: issuerBytes[Int(stored.issuer)], id: stored.jtiBytes)
             guard issuerFilter == nil || key.issuer == issuerFilter,
-                  afterKey.map({ precedes($0, key) }) ?? true,
-                  best.count < wanted || precedes(key, best[best.count - 1].key),
-                  subject == nil || stored.subject == subject
+                afterKey.map({ precedes($0, key) }) ?? true,
+                best.count < wanted || precedes(key, best[best.count - 1].key),
+                subject == nil || stored.subject == subject
             else { continue }
             var low = 0, high = best.count
             while low < high {

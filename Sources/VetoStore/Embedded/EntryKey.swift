@@ -35,8 +35,8 @@ struct EntryKey: Hashable, Sendable {
             bytes.append(high << 4 | low)
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
-              let length = Int(String(decoding: bytes[..<colon], as: UTF8.self)),
-              length >= 0, colon + 1 + length < bytes.count, bytes[colon + 1 + length] == UInt8(ascii: ":")
+            let length = Int(String(decoding: bytes[..<colon], as: UTF8.self)),
+            length >= 0, colon + 1 + length < bytes.count, bytes[colon + 1 + length] == UInt8(ascii: ":")
         else { return nil }
         self.issuer = Array(bytes[(colon + 1)..<(colon + 1 + length)])
         self.id = Array(bytes[(colon + 2 + length)...])

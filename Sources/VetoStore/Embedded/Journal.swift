@@ -46,7 +46,9 @@ final class Journal {
     /// kept. Any other damage throws `corrupt_journal` and leaves the file byte for byte as it was:
     /// skipping it could silently forget revocations. The file is read in windows, never whole: a
     /// journal of a million entries is 200 MB.
-    static func open(directory: String, prepare: (Int) -> Void = { _ in }, apply: (JournalRecord) -> Void) throws(StoreError) -> (Journal, JournalRecovery) {
+    static func open(directory: String, prepare: (Int) -> Void = { _ in }, apply: (JournalRecord) -> Void) throws(StoreError) -> (
+        Journal, JournalRecovery
+    ) {
         let path = path(in: directory)
         let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ioError("cannot open the journal \(path)") }

@@ -10,17 +10,19 @@ extension JournalRecord {
         payload.withContiguousStorageIfAvailable { bytes -> JournalRecord? in
             var reader = LayoutReader(bytes: bytes)
             guard reader.literal(#"{"op":"revoke","iss":"#), let issuer = reader.string(),
-                  reader.literal(#","jti":"#), let jti = reader.string(),
-                  reader.literal(#","sub":"#), let subject = reader.optional({ $0.string() }),
-                  reader.literal(#","exp":"#), let exp = reader.optional({ $0.number() }),
-                  reader.literal(#","revoked_at":"#), let revokedAt = reader.number(),
-                  reader.literal(#","reason":"#), let reason = reader.string(),
-                  reader.literal(#","actor":"#), let actor = reader.optional({ $0.string() }),
-                  reader.literal(#","expires_at":"#), let expiresAt = reader.number(),
-                  reader.literal("}"), reader.atEnd
+                reader.literal(#","jti":"#), let jti = reader.string(),
+                reader.literal(#","sub":"#), let subject = reader.optional({ $0.string() }),
+                reader.literal(#","exp":"#), let exp = reader.optional({ $0.number() }),
+                reader.literal(#","revoked_at":"#), let revokedAt = reader.number(),
+                reader.literal(#","reason":"#), let reason = reader.string(),
+                reader.literal(#","actor":"#), let actor = reader.optional({ $0.string() }),
+                reader.literal(#","expires_at":"#), let expiresAt = reader.number(),
+                reader.literal("}"), reader.atEnd
             else { return nil }
-            return .revoke(RevocationEntry(issuer: issuer, jti: jti, subject: subject, tokenExpiresAt: exp, revokedAt: revokedAt,
-                                           reason: reason, actor: actor, entryExpiresAt: expiresAt))
+            return .revoke(
+                RevocationEntry(
+                    issuer: issuer, jti: jti, subject: subject, tokenExpiresAt: exp, revokedAt: revokedAt,
+                    reason: reason, actor: actor, entryExpiresAt: expiresAt))
         } ?? nil
     }
 }

@@ -13,7 +13,8 @@ extension JournalRecord {
             entry.entryExpiresAt = RevocationRules.mergedExpiry(existing: entry.entryExpiresAt, requested: wanted)
             return .revoke(entry)
         case var .revokeSubject(cutoff):
-            cutoff.entryExpiresAt = RevocationRules.mergedExpiry(existing: cutoff.entryExpiresAt, requested: rules.cutoffExpiry(cutoff: cutoff.cutoff))
+            cutoff.entryExpiresAt = RevocationRules.mergedExpiry(
+                existing: cutoff.entryExpiresAt, requested: rules.cutoffExpiry(cutoff: cutoff.cutoff))
             return .revokeSubject(cutoff)
         case .remove, .removeSubject:
             return self

@@ -17,11 +17,13 @@ enum JournalRecord: Sendable, Equatable {
         case .revokeSubject(let cutoff):
             members = [.init(name: "op", value: .string("revoke_subject"))] + EntryJSON.members(cutoff)
         case .remove(let issuer, let jti):
-            members = [.init(name: "op", value: .string("remove")), .init(name: "iss", value: .string(issuer)), .init(name: "jti", value: .string(jti))]
+            members = [
+                .init(name: "op", value: .string("remove")), .init(name: "iss", value: .string(issuer)), .init(name: "jti", value: .string(jti))
+            ]
         case .removeSubject(let issuer, let subject):
             members = [
                 .init(name: "op", value: .string("remove_subject")), .init(name: "iss", value: .string(issuer)),
-                .init(name: "sub", value: .string(subject)),
+                .init(name: "sub", value: .string(subject))
             ]
         }
         return Array(JSONWriter.compact(.object(JSONObject(members: members))).utf8)

@@ -79,7 +79,8 @@ package enum JournalRepair {
         // The result must read back as a clean journal holding every kept record.
         let check = try Journal.read(directory: directory) { _ in }
         guard written == kept, check.recordsReplayed == kept, check.droppedTailBytes == 0 else {
-            throw StoreError(.storeUnavailable, "the repaired journal \(path) does not read back as written (\(check.recordsReplayed) of \(kept) records)")
+            throw StoreError(
+                .storeUnavailable, "the repaired journal \(path) does not read back as written (\(check.recordsReplayed) of \(kept) records)")
         }
         return report
     }

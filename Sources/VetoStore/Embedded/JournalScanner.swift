@@ -137,9 +137,11 @@ struct JournalScanner {
         let end = offset + headerSize + length
         guard end <= size else {
             if format == .v2 {
-                return resynchronising ? .end : .torn(
-                    "a record of \(length) bytes whose header is intact ends \(end - size) bytes past the end of the file: a write cut short"
-                )
+                return resynchronising
+                    ? .end
+                    : .torn(
+                        "a record of \(length) bytes whose header is intact ends \(end - size) bytes past the end of the file: a write cut short"
+                    )
             }
             return .damaged(
                 "a record claims \(length) bytes, \(end - size) more than the file holds (a version-1 journal cannot tell a write cut short from a damaged length field)"

@@ -72,7 +72,7 @@ struct BlocklistKeys: Sendable {
         let issuer = key[index..<(index + length)]
         let id = key[(index + length + 1)...]
         guard let issuerText = String(validating: issuer, as: UTF8.self),
-              let idText = String(validating: id, as: UTF8.self)
+            let idText = String(validating: id, as: UTF8.self)
         else { return nil }
         return (kind, issuerText, idText)
     }

@@ -86,7 +86,9 @@ extension RedisBlocklist {
         (query.subject == nil || entry.subject == query.subject) && (query.reason == nil || entry.reason == query.reason)
     }
 
-    private func scan(_ master: RedisServerHandle, _ cursor: String, pattern: [UInt8], on eventLoop: any EventLoop) async throws -> (next: String, keys: [[UInt8]]) {
+    private func scan(_ master: RedisServerHandle, _ cursor: String, pattern: [UInt8], on eventLoop: any EventLoop) async throws -> (
+        next: String, keys: [[UInt8]]
+    ) {
         let reply = try await master.send(
             RedisCommand("SCAN", [Array(cursor.utf8), Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(Self.scanCount.utf8)]),
             on: eventLoop
@@ -116,10 +118,12 @@ extension RedisBlocklist {
                 entries.append(nil)
                 continue
             }
-            var entry = EntryJSON.entry(bytes) ?? RevocationEntry(
-                issuer: parsed.issuer, jti: parsed.id, subject: nil, tokenExpiresAt: nil, revokedAt: 0,
-                reason: "(unreadable value)", actor: nil, entryExpiresAt: now
-            )
+            var entry =
+                EntryJSON.entry(bytes)
+                ?? RevocationEntry(
+                    issuer: parsed.issuer, jti: parsed.id, subject: nil, tokenExpiresAt: nil, revokedAt: 0,
+                    reason: "(unreadable value)", actor: nil, entryExpiresAt: now
+                )
             // The key names the entry; the value only describes it.
             entry.issuer = parsed.issuer
             entry.jti = parsed.id

@@ -29,9 +29,11 @@ extension RedisBlocklist {
     /// Publishes this service's rules (merged with what is there).
     package func publishRules(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let rules = configuration.rules
-        return client.evaluate(Self.publishRulesScript, keys: [rulesKey],
-                               arguments: [Array(String(rules.leeway).utf8), Array(String(rules.maxTokenLifetime).utf8)],
-                               on: eventLoop, confirmReplication: true).map { _ in }
+        return client.evaluate(
+            Self.publishRulesScript, keys: [rulesKey],
+            arguments: [Array(String(rules.leeway).utf8), Array(String(rules.maxTokenLifetime).utf8)],
+            on: eventLoop, confirmReplication: true
+        ).map { _ in }
     }
 
     /// The larger of this store's rules and the published ones: what a write sizes its entry with.
@@ -48,8 +50,8 @@ extension RedisBlocklist {
     package func publishedRules(on eventLoop: any EventLoop) -> EventLoopFuture<RevocationRules?> {
         client.send(RedisCommand("HMGET", [rulesKey, Array("leeway".utf8), Array("max_token_lifetime".utf8)]), on: eventLoop).map { value in
             guard case let .array(fields) = value, fields.count == 2,
-                  let leeway = fields[0].string.flatMap(Double.init), let lifetime = fields[1].string.flatMap(Double.init),
-                  case let rules = RevocationRules(leeway: leeway, maxTokenLifetime: lifetime), rules.isWithinBounds
+                let leeway = fields[0].string.flatMap(Double.init), let lifetime = fields[1].string.flatMap(Double.init),
+                case let rules = RevocationRules(leeway: leeway, maxTokenLifetime: lifetime), rules.isWithinBounds
             else { return nil }  // garbage, or values no service accepts: this writer's own rules stand
             return rules
         }

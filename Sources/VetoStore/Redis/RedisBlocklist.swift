@@ -60,7 +60,9 @@ package final class RedisBlocklist: Blocklist {
     ) {
         let issuerStorable = validator.isStorable(issuer)
         let tokenKey = jti.flatMap { issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.token(issuer: issuer, jti: $0) : nil }
-        let subjectKey = subject.flatMap { issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.subject(issuer: issuer, subject: $0) : nil }
+        let subjectKey = subject.flatMap {
+            issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.subject(issuer: issuer, subject: $0) : nil
+        }
         var commands = [RedisCommand]()
         if let tokenKey { commands.append(RedisCommand("GET", [tokenKey])) }
         if let subjectKey { commands.append(RedisCommand("GET", [subjectKey])) }
@@ -80,8 +82,10 @@ package final class RedisBlocklist: Blocklist {
     }
 
     /// The status from the replies to the jti and subject GETs, in that order (either may be absent).
-    private static func interpret(_ results: [Result<RedisValue, any Error>], tokenKey: [UInt8]?, subjectKey: [UInt8]?,
-                                  issuedAt: Double?) throws -> RevocationStatus {
+    private static func interpret(
+        _ results: [Result<RedisValue, any Error>], tokenKey: [UInt8]?, subjectKey: [UInt8]?,
+        issuedAt: Double?
+    ) throws -> RevocationStatus {
         var index = 0
         if let tokenKey {
             switch results[index] {
@@ -145,7 +149,9 @@ package final class RedisBlocklist: Blocklist {
         return effectiveRules(on: eventLoop).flatMap { rules in self.revokeSubject(request, rules: rules, on: eventLoop) }
     }
 
-    private func revokeSubject(_ request: SubjectRevocationRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+    private func revokeSubject(_ request: SubjectRevocationRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<
+        SubjectCutoff
+    > {
         let now = WallClock.now()
         let candidate: SubjectCutoff
         do { candidate = try validator.cutoff(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
@@ -155,7 +161,7 @@ package final class RedisBlocklist: Blocklist {
             Self.revokeSubjectScript, keys: [key],
             arguments: [
                 EntryJSON.encode(candidate), Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
-                Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8),
+                Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)
             ],
             on: eventLoop, confirmReplication: true
         )

@@ -15,7 +15,7 @@ enum EntryJSON {
             .init(name: "revoked_at", value: number(entry.revokedAt)),
             .init(name: "reason", value: .string(entry.reason)),
             .init(name: "actor", value: entry.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: number(entry.entryExpiresAt)),
+            .init(name: "expires_at", value: number(entry.entryExpiresAt))
         ]
     }
 
@@ -27,7 +27,7 @@ enum EntryJSON {
             .init(name: "revoked_at", value: number(cutoff.revokedAt)),
             .init(name: "reason", value: .string(cutoff.reason)),
             .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: number(cutoff.entryExpiresAt)),
+            .init(name: "expires_at", value: number(cutoff.entryExpiresAt))
         ]
     }
 
@@ -41,8 +41,8 @@ enum EntryJSON {
 
     static func entry(_ object: JSONObject) -> RevocationEntry? {
         guard let issuer = object["iss"]?.stringValue, let jti = object["jti"]?.stringValue,
-              let revokedAt = time(object["revoked_at"]), let reason = object["reason"]?.stringValue,
-              let expiresAt = time(object["expires_at"])
+            let revokedAt = time(object["revoked_at"]), let reason = object["reason"]?.stringValue,
+            let expiresAt = time(object["expires_at"])
         else { return nil }
         return RevocationEntry(
             issuer: issuer, jti: jti, subject: object["sub"]?.stringValue, tokenExpiresAt: time(object["exp"]),
@@ -52,8 +52,8 @@ enum EntryJSON {
 
     static func cutoff(_ object: JSONObject) -> SubjectCutoff? {
         guard let issuer = object["iss"]?.stringValue, let subject = object["sub"]?.stringValue,
-              let cutoff = time(object["cutoff"]), let revokedAt = time(object["revoked_at"]),
-              let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
+            let cutoff = time(object["cutoff"]), let revokedAt = time(object["revoked_at"]),
+            let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
         else { return nil }
         return SubjectCutoff(
             issuer: issuer, subject: subject, cutoff: cutoff, revokedAt: revokedAt, reason: reason,

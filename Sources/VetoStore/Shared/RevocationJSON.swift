@@ -19,7 +19,7 @@ package enum RevocationJSON {
             .init(name: "reason", value: .string(entry.reason)),
             .init(name: "actor", value: entry.actor.map(JSONValue.string) ?? .null),
             .init(name: "expires_at", value: .string(UTCTime.iso8601(entry.entryExpiresAt))),
-            .init(name: "expires_at_unix", value: number(entry.entryExpiresAt.rounded(.up))),
+            .init(name: "expires_at_unix", value: number(entry.entryExpiresAt.rounded(.up)))
         ])
     }
 
@@ -41,7 +41,7 @@ package enum RevocationJSON {
             .init(name: "revoked_at", value: .string(UTCTime.iso8601(cutoff.revokedAt))),
             .init(name: "reason", value: .string(cutoff.reason)),
             .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: .string(UTCTime.iso8601(cutoff.entryExpiresAt))),
+            .init(name: "expires_at", value: .string(UTCTime.iso8601(cutoff.entryExpiresAt)))
         ])
     }
 

@@ -6,6 +6,7 @@ import NIOCore
 import VetoCore
 import VetoCrypto
 import VetoStore
+
 @testable import VetoServer
 
 /// One control plane on real parts: a journal blocklist in a fresh temporary directory, an issuer
@@ -30,8 +31,10 @@ struct ControlPlaneFixture: Sendable {
     var now: Double { Date().timeIntervalSince1970.rounded(.down) }
 
     /// A compact JWS of the issuer for the audience, valid for ten minutes, with `extra` claims on top.
-    func token(jti: String = UUID().uuidString, subject: String = "user_1", extra: [String: JSONValue] = [:],
-               key: SigningKey = ControlPlaneFixture.signer) throws -> String {
+    func token(
+        jti: String = UUID().uuidString, subject: String = "user_1", extra: [String: JSONValue] = [:],
+        key: SigningKey = ControlPlaneFixture.signer
+    ) throws -> String {
         var claims = JSONObject()
         claims["iss"] = .string(Self.issuer)
         claims["aud"] = .string(Self.audience)
@@ -44,7 +47,8 @@ struct ControlPlaneFixture: Sendable {
         header["alg"] = .string(key.algorithm.rawValue)
         header["typ"] = .string("JWT")
         header["kid"] = .string(key.keyID ?? "k1")
-        let signingInput = Base64URL.encode(Array(JSONWriter.compact(.object(header)).utf8)) + "."
+        let signingInput =
+            Base64URL.encode(Array(JSONWriter.compact(.object(header)).utf8)) + "."
             + Base64URL.encode(Array(JSONWriter.compact(.object(claims)).utf8))
         return signingInput + "." + Base64URL.encode(try key.sign(Array(signingInput.utf8)))
     }

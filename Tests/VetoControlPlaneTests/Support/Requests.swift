@@ -31,8 +31,10 @@ enum Caller {
 
 extension TestClientProtocol {
     /// One request; `json` is sent as `application/json`, `form` as `application/x-www-form-urlencoded`.
-    func send(_ method: HTTPRequest.Method, _ uri: String, as caller: Caller = .anonymous, json: String? = nil,
-              form: String? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, as caller: Caller = .anonymous, json: String? = nil,
+        form: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
         var headers = extra
         if let authorization = caller.authorization { headers[.authorization] = authorization }
         var body: ByteBuffer?

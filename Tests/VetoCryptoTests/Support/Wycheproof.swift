@@ -22,12 +22,13 @@ enum Wycheproof {
             guard let group = group.objectValue, let key = group.object("public") ?? group.object("private") else { continue }
             for test in group["tests"]?.arrayValue ?? [] {
                 guard let test = test.objectValue,
-                      let tcId = test["tcId"]?.numberValue.map({ Int($0.doubleValue) }),
-                      let jws = test.string("jws"), let result = test.string("result")
+                    let tcId = test["tcId"]?.numberValue.map({ Int($0.doubleValue) }),
+                    let jws = test.string("jws"), let result = test.string("result")
                 else { continue }
-                cases.append(WycheproofCase(
-                    tcId: tcId, comment: test.string("comment") ?? "", jws: jws, expectsValid: result == "valid",
-                    flags: (test["flags"]?.arrayValue ?? []).compactMap(\.stringValue), key: key))
+                cases.append(
+                    WycheproofCase(
+                        tcId: tcId, comment: test.string("comment") ?? "", jws: jws, expectsValid: result == "valid",
+                        flags: (test["flags"]?.arrayValue ?? []).compactMap(\.stringValue), key: key))
             }
         }
         return cases

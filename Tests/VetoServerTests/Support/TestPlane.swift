@@ -1,11 +1,12 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOHTTPTypes
 import VetoStore
+
 @testable import VetoServer
 
 /// A data plane on a real embedded blocklist (a journal in a temporary directory) and no issuer, so
@@ -17,8 +18,9 @@ enum TestPlane {
         let blocklist = try await EmbeddedBlocklist.open(directory: directory)
         let engine = CheckEngine(.init(issuers: [], blocklist: blocklist, clock: { Date().timeIntervalSince1970 }, digest: { _ in "" }))
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let plane = DataPlane(engine: engine, responder: CheckResponder(retryAfter: 1), blocklist: blocklist,
-                              metrics: ServiceMetrics(), logger: logger, limits: limits)
+        let plane = DataPlane(
+            engine: engine, responder: CheckResponder(retryAfter: 1), blocklist: blocklist,
+            metrics: ServiceMetrics(), logger: logger, limits: limits)
         return (plane, directory)
     }
 
