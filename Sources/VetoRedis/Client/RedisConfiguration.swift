@@ -23,7 +23,8 @@ public struct RedisConfiguration: Sendable {
     public var password: String?
     /// SELECTed after connecting when not 0.
     public var database: Int
-    /// Bounds TCP connect plus the handshake (AUTH, SELECT, PING).
+    /// Bounds the TCP connect, and then, on its own, the handshake: TLS when configured, and AUTH,
+    /// SELECT, CLIENT SETNAME, ROLE and PING as configured (``RedisHandshake``).
     public var connectTimeout: TimeAmount = .seconds(1)
     /// Time from handing a command to the client until its reply.
     public var commandTimeout: TimeAmount = .milliseconds(500)
