@@ -1,8 +1,10 @@
 #ifndef VETO_CHIREDIS_SHIM_H
 #define VETO_CHIREDIS_SHIM_H
 
-// hiredis 0.14.1 (Debian 12). Only the protocol half is used: `redisReader` parses RESP and
-// `redisFormatCommandArgv` encodes commands. All I/O is SwiftNIO's.
+// hiredis 0.14.1 (Debian 12). Only its reply parser is used: `redisReader`, behind RESPParser
+// (Sources/VetoRedis/Protocol). Commands are encoded in Swift (RedisCommand); hiredis.h stays
+// included for `redisFormatCommandArgv`, the reference that RedisCommandEncodingTests checks the
+// Swift encoder against byte for byte. All I/O is SwiftNIO's.
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 #include <stdlib.h>
@@ -12,7 +14,9 @@ static inline const char *veto_hiredis_reader_errstr(const redisReader *reader) 
     return reader->errstr;
 }
 
-// Bytes fed to the reader but not yet consumed as replies: lets the caller bound the buffer.
+// Bytes fed to the reader that it has not consumed yet. hiredis consumes a reply's bytes as it
+// builds its elements, so this is not the size of the reply being assembled; RESPParser reads it
+// after each complete reply, as the first bytes of the next one, and bounds every reply itself.
 static inline size_t veto_hiredis_reader_buffered(const redisReader *reader) {
     return reader->len - reader->pos;
 }

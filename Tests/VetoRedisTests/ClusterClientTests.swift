@@ -7,7 +7,7 @@ import VetoRedis
 
 /// The cluster client against three real cluster-enabled redis-servers joined by
 /// `redis-cli --cluster create`.
-@Suite struct ClusterClientTests {
+@Suite(.requiresRedisServer) struct ClusterClientTests {
     /// The bus port is given: the default, port + 10000, does not exist for a port above 55535.
     static func clusterArguments() throws -> [String] {
         ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",

@@ -2,7 +2,7 @@ import VetoTestSupport
 import Testing
 import VetoRedis
 
-@Suite struct RedisAuthTests {
+@Suite(.requiresRedisServer) struct RedisAuthTests {
     /// An ACL user `veto`, and a default user that needs a password too.
     static let serverArguments = ["--requirepass", "defaultpw", "--user", "veto", "on", ">vetopw", "~*", "&*", "+@all"]
 

@@ -6,7 +6,7 @@ import VetoRedis
 
 /// `send(_:on:read:then:)`, the check path's way to Redis: one callback for a batch, with every
 /// reply in order, called exactly once on the caller's loop, whatever happens to the commands.
-@Suite struct RedisBatchTests {
+@Suite(.requiresRedisServer) struct RedisBatchTests {
     /// Counts callbacks; only touched on the loop the batch was sent from.
     private final class Calls: @unchecked Sendable {
         var count = 0

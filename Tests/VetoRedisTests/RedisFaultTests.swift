@@ -14,7 +14,7 @@ import VetoRedis
         }
     }
 
-    @Test func stoppedServerTripsTheCommandTimeout() async throws {
+    @Test(.requiresRedisServer) func stoppedServerTripsTheCommandTimeout() async throws {
         try await RedisServer.with { server async throws in
             try await withClient("redis://127.0.0.1:\(server.port)/0", configure: { $0.commandTimeout = .milliseconds(200) }) { client async throws in
                 _ = try await client.send(RedisCommand("PING"))
@@ -37,7 +37,7 @@ import VetoRedis
         }
     }
 
-    @Test func serverThatAcceptsButNeverAnswersTripsTheConnectTimeout() async throws {
+    @Test(.requiresRedisServer) func serverThatAcceptsButNeverAnswersTripsTheConnectTimeout() async throws {
         try await RedisServer.with { server async throws in
             server.pause()  // the kernel still completes TCP handshakes into the listen backlog
             defer { server.resume() }
@@ -55,7 +55,7 @@ import VetoRedis
         }
     }
 
-    @Test func killedServerFailsEveryCommandAndTheClientRecovers() async throws {
+    @Test(.requiresRedisServer) func killedServerFailsEveryCommandAndTheClientRecovers() async throws {
         try await RedisServer.with { server async throws in
             try await withClient("redis://127.0.0.1:\(server.port)/0") { client async throws in
                 #expect(try await client.send(RedisCommand("SET", "k", "v")) == .simpleString("OK"))
@@ -93,7 +93,7 @@ import VetoRedis
         }
     }
 
-    @Test func fullQueueIsAClearOverloadError() async throws {
+    @Test(.requiresRedisServer) func fullQueueIsAClearOverloadError() async throws {
         try await RedisServer.with { server async throws in
             try await withClient("redis://127.0.0.1:\(server.port)/0", configure: { $0.maxPendingCommands = 16 }) { client async throws in
                 _ = try await client.send(RedisCommand("PING"))

@@ -11,7 +11,7 @@ import VetoRedis
 ///   ``RedisClientStatistics/readEvents`` (socket reads that returned reply bytes);
 /// - server: `INFO stats` `total_reads_processed` (every read(2) Redis did on a client socket) and
 ///   `INFO commandstats` `cmdstat_get:calls`, which proves all 200 commands really ran.
-@Suite struct RedisPipeliningTests {
+@Suite(.requiresRedisServer) struct RedisPipeliningTests {
     @Test func twoHundredCommandsFromOneLoopTickShareOneWrite() async throws {
         try await RedisServer.with { server async throws in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

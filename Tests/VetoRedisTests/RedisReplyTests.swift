@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 import VetoRedis
 
-@Suite struct RedisReplyTests {
+@Suite(.requiresRedisServer) struct RedisReplyTests {
     @Test func errorRepliesAreErrorsNeverValues() async throws {
         try await RedisServer.with { server async throws in
             try await withClient("redis://127.0.0.1:\(server.port)/0") { client async throws in

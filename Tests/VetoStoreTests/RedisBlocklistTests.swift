@@ -7,7 +7,7 @@ import VetoRedis
 import VetoStore
 
 /// What only the Redis store has: round trips, foreign keys, outages, SCAN batches.
-@Suite struct RedisBlocklistTests {
+@Suite(.requiresRedisServer) struct RedisBlocklistTests {
     @Test func statusReadsJtiAndCutoffInOneRoundTrip() async throws {
         try await RedisServer.with { server async throws in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

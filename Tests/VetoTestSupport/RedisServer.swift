@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,13 +13,53 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     public let extraArguments: [String]
+    private let executable: String
     private var process: Process
 
     public var unixSocketPath: String { directory.appendingPathComponent("redis.sock").path }
     public var pid: pid_t { process.processIdentifier }
 
-    public static let executable = "/usr/bin/redis-server"
-    public static let cli = "/usr/bin/redis-cli"
+    /// The `redis-server` to start: `$VETO_TEST_REDIS_SERVER` when set (a path that is no executable
+    /// makes the server count as absent, which is how the skip is tested), else the first on `PATH`.
+    public static let executable: String? = {
+        if let configured = ProcessInfo.processInfo.environment["VETO_TEST_REDIS_SERVER"] {
+            return FileManager.default.isExecutableFile(atPath: configured) ? configured : nil
+        }
+        return onPath("redis-server")
+    }()
+
+    /// `redis-cli` beside that `redis-server`, else the first on `PATH`.
+    public static let cli: String? = {
+        if let executable {
+            let beside = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("redis-cli").path
+            if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        }
+        return onPath("redis-cli")
+    }()
+
+    /// Whether tests can start servers here. Suites that need one say `@Suite(.requiresRedisServer)`
+    /// and are skipped, with ``unavailableReason`` printed, where it is `false`.
+    public static var isAvailable: Bool { executable != nil && cli != nil }
+
+    /// Why suites that need redis-server are skipped.
+    public static var unavailableReason: String {
+        if let configured = ProcessInfo.processInfo.environment["VETO_TEST_REDIS_SERVER"], executable == nil {
+            return "VETO_TEST_REDIS_SERVER=\(configured) is not an executable; point it at redis-server, or unset it to use the one on PATH"
+        }
+        if executable == nil {
+            return "redis-server is not on PATH; install it (apt install redis-server) to run this suite"
+        }
+        return "redis-cli is not beside redis-server nor on PATH; install it (apt install redis-tools) to run this suite"
+    }
+
+    private static func onPath(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
 
     /// Starts a server, runs `body`, and kills the server afterwards.
     public static func with<T>(
@@ -31,9 +72,10 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     private init(extraArguments: [String]) async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
-            throw TestSupportError("redis-server is not installed at \(Self.executable): run Scripts/test, or apt-get install redis-server")
+        guard let executable = Self.executable, Self.cli != nil else {
+            throw TestSupportError("\(Self.unavailableReason) (mark the suite @Suite(.requiresRedisServer) to skip it instead)")
         }
+        self.executable = executable
         self.port = try Self.freePort()
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("veto-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -44,7 +86,7 @@ public final class RedisServer: @unchecked Sendable {
 
     private func launch() async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--unixsocket", unixSocketPath, "--unixsocketperm", "700",
@@ -102,6 +144,7 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     private static func runCLI(_ arguments: [String]) -> String {
+        guard let cli else { return "" }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cli)
         process.arguments = arguments
@@ -131,6 +174,14 @@ public final class RedisServer: @unchecked Sendable {
         }
         guard bound else { throw TestSupportError("bind() to a free port failed") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For suites and tests that start a real redis-server: where there is none, they are skipped
+    /// and the run prints why (``RedisServer/unavailableReason``), rather than failing.
+    public static var requiresRedisServer: Self {
+        .enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.unavailableReason))
     }
 }
 

@@ -14,9 +14,11 @@ import NIOPosix
 /// leave in parallel (one round trip per node), and MOVED and ASK replies are followed.
 ///
 /// - Important: Call ``close()`` when done: connections keep reconnecting until then.
+/// - Note: VetoRedis serves only Veto's own modules, so its API is `package`. This type stays
+///   `public` only because public declarations of VetoStore (`RedisBlocklist`) name it.
 public final class RedisClient: Sendable {
-    public let configuration: RedisConfiguration
-    public let eventLoopGroup: any EventLoopGroup
+    package let configuration: RedisConfiguration
+    package let eventLoopGroup: any EventLoopGroup
     private let router: any RedisRouter
     /// Set for a single server: the hot path then skips routing altogether.
     private let single: RedisNode?
@@ -25,7 +27,7 @@ public final class RedisClient: Sendable {
     /// flight is rare, more means the cluster is misconfigured.
     static let maxRedirects = 5
 
-    public init(
+    package init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "veto.redis")
@@ -51,7 +53,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Checks what can be checked before connecting: the TLS files are readable and belong together.
-    public static func validate(_ configuration: RedisConfiguration) throws(RedisError) {
+    package static func validate(_ configuration: RedisConfiguration) throws(RedisError) {
         if let tls = configuration.tls { _ = try RedisTLSContext(tls) }
         if configuration.replicasToConfirm < 0 {
             throw RedisError(.invalidConfiguration, "the number of replicas to confirm writes must be 0 or more")
@@ -59,7 +61,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends one command; the future completes on `eventLoop`. A Redis error reply fails it.
-    public func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
+    package func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
         send([command], on: eventLoop)[0]
     }
 
@@ -68,7 +70,7 @@ public final class RedisClient: Sendable {
     /// completing on `eventLoop`.
     ///
     /// - Parameter read: The commands only read and may go to a replica when the configuration says so.
-    public func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false) -> [EventLoopFuture<RedisValue>] {
+    package func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false) -> [EventLoopFuture<RedisValue>] {
         if let single { return single.send(commands, on: eventLoop) }
         var futures = [EventLoopFuture<RedisValue>?](repeating: nil, count: commands.count)
         var batches: [ObjectIdentifier: (node: RedisNode, indices: [Int])] = [:]
@@ -98,7 +100,7 @@ public final class RedisClient: Sendable {
 
     /// ``send(_:on:read:)`` with one callback for every reply, in order, on `eventLoop`, once the last
     /// one is in. For the check path: against a single server it costs no future per command.
-    public func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false,
+    package func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false,
                      then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
         if let single {
             single.send(commands, on: eventLoop, then: then)
@@ -184,7 +186,7 @@ public final class RedisClient: Sendable {
     ///   a `WAIT` is sent right behind the script on the same connection, and the result is a failure
     ///   unless enough replicas confirmed in time. The script may then have run: callers retry, and
     ///   scripts must be idempotent.
-    public func evaluate(
+    package func evaluate(
         _ script: RedisScript,
         keys: [[UInt8]],
         arguments: [[UInt8]],
@@ -218,46 +220,46 @@ public final class RedisClient: Sendable {
 
     /// Every master: one for a single server or Sentinel, each master of a cluster. For commands that
     /// must run on every node, such as SCAN.
-    public func masters(on eventLoop: any EventLoop) -> EventLoopFuture<[RedisServerHandle]> {
+    package func masters(on eventLoop: any EventLoop) -> EventLoopFuture<[RedisServerHandle]> {
         router.masters(on: eventLoop, deadline: discoveryDeadline).map { nodes in
             nodes.map { RedisServerHandle(node: $0) }
         }
     }
 
     /// Counters summed over every connection.
-    public func statistics() -> EventLoopFuture<RedisClientStatistics> {
+    package func statistics() -> EventLoopFuture<RedisClientStatistics> {
         let loop = eventLoopGroup.any()
         return EventLoopFuture.whenAllSucceed(router.nodes.map { $0.statistics(on: loop) }, on: loop)
             .map { $0.reduce(RedisClientStatistics(), +) }
     }
 
     /// Closes every connection; pending commands fail with ``RedisError/Code/shutdown``.
-    public func close() -> EventLoopFuture<Void> {
+    package func close() -> EventLoopFuture<Void> {
         router.close(on: eventLoopGroup.any())
     }
 }
 
 /// One server of a client's topology, to send commands that must reach that very server (SCAN).
-public struct RedisServerHandle: Sendable {
+package struct RedisServerHandle: Sendable {
     let node: RedisNode
 
     /// "127.0.0.1:7001".
-    public var endpoint: RedisConfiguration.Endpoint { node.endpoint }
+    package var endpoint: RedisConfiguration.Endpoint { node.endpoint }
 
     /// Sends `command` to this server only; the future completes on `eventLoop`.
-    public func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
+    package func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
         node.send([command], on: eventLoop)[0]
     }
 }
 
 extension RedisClient {
     /// Sends one command from async code, on any loop of the group.
-    public func send(_ command: RedisCommand) async throws -> RedisValue {
+    package func send(_ command: RedisCommand) async throws -> RedisValue {
         try await send(command, on: eventLoopGroup.any()).get()
     }
 
     /// Sends `commands` pipelined (one round trip); throws the first error in command order.
-    public func send(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+    package func send(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         var values = [RedisValue]()
         for future in send(commands, on: eventLoopGroup.any()) {
             values.append(try await future.get())
@@ -265,15 +267,15 @@ extension RedisClient {
         return values
     }
 
-    public func evaluate(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) async throws -> RedisValue {
+    package func evaluate(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) async throws -> RedisValue {
         try await evaluate(script, keys: keys, arguments: arguments, on: eventLoopGroup.any()).get()
     }
 
-    public func statistics() async throws -> RedisClientStatistics {
+    package func statistics() async throws -> RedisClientStatistics {
         try await statistics().get()
     }
 
-    public func close() async {
+    package func close() async {
         try? await close().get()
     }
 }

@@ -1,22 +1,22 @@
 /// Counters of a client, summed over its connections. They make pipelining measurable: compare
 /// ``commandsSent`` with ``writeBatches`` and ``readEvents``.
-public struct RedisClientStatistics: Sendable, Equatable {
+package struct RedisClientStatistics: Sendable, Equatable {
     /// Commands written to a socket, handshakes (AUTH, SELECT, PING) excluded.
-    public var commandsSent = 0
+    package var commandsSent = 0
     /// Flushes that wrote pending commands: each is one `writev` carrying one or more commands.
-    public var writeBatches = 0
+    package var writeBatches = 0
     /// Socket reads that delivered reply bytes (NIO `channelRead`s); one read may carry many replies.
-    public var readEvents = 0
+    package var readEvents = 0
     /// Replies matched to commands, handshakes included.
-    public var replies = 0
-    public var timeouts = 0
+    package var replies = 0
+    package var timeouts = 0
     /// Commands refused because a connection's queue was full.
-    public var overloads = 0
+    package var overloads = 0
     /// Connections that completed their handshake.
-    public var connects = 0
-    public var failedConnects = 0
+    package var connects = 0
+    package var failedConnects = 0
 
-    public init() {}
+    package init() {}
 
     static func + (lhs: Self, rhs: Self) -> Self {
         var sum = lhs

@@ -1,14 +1,17 @@
 import NIOCore
 
 /// Where and how to reach Redis. Its descriptions never show the password.
+///
+/// `public` only because public declarations of VetoStore and VetoServer name it; its members are
+/// `package`, like the rest of VetoRedis, except the descriptions its public conformances require.
 public struct RedisConfiguration: Sendable {
     /// A TCP host and port, or a unix socket path.
-    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+    package enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: Int)
         case unix(path: String)
 
         /// "127.0.0.1:6379", "[::1]:6379" or "unix:/run/redis.sock": the form error messages use.
-        public var description: String {
+        package var description: String {
             switch self {
             case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             case .unix(let path): "unix:\(path)"
@@ -16,41 +19,42 @@ public struct RedisConfiguration: Sendable {
         }
     }
 
-    public var endpoint: Endpoint
+    package var endpoint: Endpoint
     /// ACL user name; `nil` with a password means the legacy `AUTH password`.
-    public var username: String?
+    package var username: String?
     /// Sent with AUTH; never part of a description or an error message.
-    public var password: String?
+    package var password: String?
     /// SELECTed after connecting when not 0.
-    public var database: Int
-    /// Bounds TCP connect plus the handshake (AUTH, SELECT, PING).
-    public var connectTimeout: TimeAmount = .seconds(1)
+    package var database: Int
+    /// Bounds the TCP connect, and then, on its own, the handshake: TLS when configured, and AUTH,
+    /// SELECT, CLIENT SETNAME, ROLE and PING as configured (``RedisHandshake``).
+    package var connectTimeout: TimeAmount = .seconds(1)
     /// Time from handing a command to the client until its reply.
-    public var commandTimeout: TimeAmount = .milliseconds(500)
+    package var commandTimeout: TimeAmount = .milliseconds(500)
     /// Commands that may wait or be in flight on one connection; past it, commands fail as overloaded.
-    public var maxPendingCommands: Int = 4096
+    package var maxPendingCommands: Int = 4096
     /// First wait before reconnecting after a failure; doubled per failure up to ``maxReconnectDelay``.
-    public var initialReconnectDelay: TimeAmount = .milliseconds(50)
-    public var maxReconnectDelay: TimeAmount = .seconds(1)
+    package var initialReconnectDelay: TimeAmount = .milliseconds(50)
+    package var maxReconnectDelay: TimeAmount = .seconds(1)
     /// Bytes of one unfinished reply the client buffers before it treats the connection as broken.
-    public var maxReplyBytes: Int = 64 << 20
+    package var maxReplyBytes: Int = 64 << 20
     /// Sent as CLIENT SETNAME, so operators can tell Veto's connections apart in CLIENT LIST.
-    public var clientName: String?
+    package var clientName: String?
     /// One server, a master found through Sentinel, or a Redis Cluster.
-    public var topology = Topology.standalone
+    package var topology = Topology.standalone
     /// TLS to every server (and sentinel); `nil` for plain TCP.
-    public var tls: TLS?
+    package var tls: TLS?
     /// Writes that must survive a failover (revocations) are confirmed with `WAIT n` before they succeed;
     /// 0 confirms nothing beyond the master's reply.
-    public var replicasToConfirm = 0
+    package var replicasToConfirm = 0
     /// How long `WAIT` may take; past it the write fails as unconfirmed (it may still have been applied).
-    public var replicationTimeout: TimeAmount = .seconds(1)
+    package var replicationTimeout: TimeAmount = .seconds(1)
     /// Where reads that may be slightly stale go (Sentinel only); writes always go to the master.
-    public var readFrom = ReadPreference.master
+    package var readFrom = ReadPreference.master
     /// The role `ROLE` must report during the handshake ("master", "slave"); `nil` checks nothing.
     var requiredRole: String?
 
-    public enum Topology: Sendable, Hashable {
+    package enum Topology: Sendable, Hashable {
         case standalone
         /// The master named `masterName`, as the sentinels report it, followed across failovers.
         case sentinel(masterName: String, sentinels: [Endpoint])
@@ -58,7 +62,7 @@ public struct RedisConfiguration: Sendable {
         case cluster(seeds: [Endpoint])
     }
 
-    public enum ReadPreference: String, Sendable, Hashable {
+    package enum ReadPreference: String, Sendable, Hashable {
         /// Every read goes to the master: a check sees every acknowledged revocation.
         case master
         /// Checks go to a replica when one is up: less load on the master, but a check may miss a
@@ -67,17 +71,17 @@ public struct RedisConfiguration: Sendable {
     }
 
     /// TLS settings. Certificates and keys are PEM files.
-    public struct TLS: Sendable, Hashable {
+    package struct TLS: Sendable, Hashable {
         /// CA certificates that may sign the server's certificate; `nil` trusts the system's CAs.
-        public var caFile: String?
+        package var caFile: String?
         /// Client certificate (chain) for mutual TLS, with ``keyFile``.
-        public var certificateFile: String?
-        public var keyFile: String?
+        package var certificateFile: String?
+        package var keyFile: String?
         /// The name the server's certificate must carry (and the SNI sent); `nil` uses the host of the
         /// URL (an IP address is then matched against the certificate's IP addresses).
-        public var serverName: String?
+        package var serverName: String?
 
-        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil) {
+        package init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
@@ -85,7 +89,7 @@ public struct RedisConfiguration: Sendable {
         }
     }
 
-    public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
+    package init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
@@ -102,7 +106,7 @@ public struct RedisConfiguration: Sendable {
     ///   `rediss-cluster://` for TLS.
     ///
     /// Errors name the part that is wrong and never repeat the URL, which may hold a password.
-    public init(url: String) throws(RedisError) {
+    package init(url: String) throws(RedisError) {
         func invalid(_ why: String) -> RedisError {
             RedisError(.invalidConfiguration, "invalid Redis URL: \(why)")
         }

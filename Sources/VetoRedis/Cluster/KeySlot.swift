@@ -1,11 +1,11 @@
 /// Redis Cluster's hash slot of a key: CRC16 (XMODEM: polynomial 0x1021, initial value 0, no
 /// reflection) of the key, or of its hash tag, modulo 16384.
-public enum KeySlot {
-    public static let count = 16384
+package enum KeySlot {
+    package static let count = 16384
 
     /// The slot of `key`. When the key holds `{…}` with at least one byte between the first `{` and
     /// the first `}` after it, only those bytes are hashed, so `{user}.a` and `{user}.b` share a slot.
-    public static func slot(of key: [UInt8]) -> Int {
+    package static func slot(of key: [UInt8]) -> Int {
         let tagged = hashTag(key)
         return Int(crc16(key[tagged]) & 0x3FFF)
     }
@@ -17,7 +17,7 @@ public enum KeySlot {
         return (open + 1)..<close
     }
 
-    public static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
+    package static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0
         for byte in bytes {
             crc = (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(byte)) & 0xFF]

@@ -6,9 +6,9 @@ import NIOCore
 /// the bytes of each argument) is written here rather than by hiredis's `redisFormatCommandArgv`:
 /// the same bytes, without its argv arrays, `sprintf` and extra copy, which cost more than the
 /// rest of a blocklist lookup (README "Performance"). Replies are still parsed by hiredis.
-public struct RedisCommand: Sendable {
+package struct RedisCommand: Sendable {
     /// The command word, for error messages ("command GET timed out after 500 ms").
-    public let name: String
+    package let name: String
     /// The RESP bytes ready to write.
     let encoded: ByteBuffer
     /// The arguments as given (shared, not copied), for ``routingKey``: only routed clients read it,
@@ -21,7 +21,7 @@ public struct RedisCommand: Sendable {
     ///   - arguments: Every further argument, as bytes.
     ///   - routingKey: The key for cluster routing; by default the first key of the single-key commands
     ///     Veto uses (GET, SET, DEL, PTTL, …, written in upper case) and of EVAL/EVALSHA.
-    public init(_ name: String, _ arguments: [[UInt8]], routingKey: [UInt8]? = nil) {
+    package init(_ name: String, _ arguments: [[UInt8]], routingKey: [UInt8]? = nil) {
         self.name = name
         self.encoded = Self.encode(name: name, arguments)
         self.arguments = arguments
@@ -30,15 +30,15 @@ public struct RedisCommand: Sendable {
 
     /// The key that decides which Redis Cluster node serves the command; `nil` for commands on no key
     /// (PING, SCAN, WAIT), which go to whichever node they are sent to.
-    public var routingKey: [UInt8]? {
+    package var routingKey: [UInt8]? {
         explicitKey ?? Self.firstKey(name, arguments)
     }
 
-    public init(_ name: String, _ arguments: [String]) {
+    package init(_ name: String, _ arguments: [String]) {
         self.init(name, arguments.map { Array($0.utf8) })
     }
 
-    public init(_ name: String, _ arguments: String...) {
+    package init(_ name: String, _ arguments: String...) {
         self.init(name, arguments)
     }
 

@@ -1,8 +1,8 @@
 /// Why a Redis command or connection failed. The message names the problem and the endpoint, never a
 /// password: "connection refused at 127.0.0.1:6390", "command GET timed out after 500 ms".
-public struct RedisError: Error, Sendable, CustomStringConvertible {
+package struct RedisError: Error, Sendable, CustomStringConvertible {
     /// A stable category; equality of errors is equality of codes.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case unavailable, timeout, overloaded, authenticationFailed, server, protocolViolation
             case invalidConfiguration, shutdown, notReplicated
@@ -11,46 +11,46 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         private let base: Base
 
         /// No connection: refused, lost, unresolvable, or the client is backing off after such a failure.
-        public static let unavailable = Code(base: .unavailable)
+        package static let unavailable = Code(base: .unavailable)
         /// A connect or a command did not finish in time.
-        public static let timeout = Code(base: .timeout)
+        package static let timeout = Code(base: .timeout)
         /// The bounded queue of a connection is full.
-        public static let overloaded = Code(base: .overloaded)
+        package static let overloaded = Code(base: .overloaded)
         /// AUTH was refused, or the server wants AUTH and none is configured.
-        public static let authenticationFailed = Code(base: .authenticationFailed)
+        package static let authenticationFailed = Code(base: .authenticationFailed)
         /// An error reply from the server (`-ERR …`, `-WRONGTYPE …`); see ``RedisError/serverMessage``.
-        public static let server = Code(base: .server)
+        package static let server = Code(base: .server)
         /// The bytes from the server were not RESP, or came without a command waiting for them.
-        public static let protocolViolation = Code(base: .protocolViolation)
+        package static let protocolViolation = Code(base: .protocolViolation)
         /// A URL or setting that cannot work (bad scheme, port, database).
-        public static let invalidConfiguration = Code(base: .invalidConfiguration)
+        package static let invalidConfiguration = Code(base: .invalidConfiguration)
         /// The client was closed.
-        public static let shutdown = Code(base: .shutdown)
+        package static let shutdown = Code(base: .shutdown)
         /// A write was applied by the master but `WAIT` did not see enough replicas confirm it in time.
-        public static let notReplicated = Code(base: .notReplicated)
+        package static let notReplicated = Code(base: .notReplicated)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let code: Code
+    package let code: Code
     /// A sentence naming the problem, safe to log and to show.
-    public let message: String
+    package let message: String
     /// For ``Code/server``: the reply text as the server sent it, e.g. "WRONGTYPE Operation against a key …".
-    public let serverMessage: String?
+    package let serverMessage: String?
 
-    public init(_ code: Code, _ message: String, serverMessage: String? = nil) {
+    package init(_ code: Code, _ message: String, serverMessage: String? = nil) {
         self.code = code
         self.message = message
         self.serverMessage = serverMessage
     }
 
     /// The first word of a server error reply ("WRONGTYPE", "NOSCRIPT", "ERR"), `nil` for other errors.
-    public var serverErrorPrefix: Substring? {
+    package var serverErrorPrefix: Substring? {
         guard let serverMessage else { return nil }
         return serverMessage.split(separator: " ", maxSplits: 1).first
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     static func server(_ reply: String) -> RedisError {
         RedisError(.server, "Redis replied with an error: \(reply)", serverMessage: reply)
@@ -58,5 +58,5 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 }
 
 extension RedisError: Equatable {
-    public static func == (lhs: RedisError, rhs: RedisError) -> Bool { lhs.code == rhs.code }
+    package static func == (lhs: RedisError, rhs: RedisError) -> Bool { lhs.code == rhs.code }
 }

@@ -1,11 +1,11 @@
 /// A Lua script run with EVALSHA, falling back to EVAL when the server answers NOSCRIPT (after a
 /// restart or SCRIPT FLUSH); EVAL also caches it again.
-public struct RedisScript: Sendable, Hashable {
-    public let source: String
+package struct RedisScript: Sendable, Hashable {
+    package let source: String
     /// Lower-case hex SHA-1 of `source`, the name Redis caches the script under.
-    public let sha1: String
+    package let sha1: String
 
-    public init(_ source: String) {
+    package init(_ source: String) {
         self.source = source
         self.sha1 = SHA1.hex(Array(source.utf8))
     }

@@ -1,6 +1,6 @@
 /// A Redis reply that is not an error. Error replies never become values: they fail the command with
 /// a ``RedisError`` of code ``RedisError/Code/server``.
-public enum RedisValue: Sendable, Hashable {
+package enum RedisValue: Sendable, Hashable {
     /// `$-1` or `*-1`.
     case null
     /// `+OK` and other status replies.
@@ -13,7 +13,7 @@ public enum RedisValue: Sendable, Hashable {
 
 extension RedisValue {
     /// The bytes of a bulk or simple string, `nil` for anything else.
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .bulkString(let bytes): bytes
         case .simpleString(let text): Array(text.utf8)
@@ -22,7 +22,7 @@ extension RedisValue {
     }
 
     /// A bulk or simple string decoded as UTF-8 (invalid sequences repaired), `nil` for anything else.
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .bulkString(let bytes): String(decoding: bytes, as: UTF8.self)
         case .simpleString(let text): text
@@ -30,17 +30,17 @@ extension RedisValue {
         }
     }
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    public var array: [RedisValue]? {
+    package var array: [RedisValue]? {
         if case .array(let values) = self { return values }
         return nil
     }
 
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .null = self { return true }
         return false
     }

@@ -9,6 +9,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case redis, embedded
 
     var testDescription: String { rawValue }
+
+    /// The stores this machine can test: without redis-server, only the embedded one (the contract
+    /// suite says so in a skipped test, `coversRedis`).
+    static let testable: [StoreKind] = RedisServer.isAvailable ? allCases : [.embedded]
 }
 
 /// A store under test plus a look behind it: the Redis server, or the data dir.
