@@ -1,17 +1,19 @@
-import VetoTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 /// The cluster client against three real cluster-enabled redis-servers joined by
 /// `redis-cli --cluster create`.
 @Suite(.requiresRedisServer) struct ClusterClientTests {
     /// The bus port is given: the default, port + 10000, does not exist for a port above 55535.
     static func clusterArguments() throws -> [String] {
-        ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
-         "--cluster-port", String(try RedisServer.freePort())]
+        [
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+            "--cluster-port", String(try RedisServer.freePort())
+        ]
     }
 
     /// Commands for two nodes leave together and each completes on its own node's reply: with one node
@@ -21,7 +23,8 @@ import VetoRedis
             try await RedisServer.with(try Self.clusterArguments()) { b async throws in
                 try await RedisServer.with(try Self.clusterArguments()) { c async throws in
                     let servers = [a, b, c]
-                    let created = a.cli(["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "0", "--cluster-yes"])
+                    let created = a.cli(
+                        ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "0", "--cluster-yes"])
                     #expect(created.contains("All 16384 slots covered"), "\(created)")
                     try await poll("cluster_state:ok on every node", timeout: 20) {
                         servers.allSatisfy { $0.cli("CLUSTER", "INFO").contains("cluster_state:ok") }

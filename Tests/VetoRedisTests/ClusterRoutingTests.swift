@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VetoRedis
 
 /// The pure parts of Redis Cluster support: key slots, redirect replies, the slot map.
@@ -9,7 +10,10 @@ import Testing
         #expect(KeySlot.crc16(Array(input.utf8)) == UInt16(expected))
     }
 
-    @Test(arguments: [("foo", 12182), ("bar", 5061), ("hello", 866), ("", 0), ("veto:j:24:https://auth.example.com:abc", KeySlot.slot(of: Array("veto:j:24:https://auth.example.com:abc".utf8)))])
+    @Test(arguments: [
+        ("foo", 12182), ("bar", 5061), ("hello", 866), ("", 0),
+        ("veto:j:24:https://auth.example.com:abc", KeySlot.slot(of: Array("veto:j:24:https://auth.example.com:abc".utf8)))
+    ])
     func slotsOfKeys(_ key: String, _ slot: Int) {
         #expect(KeySlot.slot(of: Array(key.utf8)) == slot)
     }
@@ -61,7 +65,7 @@ import Testing
             .array([.integer(5461), .integer(10922), node("127.0.0.1", 7001), node("127.0.0.1", 7004)]),
             .array([.integer(0), .integer(5460), node("127.0.0.1", 7000)]),
             .array([.integer(10923), .integer(16000), node("", 7002)]),
-            .array([.integer(16001), .integer(16383), node("127.0.0.1", 7000)]),
+            .array([.integer(16001), .integer(16383), node("127.0.0.1", 7000)])
         ])
         var map = try ClusterSlotMap(slotsReply: reply, answeredBy: .tcp(host: "10.0.0.9", port: 7000))
         #expect(map.masters == [.tcp(host: "127.0.0.1", port: 7000), .tcp(host: "127.0.0.1", port: 7001), .tcp(host: "10.0.0.9", port: 7002)])
@@ -74,18 +78,26 @@ import Testing
         #expect(map.master(forSlot: 12000) == .tcp(host: "127.0.0.1", port: 7003))
         #expect(map.master(forSlot: 12001) == .tcp(host: "10.0.0.9", port: 7002))
 
-        let partial = try ClusterSlotMap(slotsReply: .array([.array([.integer(0), .integer(99), node("h", 1)])]), answeredBy: .tcp(host: "h", port: 1))
+        let partial = try ClusterSlotMap(
+            slotsReply: .array([.array([.integer(0), .integer(99), node("h", 1)])]), answeredBy: .tcp(host: "h", port: 1))
         #expect(partial.master(forSlot: 100) == nil && partial.unassignedSlots == 16384 - 100)
-        #expect(throws: RedisError.self) { try ClusterSlotMap(slotsReply: .array([.array([.integer(5), .integer(1), node("h", 1)])]), answeredBy: .tcp(host: "h", port: 1)) }
+        #expect(throws: RedisError.self) {
+            try ClusterSlotMap(slotsReply: .array([.array([.integer(5), .integer(1), node("h", 1)])]), answeredBy: .tcp(host: "h", port: 1))
+        }
         #expect(throws: RedisError.self) { try ClusterSlotMap(slotsReply: .simpleString("OK"), answeredBy: .tcp(host: "h", port: 1)) }
     }
 
     @Test func sentinelReplicaChoiceSkipsDownAndLaggingReplicas() {
         func replica(_ port: String, flags: String, link: String) -> RedisValue {
-            .array(["name", "127.0.0.1:\(port)", "ip", "127.0.0.1", "port", port, "flags", flags, "master-link-status", link].map { .bulkString(Array($0.utf8)) })
+            .array(
+                ["name", "127.0.0.1:\(port)", "ip", "127.0.0.1", "port", port, "flags", flags, "master-link-status", link].map {
+                    .bulkString(Array($0.utf8))
+                })
         }
-        let reply = RedisValue.array([replica("7001", flags: "slave,s_down", link: "ok"), replica("7002", flags: "slave", link: "err"),
-                                      replica("7003", flags: "slave", link: "ok")])
+        let reply = RedisValue.array([
+            replica("7001", flags: "slave,s_down", link: "ok"), replica("7002", flags: "slave", link: "err"),
+            replica("7003", flags: "slave", link: "ok")
+        ])
         #expect(SentinelRouter.healthyReplica(reply) == .tcp(host: "127.0.0.1", port: 7003))
         #expect(SentinelRouter.healthyReplica(.array([])) == nil)
     }

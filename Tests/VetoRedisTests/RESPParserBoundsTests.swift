@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import VetoRedis
 
 /// The reply parser's memory bounds against a hostile or broken server (found by Scripts/fuzz resp).

@@ -1,6 +1,6 @@
-import VetoTestSupport
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 @Suite(.requiresRedisServer) struct RedisAuthTests {
     /// An ACL user `veto`, and a default user that needs a password too.

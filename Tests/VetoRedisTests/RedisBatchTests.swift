@@ -1,8 +1,8 @@
-import VetoTestSupport
 import NIOCore
 import NIOPosix
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 /// `send(_:on:read:then:)`, the check path's way to Redis: one callback for a batch, with every
 /// reply in order, called exactly once on the caller's loop, whatever happens to the commands.
@@ -14,7 +14,8 @@ import VetoRedis
 
     /// Sends `commands` from `loop` and returns what the callback got, checking it ran once, on `loop`.
     private func batch(_ client: RedisClient, _ commands: [RedisCommand], from loop: any EventLoop) async throws
-        -> [Result<RedisValue, any Error>] {
+        -> [Result<RedisValue, any Error>]
+    {
         let calls = Calls()
         let promise = loop.makePromise(of: [Result<RedisValue, any Error>].self)
         loop.execute {
@@ -38,8 +39,10 @@ import VetoRedis
             try await withClient("redis://127.0.0.1:\(server.port)/0", group: group) { client async throws in
                 _ = try await client.send(RedisCommand("SET", "a", "1"))
                 _ = try await client.send(RedisCommand("SET", "b", "2"))
-                let commands = [RedisCommand("GET", "a"), RedisCommand("GET", "missing"), RedisCommand("GET", "b"),
-                                RedisCommand("INCR", "a"), RedisCommand("HGET", "a", "f")]
+                let commands = [
+                    RedisCommand("GET", "a"), RedisCommand("GET", "missing"), RedisCommand("GET", "b"),
+                    RedisCommand("INCR", "a"), RedisCommand("HGET", "a", "f")
+                ]
                 // From one of the client's loops (no hop) and from a loop outside its group (hop back).
                 for loop in [group.next(), outside.next()] {
                     let results = try await batch(client, commands, from: loop)

@@ -1,6 +1,7 @@
 import CHiredis
 import NIOCore
 import Testing
+
 @testable import VetoRedis
 
 /// Commands are encoded in Swift; hiredis's `redisFormatCommandArgv` is the reference they must match
@@ -36,7 +37,7 @@ import Testing
             ("PING", []),
             ("GET", [Array("veto:j:24:https://auth.example.com:4f1c".utf8)]),
             ("SET", [Array("k".utf8), [], [0, 13, 10, 255, 36, 42]]),
-            ("EVALSHA", [Array("ab".utf8), Array("1".utf8), [UInt8](repeating: 0x61, count: 70_000)]),
+            ("EVALSHA", [Array("ab".utf8), Array("1".utf8), [UInt8](repeating: 0x61, count: 70_000)])
         ]
         for (name, arguments) in cases {
             let encoded = RedisCommand(name, arguments).encoded

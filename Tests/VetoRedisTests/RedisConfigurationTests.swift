@@ -44,7 +44,7 @@ import VetoRedis
         "http://localhost:6379", "redis://localhost:70000", "redis://localhost:port/0", "redis://localhost/db",
         "unix://relative.sock", "redis://", "localhost:6379", "unix:///tmp/r.sock?foo=1",
         "redis://a:1,b:2/0", "redis-sentinel://h:26379", "redis-sentinel://h:26379/", "redis-sentinel://,h/m",
-        "redis-cluster://h:7000/3", "redis-cluster://h:7000?db=1", "redis-cluster://h:x",
+        "redis-cluster://h:7000/3", "redis-cluster://h:7000?db=1", "redis-cluster://h:x"
     ])
     func rejectsInvalidURLs(_ url: String) {
         #expect(throws: RedisError.self) { try RedisConfiguration(url: url) }
@@ -79,9 +79,13 @@ import VetoRedis
         #expect(tls.description == "rediss://cache.internal:6380/1")
 
         let sentinel = try RedisConfiguration(url: "redis-sentinel://veto:pw@10.0.0.1:26379,10.0.0.2,[::1]:26380/mymaster?db=2")
-        #expect(sentinel.topology == .sentinel(masterName: "mymaster", sentinels: [
-            .tcp(host: "10.0.0.1", port: 26379), .tcp(host: "10.0.0.2", port: 26379), .tcp(host: "::1", port: 26380),
-        ]))
+        #expect(
+            sentinel.topology
+                == .sentinel(
+                    masterName: "mymaster",
+                    sentinels: [
+                        .tcp(host: "10.0.0.1", port: 26379), .tcp(host: "10.0.0.2", port: 26379), .tcp(host: "::1", port: 26380)
+                    ]))
         #expect(sentinel.tls == nil && sentinel.database == 2 && sentinel.password == "pw")
         #expect(sentinel.description == "redis-sentinel://veto:***@10.0.0.1:26379,10.0.0.2:26379,[::1]:26380/mymaster?db=2")
 

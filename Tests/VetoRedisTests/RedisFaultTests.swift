@@ -1,8 +1,8 @@
-import VetoTestSupport
 import Foundation
 import NIOCore
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 @Suite struct RedisFaultTests {
     @Test func refusedConnectionNamesTheEndpoint() async throws {
@@ -41,10 +41,13 @@ import VetoRedis
         try await RedisServer.with { server async throws in
             server.pause()  // the kernel still completes TCP handshakes into the listen backlog
             defer { server.resume() }
-            try await withClient("redis://127.0.0.1:\(server.port)/0", configure: {
-                $0.connectTimeout = .milliseconds(300)
-                $0.commandTimeout = .seconds(5)
-            }) { client async throws in
+            try await withClient(
+                "redis://127.0.0.1:\(server.port)/0",
+                configure: {
+                    $0.connectTimeout = .milliseconds(300)
+                    $0.commandTimeout = .seconds(5)
+                }
+            ) { client async throws in
                 let started = Date()
                 let error = try await #require(throws: RedisError.self) { try await client.send(RedisCommand("PING")) }
                 #expect(error.code == .timeout)
@@ -110,7 +113,8 @@ import VetoRedis
                 #expect(accepted == 16)
                 #expect(refused.count == 84)
                 #expect(refused.allSatisfy { $0.code == .overloaded })
-                #expect(refused.first?.message == "Redis client overloaded: 16 commands already pending on the connection to 127.0.0.1:\(server.port)")
+                #expect(
+                    refused.first?.message == "Redis client overloaded: 16 commands already pending on the connection to 127.0.0.1:\(server.port)")
             }
         }
     }

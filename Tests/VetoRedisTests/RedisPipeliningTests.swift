@@ -1,8 +1,8 @@
-import VetoTestSupport
 import NIOCore
 import NIOPosix
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 /// What "round trip" means here: the client writes a batch of commands (one flush, one `writev`) and
 /// then waits for replies. N commands cost N round trips without pipelining (write, wait, read, repeat)

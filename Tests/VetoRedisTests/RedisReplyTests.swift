@@ -1,7 +1,7 @@
-import VetoTestSupport
 import NIOCore
 import Testing
 import VetoRedis
+import VetoTestSupport
 
 @Suite(.requiresRedisServer) struct RedisReplyTests {
     @Test func errorRepliesAreErrorsNeverValues() async throws {
@@ -42,9 +42,11 @@ import VetoRedis
                 #expect(try await client.send(RedisCommand("GET", [[]])) == .null)
                 #expect(try await client.send(RedisCommand("STRLEN", [key])) == .integer(Int64(value.count)))
                 _ = try await client.send(RedisCommand("RPUSH", "list", "a", "", "c"))
-                #expect(try await client.send(RedisCommand("LRANGE", "list", "0", "-1")) == .array([
-                    .bulkString(Array("a".utf8)), .bulkString([]), .bulkString(Array("c".utf8)),
-                ]))
+                #expect(
+                    try await client.send(RedisCommand("LRANGE", "list", "0", "-1"))
+                        == .array([
+                            .bulkString(Array("a".utf8)), .bulkString([]), .bulkString(Array("c".utf8))
+                        ]))
             }
         }
     }

@@ -8,7 +8,8 @@ import VetoServer
     static let discoveryPath = "/tenant/.well-known/openid-configuration"
 
     private func serveDiscovery(_ fixture: KeysFixture, issuer: String, jwksURI: String) {
-        fixture.server.set(Self.discoveryPath, .json(#"{"issuer":"\#(issuer)","jwks_uri":"\#(jwksURI)","id_token_signing_alg_values_supported":["EdDSA"]}"#))
+        fixture.server.set(
+            Self.discoveryPath, .json(#"{"issuer":"\#(issuer)","jwks_uri":"\#(jwksURI)","id_token_signing_alg_values_supported":["EdDSA"]}"#))
     }
 
     private func discoveryConfiguration(_ fixture: KeysFixture) -> RemoteKeyConfiguration {

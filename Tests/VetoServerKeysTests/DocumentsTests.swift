@@ -4,6 +4,7 @@ import Testing
 import VetoCore
 import VetoCrypto
 import Yams
+
 @testable import VetoServer
 
 /// The documents compiled into the binary (Sources/VetoServer/Documents): `/openapi.json` is the
@@ -46,34 +47,35 @@ import Yams
             empty: [{}, []]
             200: ~
             """
-        #expect(try YAMLAsJSON.render(yaml: yaml) == """
-            {
-              "base": {
-                "a": 1,
-                "b": [
-                  "x",
-                  "2"
-                ],
-                "c": {
-                  "d": null
+        #expect(
+            try YAMLAsJSON.render(yaml: yaml) == """
+                {
+                  "base": {
+                    "a": 1,
+                    "b": [
+                      "x",
+                      "2"
+                    ],
+                    "c": {
+                      "d": null
+                    }
+                  },
+                  "merged": {
+                    "a": 1,
+                    "b": true,
+                    "c": {
+                      "d": null
+                    },
+                    "e": 1.5,
+                    "f\\t\\"g": "é\\u0001"
+                  },
+                  "empty": [
+                    {},
+                    []
+                  ],
+                  "200": null
                 }
-              },
-              "merged": {
-                "a": 1,
-                "b": true,
-                "c": {
-                  "d": null
-                },
-                "e": 1.5,
-                "f\\t\\"g": "é\\u0001"
-              },
-              "empty": [
-                {},
-                []
-              ],
-              "200": null
-            }
-            """)
+                """)
         #expect(throws: YAMLAsJSON.UnsupportedYAML.self) { try YAMLAsJSON.render(yaml: "when: 2024-04-06") }
         #expect(throws: YAMLAsJSON.UnsupportedYAML.self) { try YAMLAsJSON.render(yaml: "x: .inf") }
     }
@@ -81,10 +83,11 @@ import Yams
     @Test func everyInlineScriptAndStyleOfTheDecoderPageHasItsHashInThePolicy() throws {
         let page = String(buffer: DocumentRoutes.decoder)
         let policy = DocumentRoutes.decoderContentSecurityPolicy
-        let directives = Dictionary(uniqueKeysWithValues: policy.split(separator: ";").map { directive in
-            let words = directive.split(separator: " ")
-            return (String(words[0]), Set(words.dropFirst().map(String.init)))
-        })
+        let directives = Dictionary(
+            uniqueKeysWithValues: policy.split(separator: ";").map { directive in
+                let words = directive.split(separator: " ")
+                return (String(words[0]), Set(words.dropFirst().map(String.init)))
+            })
         #expect(directives["default-src"] == ["'none'"])
         #expect(directives["connect-src"] == ["'none'"])
         for tag in ["script", "style"] {
@@ -95,7 +98,10 @@ import Yams
             #expect(!contents.isEmpty)
             for content in contents {
                 let source = "'sha256-\(Data(Digest.sha256(Array(content.utf8))).base64EncodedString())'"
-                #expect(directives["\(tag)-src"]?.contains(source) == true, "the <\(tag)> at offset \(page.range(of: content).map { page.distance(from: page.startIndex, to: $0.lowerBound) } ?? -1) is not in \(tag)-src")
+                #expect(
+                    directives["\(tag)-src"]?.contains(source) == true,
+                    "the <\(tag)> at offset \(page.range(of: content).map { page.distance(from: page.startIndex, to: $0.lowerBound) } ?? -1) is not in \(tag)-src"
+                )
             }
             #expect(directives["\(tag)-src"]?.count == contents.count)
         }
@@ -123,7 +129,8 @@ private indirect enum Plain: Equatable {
         switch json {
         case .null: self = .null
         case let .bool(bool): self = .bool(bool)
-        case let .number(number): self = number.isInteger ? Int(number.text).map(Plain.int) ?? .double(number.doubleValue) : .double(number.doubleValue)
+        case let .number(number):
+            self = number.isInteger ? Int(number.text).map(Plain.int) ?? .double(number.doubleValue) : .double(number.doubleValue)
         case let .string(string): self = .string(string)
         case let .array(array): self = .array(array.map(Plain.init))
         case let .object(object):

@@ -1,6 +1,7 @@
 import Logging
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// Security finding 7 (log injection): both log formats escape every value.
@@ -12,13 +13,17 @@ import VetoCore
     }
 
     @Test func finding07_textLinesEscapeMessageKeysAndValues() {
-        let metadata: Logger.Metadata = ["sub": .string(Self.forged), "jti": .string("j1 code=allowed"), "code": .string("signature_invalid"),
-                                         "k\ney": .string(""), "list": .array([.string("a\u{85}"), .string("b")])]
+        let metadata: Logger.Metadata = [
+            "sub": .string(Self.forged), "jti": .string("j1 code=allowed"), "code": .string("signature_invalid"),
+            "k\ney": .string(""), "list": .array([.string("a\u{85}"), .string("b")])
+        ]
         let line = TextLogHandler.line(Self.event("denied \u{1B}[31m"), label: "veto", metadata: metadata, timestamp: "2024-04-06T11:00:00+0000")
         #expect(line.hasSuffix("\n"))
         #expect(!line.dropLast().unicodeScalars.contains { ControlCharacters.isUnsafe($0) }, "\(line)")
         #expect(line.hasPrefix("2024-04-06T11:00:00+0000 info veto: code=signature_invalid jti=\"j1 code=allowed\" k\\ney=\"\" "))
-        #expect(line.contains(#"sub="alice\n2024-04-06T11:00:00+0000 critical veto: [VetoServer] ADMIN TOKEN ACCEPTED\u{0}\u{1b}[2K\u{9b}1A\u{202e}\u{2028}""#))
+        #expect(
+            line.contains(
+                #"sub="alice\n2024-04-06T11:00:00+0000 critical veto: [VetoServer] ADMIN TOKEN ACCEPTED\u{0}\u{1b}[2K\u{9b}1A\u{202e}\u{2028}""#))
         #expect(line.contains(#"list="[a\u{85}, b]""#))
         #expect(line.hasSuffix(#"[VetoServer] denied \u{1b}[31m"# + "\n"))
         // A quote inside a value is escaped: the value cannot end early and start a key of its own.
@@ -33,7 +38,7 @@ import VetoCore
         #expect(!line.dropLast().unicodeScalars.contains { ControlCharacters.isUnsafe($0) }, "\(line)")
         let object = try #require(try JSONReader().parse(Array(line.dropLast().utf8)).objectValue)
         #expect(object["sub"]?.stringValue == Self.forged)
-        #expect(object["msg"]?.stringValue == "denied")          // the record's own fields win
+        #expect(object["msg"]?.stringValue == "denied")  // the record's own fields win
         #expect(object["exp"]?.stringValue == "1712400000")
         #expect(object.names == ["exp", "label", "level", "msg", "sub", "ts"])
     }

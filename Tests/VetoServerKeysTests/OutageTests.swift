@@ -56,7 +56,9 @@ import VetoServer
     /// A PEM body must not be taken for a key, though a key file may be PEM.
     @Test func pemBody() async throws {
         try await expectCacheSurvives(.malformedDocument) { fixture in
-            fixture.server.set(KeysFixture.jwksPath, .json("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n"))
+            fixture.server.set(
+                KeysFixture.jwksPath,
+                .json("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n"))
         }
     }
 
@@ -102,7 +104,9 @@ import VetoServer
 
     @Test func publishedSecretKeys() async throws {
         try await expectCacheSurvives(.unsafeKeySet) { fixture in
-            fixture.server.set(KeysFixture.jwksPath, .json(#"{"keys":[{"kty":"oct","kid":"s1","alg":"HS256","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#))
+            fixture.server.set(
+                KeysFixture.jwksPath,
+                .json(#"{"keys":[{"kty":"oct","kid":"s1","alg":"HS256","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#))
         }
     }
 

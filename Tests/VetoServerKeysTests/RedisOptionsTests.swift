@@ -7,7 +7,8 @@ import VetoServer
 /// made before anything connects.
 @Suite struct RedisOptionsTests {
     @Test func configKeysUnderRedis() throws {
-        let configuration = try ConfigurationFile.parse("""
+        let configuration = try ConfigurationFile.parse(
+            """
             redis:
               url: rediss-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster
               ca_file: tls/ca.pem
@@ -29,8 +30,10 @@ import VetoServer
     }
 
     @Test func passwordGoesIntoMultiHostURLs() throws {
-        for url in ["redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster", "redis-cluster://veto@h1:7000,h2:7000",
-                    "redis://127.0.0.1:6390/2", "unix:///run/redis.sock?db=1"] {
+        for url in [
+            "redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster", "redis-cluster://veto@h1:7000,h2:7000",
+            "redis://127.0.0.1:6390/2", "unix:///run/redis.sock?db=1"
+        ] {
             #expect(!RedisURL.hasPassword(url))
             let withPassword = try RedisURL.withPassword(url, password: "p@ss:w/rd", field: "test")
             #expect(RedisURL.hasPassword(withPassword))

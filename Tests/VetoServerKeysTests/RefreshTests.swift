@@ -42,11 +42,11 @@ import VetoServer
     @Test(arguments: [
         ("max-age=120", Duration.seconds(120)),
         ("public, max-age=\"300\", must-revalidate", .seconds(300)),
-        ("max-age=5", .seconds(60)),           // raised to minimumRefreshInterval
+        ("max-age=5", .seconds(60)),  // raised to minimumRefreshInterval
         ("no-cache", .seconds(60)),
-        ("max-age=86400", .seconds(600)),      // capped at refreshInterval
+        ("max-age=86400", .seconds(600)),  // capped at refreshInterval
         ("max-age=banana", .seconds(600)),
-        ("", .seconds(600)),
+        ("", .seconds(600))
     ])
     func cacheControlSetsNextRefresh(header: String, expected: Duration) async throws {
         try await withKeysFixture { fixture in

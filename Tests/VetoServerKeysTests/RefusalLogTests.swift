@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// Issue 12, "a flood of invalid tokens": refusals are logged at most N per reason per second on
@@ -15,12 +16,12 @@ import VetoCore
         let signature = RefusalLog.positions[.signatureInvalid]!, audience = RefusalLog.positions[.audienceMismatch]!
         let admitted = (0..<2_000).filter { _ in window.admit(signature, second: 7, limit: 10) { summaries.append(($0, $1)) } }.count
         #expect(admitted == 10)
-        #expect(window.admit(audience, second: 7, limit: 10) { summaries.append(($0, $1)) })   // another reason has its own count
+        #expect(window.admit(audience, second: 7, limit: 10) { summaries.append(($0, $1)) })  // another reason has its own count
         #expect(summaries.isEmpty)
         #expect(window.admit(signature, second: 8, limit: 10) { summaries.append(($0, $1)) })  // a new second: logged again
         #expect(summaries.count == 1 && summaries[0].0 == signature && summaries[0].1 == 1_990)
         window.roll(to: 9) { summaries.append(($0, $1)) }
-        #expect(summaries.count == 1)                                                           // nothing left out in second 8
+        #expect(summaries.count == 1)  // nothing left out in second 8
     }
 
     @Test func floodRefusalLogWritesOneSummaryLine() {
@@ -31,7 +32,9 @@ import VetoCore
         #expect(admitted == 3)
         #expect(handler.entries.isEmpty)
         log.flush(now: start + .seconds(1))
-        #expect(handler.entries.map(\.message.description) == ["suppressed 97 refusal log lines for reason signature_invalid in 1 s (limit 3 per second)"])
+        #expect(
+            handler.entries.map(\.message.description) == ["suppressed 97 refusal log lines for reason signature_invalid in 1 s (limit 3 per second)"]
+        )
         #expect(handler.entries.first?.metadata["suppressed"]?.description == "97")
 
         let silent = RefusalLog(limit: 0, logger: Logger(label: "test") { _ in handler })
@@ -46,7 +49,7 @@ import VetoCore
         log.start()
         for loop in loops {
             let admitted = try await loop.submit { (0..<50).filter { _ in log.admit(.malformedToken, now: .now()) }.count }.get()
-            #expect((5...10).contains(admitted))   // 5 a second; the 50 may straddle a second boundary
+            #expect((5...10).contains(admitted))  // 5 a second; the 50 may straddle a second boundary
         }
         try await Task.sleep(for: .milliseconds(2_300))
         log.stop()

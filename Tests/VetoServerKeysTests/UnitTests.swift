@@ -1,5 +1,6 @@
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// The pure pieces: header parsing, schedule, URL handling.
@@ -7,7 +8,7 @@ import VetoCore
     @Test func cacheControl() {
         #expect(CacheControl.maxAge(["max-age=60"]) == .seconds(60))
         #expect(CacheControl.maxAge(["public", "max-age=60"]) == .seconds(60))
-        #expect(CacheControl.maxAge(["Public, MAX-AGE = 7 "]) == .seconds(7))   // lenient: only a hint, and clamped
+        #expect(CacheControl.maxAge(["Public, MAX-AGE = 7 "]) == .seconds(7))  // lenient: only a hint, and clamped
         #expect(CacheControl.maxAge(["public,MAX-AGE=7"]) == .seconds(7))
         #expect(CacheControl.maxAge(["max-age=\"42\""]) == .seconds(42))
         #expect(CacheControl.maxAge(["max-age=60, no-store"]) == .zero)
@@ -45,7 +46,8 @@ import VetoCore
         }
         #expect(error?.code == .malformedDocument)
         let good = Array(#"{"issuer":"https://idp.example","jwks_uri":"https://keys.idp.example/jwks"}"#.utf8)
-        #expect(try DiscoveryDocument.jwksURL(from: good, issuer: "https://idp.example", discoveryURL: discovery).text == "https://keys.idp.example/jwks")
+        #expect(
+            try DiscoveryDocument.jwksURL(from: good, issuer: "https://idp.example", discoveryURL: discovery).text == "https://keys.idp.example/jwks")
     }
 
     @Test func configurationValidation() throws {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import Testing
 import VetoCore
+
 @testable import VetoServer
 
 /// The verification cache's rules: bounded, never past exp + leeway, never across a key change,
@@ -15,12 +16,14 @@ import VetoCore
 
     /// A token of an issuer whose current keys are at `keyGeneration`.
     static func token(_ jti: String, keyGeneration: UInt64 = 0) throws -> VerifiedToken {
-        let origin = try ConfiguredIssuer(configuration: IssuerConfiguration(issuer: "https://idp.example"),
-                                          keys: StaticKeys(current: KeySet([], generation: keyGeneration)))
+        let origin = try ConfiguredIssuer(
+            configuration: IssuerConfiguration(issuer: "https://idp.example"),
+            keys: StaticKeys(current: KeySet([], generation: keyGeneration)))
         let object = try JSONReader().parseObject(Array(#"{"iss":"https://idp.example","sub":"alice","jti":"\#(jti)","exp":2000}"#.utf8))
         let claims = try #require(JWTClaims.parse(object: object).claims)
-        let answer = AllowedAnswer(issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
-                                   allocator: ByteBufferAllocator())
+        let answer = AllowedAnswer(
+            issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
+            allocator: ByteBufferAllocator())
         return VerifiedToken(origin: origin, revocationID: jti, claims: claims, answer: answer)
             .withoutClaims
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import VetoServer
 
 /// The data plane writes its answers as bytes itself; these pin the framing and prove that header
@@ -13,22 +14,25 @@ import Testing
         var head = allocator.buffer(capacity: 64)
         WireResponse.appendHeader("X-Auth-Subject", "alice", into: &head)
         let response = WireResponse(status: .unauthorized, headerLines: head, body: allocator.buffer(string: "{}"))
-        #expect(String(buffer: response.serialized(close: false, allocator: allocator))
-            == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\n\r\n{}")
-        #expect(String(buffer: response.serialized(close: true, allocator: allocator))
-            == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        #expect(
+            String(buffer: response.serialized(close: false, allocator: allocator))
+                == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(
+            String(buffer: response.serialized(close: true, allocator: allocator))
+                == "HTTP/1.1 401 Unauthorized\r\nX-Auth-Subject: alice\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
     }
 
     @Test func anHTTPResponseKeepsItsFields() {
         let response = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json", .retryAfter: "1"])
         let wire = WireResponse(response, body: allocator.buffer(string: "x"), allocator: allocator)
-        #expect(String(buffer: wire.serialized(close: false, allocator: allocator))
-            == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: 1\r\n\r\nx")
+        #expect(
+            String(buffer: wire.serialized(close: false, allocator: allocator))
+                == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: 1\r\n\r\nx")
     }
 
     @Test(arguments: [
         "plain", "", " leading", "trailing ", "\t tabs \t", "a\r\nInjected: yes", "\r\n\r\nHTTP/1.1 200 OK", "nul\u{0}byte",
-        "del\u{7F}x", "é ünï 字", "\u{2028}", "  ", "\r\n", "a\tb", "x\u{1}\u{1F}y",
+        "del\u{7F}x", "é ünï 字", "\u{2028}", "  ", "\r\n", "a\tb", "x\u{1}\u{1F}y"
     ])
     func headerValuesAreLegalisedLikeHTTPField(value: String) {
         var out = allocator.buffer(capacity: 64)
@@ -90,10 +94,13 @@ import Testing
     }
 
     @Test func headersAreFoundCaseInsensitivelyAndRepeatsJoined() {
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/check",
-                                   headers: ["AUTHORIZATION": "Bearer a", "X-Other": "x", "authorization": "Bearer b", "Connection": "Close",
-                                             // Same length but one byte off, or equal only under non-ASCII case folding: other names.
-                                             "X_Other": "no", "x-otheR": "x2", "authorizatioñ": "no", "\u{212A}ey": "no"])
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .GET, uri: "/v1/check",
+            headers: [
+                "AUTHORIZATION": "Bearer a", "X-Other": "x", "authorization": "Bearer b", "Connection": "Close",
+                // Same length but one byte off, or equal only under non-ASCII case folding: other names.
+                "X_Other": "no", "x-otheR": "x2", "authorizatioñ": "no", "\u{212A}ey": "no"
+            ])
         #expect(DataPlane.header("authorization", in: head) == "Bearer a, Bearer b")
         #expect(DataPlane.header("x-other", in: head) == "x, x2")
         #expect(DataPlane.header("key", in: head) == nil)

@@ -1,7 +1,7 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoStore
+import VetoTestSupport
 
 /// One contract, run against both stores: whatever a caller can observe must be the same.
 @Suite struct BlocklistContractTests {
@@ -15,7 +15,8 @@ import VetoStore
     func entryLivesUntilExpPlusLeeway(_ kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let exp = (now() + 600).rounded(.down)
-            let stored = try await fixture.store.revoke(RevocationRequest(issuer: issuer, jti: "a1", subject: "user_1", tokenExpiresAt: exp, reason: "logout", actor: "self"))
+            let stored = try await fixture.store.revoke(
+                RevocationRequest(issuer: issuer, jti: "a1", subject: "user_1", tokenExpiresAt: exp, reason: "logout", actor: "self"))
             #expect(stored.entryExpiresAt == exp + 60)
             #expect(stored.tokenExpiresAt == exp)
             #expect(stored.subject == "user_1")
@@ -101,7 +102,8 @@ import VetoStore
     @Test(arguments: StoreKind.testable)
     func statusReportsTheTokenEntry(_ kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
-            let stored = try await fixture.store.revoke(RevocationRequest(issuer: issuer, jti: "seen", subject: "u", tokenExpiresAt: now() + 60, reason: "logout"))
+            let stored = try await fixture.store.revoke(
+                RevocationRequest(issuer: issuer, jti: "seen", subject: "u", tokenExpiresAt: now() + 60, reason: "logout"))
             #expect(try await fixture.store.status(issuer: issuer, jti: "seen", subject: "u", issuedAt: now()) == .tokenRevoked(stored))
             #expect(try await fixture.store.status(issuer: issuer, jti: "unseen", subject: "u", issuedAt: now()) == .notRevoked)
             #expect(try await fixture.store.status(issuer: issuer, jti: nil, subject: nil, issuedAt: nil) == .notRevoked)
@@ -112,7 +114,8 @@ import VetoStore
     func subjectCutoffRejectsTokensIssuedUpToIt(_ kind: StoreKind) async throws {
         try await withStore(kind) { fixture in
             let cutoff = now().rounded(.down) - 10
-            let stored = try await fixture.store.revokeSubject(SubjectRevocationRequest(issuer: issuer, subject: "user_9", cutoff: cutoff, reason: "password reset", actor: "admin"))
+            let stored = try await fixture.store.revokeSubject(
+                SubjectRevocationRequest(issuer: issuer, subject: "user_9", cutoff: cutoff, reason: "password reset", actor: "admin"))
             #expect(stored.cutoff == cutoff)
             #expect(stored.entryExpiresAt == cutoff + 86_400 + 60)
             let status = { (iat: Double?, subject: String, iss: String) in
@@ -137,11 +140,13 @@ import VetoStore
         try await withStore(kind) { fixture in
             let base = now().rounded(.down)
             _ = try await fixture.store.revokeSubject(SubjectRevocationRequest(issuer: issuer, subject: "s", cutoff: base, reason: "first"))
-            let earlier = try await fixture.store.revokeSubject(SubjectRevocationRequest(issuer: issuer, subject: "s", cutoff: base - 100, reason: "earlier"))
+            let earlier = try await fixture.store.revokeSubject(
+                SubjectRevocationRequest(issuer: issuer, subject: "s", cutoff: base - 100, reason: "earlier"))
             #expect(earlier.cutoff == base)
             #expect(earlier.reason == "first")
             #expect(try await fixture.store.status(issuer: issuer, jti: nil, subject: "s", issuedAt: base - 50) != .notRevoked)
-            let later = try await fixture.store.revokeSubject(SubjectRevocationRequest(issuer: issuer, subject: "s", cutoff: base + 50, reason: "later"))
+            let later = try await fixture.store.revokeSubject(
+                SubjectRevocationRequest(issuer: issuer, subject: "s", cutoff: base + 50, reason: "later"))
             #expect(later.cutoff == base + 50)
             #expect(later.entryExpiresAt == base + 50 + 86_460)
             #expect(try await fixture.store.subjectCutoff(issuer: issuer, subject: "s")?.reason == "later")
@@ -165,7 +170,7 @@ import VetoStore
         try await withStore(kind) { fixture in
             let jtis = [
                 "with spaces", "a:b:c", "a", "a:b", "quote\"s and 'single'", "back\\slash", "*?[glob]",
-                "é日本語🔑", "e\u{301}", "\u{0}nul", "line\nbreak", String(repeating: "x", count: 512),
+                "é日本語🔑", "e\u{301}", "\u{0}nul", "line\nbreak", String(repeating: "x", count: 512)
             ]
             for jti in jtis {
                 _ = try await fixture.store.revoke(RevocationRequest(issuer: issuer, jti: jti, tokenExpiresAt: now() + 120, reason: jti))
@@ -310,8 +315,10 @@ import VetoStore
 /// readings. It must never end early (the safety property). It may end a little late: the TTL is set
 /// relative to when Redis runs the write (so clock skew between Veto's and Redis's hosts cannot
 /// shorten it), and on a loaded machine the write can wait in queues for a while.
-func expectPTTL(_ fixture: StoreFixture, _ key: String, expiresAt expiry: Double,
-                sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectPTTL(
+    _ fixture: StoreFixture, _ key: String, expiresAt expiry: Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let before = now()
     let pttl = try #require(fixture.pttl(key), sourceLocation: sourceLocation)
     let after = now()

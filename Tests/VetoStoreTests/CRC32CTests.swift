@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VetoStore
 
 /// The journal's checksum: the standard check value, and slicing-by-8 against the bitwise definition.

@@ -1,7 +1,7 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoStore
+import VetoTestSupport
 
 /// What only the embedded store has: its journal, crash recovery, compaction and the directory lock.
 @Suite struct EmbeddedBlocklistTests {

@@ -1,7 +1,7 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoStore
+import VetoTestSupport
 
 /// Issue 12, finding 1: one flipped bit in the journal silently dropped every later revocation. A
 /// damaged journal must now refuse to open, and leave the file as it was; only a torn tail (a crash
@@ -141,9 +141,11 @@ import VetoStore
             let last = Layout(original).records[8]
             // The file extended by the kernel but never written: zeros after the last record, or
             // zeros from the middle of it on.
-            for bytes in [original + [UInt8](repeating: 0, count: 4096),
-                          Array(original[..<(last.payload + 10)]) + [UInt8](repeating: 0, count: last.end - last.payload - 10 + 100),
-                          Array(original[..<(last.start + 6)]) + [UInt8](repeating: 0, count: 200)] {
+            for bytes in [
+                original + [UInt8](repeating: 0, count: 4096),
+                Array(original[..<(last.payload + 10)]) + [UInt8](repeating: 0, count: last.end - last.payload - 10 + 100),
+                Array(original[..<(last.start + 6)]) + [UInt8](repeating: 0, count: 200)
+            ] {
                 let outcome = try await Self.open(directory, with: bytes)
                 guard case .opened(let missing, let warnings) = outcome else {
                     Issue.record("a zero tail was refused")

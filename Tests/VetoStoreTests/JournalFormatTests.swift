@@ -1,7 +1,8 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoCore
+import VetoTestSupport
+
 @testable import VetoStore
 
 /// Issue 12, finding 1: journals in format version 1 (no header checksum), as Veto wrote them before,
@@ -24,8 +25,9 @@ import VetoCore
     }
 
     static func entry(_ jti: String) -> RevocationEntry {
-        RevocationEntry(issuer: issuer, jti: jti, subject: nil, tokenExpiresAt: now() + 3600, revokedAt: now(), reason: "logout",
-                        actor: nil, entryExpiresAt: now() + 3660)
+        RevocationEntry(
+            issuer: issuer, jti: jti, subject: nil, tokenExpiresAt: now() + 3600, revokedAt: now(), reason: "logout",
+            actor: nil, entryExpiresAt: now() + 3660)
     }
 
     @Test func finding01_version2RecordsCarryAHeaderChecksum() {
@@ -72,10 +74,14 @@ import VetoCore
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let old = Self.version1((0..<3).map { JournalRecord.revoke(Self.entry("v1-\($0)")) })
             let cases: [(bytes: [UInt8], opens: Bool)] = [
-                (old + [0xC5, 0, 0], true),                                      // a header cut short
-                (old + [UInt8](repeating: 0, count: 300), true),                 // zeros
-                (Array(old.dropLast(5)), false),                                 // a record past the end: torn or a bad length? v1 cannot tell
-                ({ var bytes = old; bytes[8] ^= 0x40; return bytes }(), false),  // a length flip in the first record
+                (old + [0xC5, 0, 0], true),  // a header cut short
+                (old + [UInt8](repeating: 0, count: 300), true),  // zeros
+                (Array(old.dropLast(5)), false),  // a record past the end: torn or a bad length? v1 cannot tell
+                (
+                    {
+                        var bytes = old; bytes[8] ^= 0x40; return bytes
+                    }(), false
+                )  // a length flip in the first record
             ]
             for (bytes, opens) in cases {
                 try Data(bytes).write(to: Self.journal(directory))

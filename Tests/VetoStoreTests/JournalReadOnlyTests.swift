@@ -1,7 +1,7 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoStore
+import VetoTestSupport
 
 /// Issue 12, finding 1: `veto blocklist count/ls/show --data-dir` truncated a damaged journal. A
 /// read-only open now writes nothing: no directory, lock or journal created, nothing truncated.

@@ -1,6 +1,7 @@
-import VetoTestSupport
 import Foundation
 import Testing
+import VetoTestSupport
+
 @testable import VetoStore
 
 /// Issue 12, finding 1: `JournalRepair` (`veto blocklist repair`) moves damage aside on request, keeps

@@ -1,5 +1,6 @@
 import Testing
 import VetoCore
+
 @testable import VetoStore
 
 /// Replay reads Veto's own `revoke` records without a JSON tree; whatever it reads must equal what the
@@ -7,12 +8,15 @@ import VetoCore
 @Suite struct JournalReplayTests {
     static func general(_ payload: [UInt8]) -> JournalRecord? {
         guard let object = try? JSONReader().parseObject(payload), object["op"]?.stringValue == "revoke",
-              let entry = EntryJSON.entry(object) else { return nil }
+            let entry = EntryJSON.entry(object)
+        else { return nil }
         return .revoke(entry)
     }
 
-    static let strings = ["", "a", "x:1", "é ü 字", "tab\there", "quote\"q", "back\\slash", "\u{2028}", "nul\u{0}", "scale-0000001",
-                          "https://auth.example.com", "auth0|5f7c8ec7c33c6c004bbafe82", "\u{7F}", "😀"]
+    static let strings = [
+        "", "a", "x:1", "é ü 字", "tab\there", "quote\"q", "back\\slash", "\u{2028}", "nul\u{0}", "scale-0000001",
+        "https://auth.example.com", "auth0|5f7c8ec7c33c6c004bbafe82", "\u{7F}", "😀"
+    ]
     static let times: [Double] = [0, 1, 1712400000, 1712400123.456, 1712400123.4, 1712400123.05, 253402300799.999, -5.5, 0.001]
 
     @Test func everyWrittenRecordReadsTheSameBothWays() {
@@ -47,7 +51,7 @@ import VetoCore
             #"{"op":"revoke","iss":"i","jti":"j","sub":null,"exp":null,"revoked_at":1.2345,"reason":"r","actor":null,"expires_at":2}"#,
             #"{"op":"revoke","iss":"i","jti":"j\u0041","sub":null,"exp":null,"revoked_at":1,"reason":"r","actor":null,"expires_at":2}"#,
             #"{"op":"revoke","iss":"i","jti":"j","sub":null,"exp":null,"revoked_at":01,"reason":"r","actor":null,"expires_at":2}"#,
-            #"{"op":"revoke","iss":"i","jti":"j","sub":null,"exp":null,"revoked_at":1,"reason":"r","actor":null,"expires_at":2,"x":1}"#,
+            #"{"op":"revoke","iss":"i","jti":"j","sub":null,"exp":null,"revoked_at":1,"reason":"r","actor":null,"expires_at":2,"x":1}"#
         ]
         for variant in variants {
             let payload = Array(variant.utf8)

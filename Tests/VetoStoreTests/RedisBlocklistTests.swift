@@ -1,10 +1,10 @@
-import VetoTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
 import Testing
 import VetoRedis
 import VetoStore
+import VetoTestSupport
 
 /// What only the Redis store has: round trips, foreign keys, outages, SCAN batches.
 @Suite(.requiresRedisServer) struct RedisBlocklistTests {

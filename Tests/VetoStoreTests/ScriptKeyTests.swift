@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VetoRedis
+
 @testable import VetoStore
 
 /// Redis Cluster runs a script on the node of its declared keys and refuses keys of other slots: each

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import VetoStore
 
 /// The embedded store's token index against a dictionary doing the same operations.
 @Suite struct TokenTableTests {
     static func token(_ id: Int, issuer: UInt32, expires: Double) -> StoredToken {
-        let entry = RevocationEntry(issuer: "i", jti: "jti-\(id)", subject: id % 3 == 0 ? nil : "s\(id)", tokenExpiresAt: nil,
-                                    revokedAt: 1, reason: "r", actor: nil, entryExpiresAt: expires)
+        let entry = RevocationEntry(
+            issuer: "i", jti: "jti-\(id)", subject: id % 3 == 0 ? nil : "s\(id)", tokenExpiresAt: nil,
+            revokedAt: 1, reason: "r", actor: nil, entryExpiresAt: expires)
         return StoredToken(entry, issuer: issuer, reason: 0, actor: 0)
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `redis-server` on a free loopback port and a unix socket in a temp dir, for one test.
@@ -87,11 +88,12 @@ public final class RedisServer: @unchecked Sendable {
     private func launch() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", directory.path, "--unixsocket", unixSocketPath, "--unixsocketperm", "700",
-            "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
-        ] + extraArguments
+        process.arguments =
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", directory.path, "--unixsocket", unixSocketPath, "--unixsocketperm", "700",
+                "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no"
+            ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -43,8 +43,9 @@ public final class RedisClient: Sendable {
             self.router = StandaloneRouter(node: node)
             self.single = node
         case .sentinel(let masterName, let sentinels):
-            self.router = SentinelRouter(configuration: configuration, masterName: masterName, sentinels: sentinels,
-                                         eventLoopGroup: eventLoopGroup, logger: logger, tls: tls)
+            self.router = SentinelRouter(
+                configuration: configuration, masterName: masterName, sentinels: sentinels,
+                eventLoopGroup: eventLoopGroup, logger: logger, tls: tls)
             self.single = nil
         case .cluster(let seeds):
             self.router = ClusterRouter(configuration: configuration, seeds: seeds, eventLoopGroup: eventLoopGroup, logger: logger, tls: tls)
@@ -100,8 +101,10 @@ public final class RedisClient: Sendable {
 
     /// ``send(_:on:read:)`` with one callback for every reply, in order, on `eventLoop`, once the last
     /// one is in. For the check path: against a single server it costs no future per command.
-    package func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false,
-                     then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
+    package func send(
+        _ commands: [RedisCommand], on eventLoop: any EventLoop, read: Bool = false,
+        then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void
+    ) {
         if let single {
             single.send(commands, on: eventLoop, then: then)
             return
@@ -117,17 +120,20 @@ public final class RedisClient: Sendable {
     }
 
     /// Follows MOVED and ASK; anything else fails the command (and may tell Sentinel to look again).
-    private func recover(from error: any Error, command: RedisCommand, node: RedisNode, redirects: Int,
-                         on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
+    private func recover(
+        from error: any Error, command: RedisCommand, node: RedisNode, redirects: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RedisValue> {
         guard let redisError = error as? RedisError else { return eventLoop.makeFailedFuture(error) }
         guard let message = redisError.serverMessage, let redirect = ClusterRedirect(message),
-              let target = router.follow(redirect, from: node)
+            let target = router.follow(redirect, from: node)
         else {
             router.noteFailure(redisError)
             return eventLoop.makeFailedFuture(error)
         }
         guard redirects < Self.maxRedirects else {
-            return eventLoop.makeFailedFuture(RedisError(.unavailable, "command \(command.name) was redirected \(redirects + 1) times; the cluster's slot map keeps changing"))
+            return eventLoop.makeFailedFuture(
+                RedisError(.unavailable, "command \(command.name) was redirected \(redirects + 1) times; the cluster's slot map keeps changing"))
         }
         let future: EventLoopFuture<RedisValue>
         switch redirect.kind {
@@ -144,8 +150,10 @@ public final class RedisClient: Sendable {
     /// Sends `commands` on one connection, in order, to the node owning `routingKey`; a MOVED or ASK
     /// reply to any of them sends all of them again to the new node. For commands that only make sense
     /// together, such as a write and the `WAIT` that confirms it.
-    func sendTogether(_ commands: [RedisCommand], routingKey: [UInt8]?, lane: RedisNode.Lane, on eventLoop: any EventLoop,
-                      target: RedisNode? = nil, asking: Bool = false, redirects: Int = 0) -> EventLoopFuture<[Result<RedisValue, any Error>]> {
+    func sendTogether(
+        _ commands: [RedisCommand], routingKey: [UInt8]?, lane: RedisNode.Lane, on eventLoop: any EventLoop,
+        target: RedisNode? = nil, asking: Bool = false, redirects: Int = 0
+    ) -> EventLoopFuture<[Result<RedisValue, any Error>]> {
         let node: RedisNode
         if let target {
             node = target
@@ -167,14 +175,15 @@ public final class RedisClient: Sendable {
             for result in results {
                 guard case .failure(let error) = result, let redisError = error as? RedisError else { continue }
                 guard let message = redisError.serverMessage, let redirect = ClusterRedirect(message),
-                      let next = self.router.follow(redirect, from: node)
+                    let next = self.router.follow(redirect, from: node)
                 else {
                     self.router.noteFailure(redisError)
                     continue
                 }
                 guard redirects < Self.maxRedirects else { break }
-                return self.sendTogether(commands, routingKey: routingKey, lane: lane, on: eventLoop, target: next,
-                                         asking: redirect.kind == .ask, redirects: redirects + 1)
+                return self.sendTogether(
+                    commands, routingKey: routingKey, lane: lane, on: eventLoop, target: next,
+                    asking: redirect.kind == .ask, redirects: redirects + 1)
             }
             return eventLoop.makeSucceededFuture(results)
         }
@@ -211,7 +220,10 @@ public final class RedisClient: Sendable {
             if replicas > 0 {
                 let confirmed = try results[1].get().integer ?? 0
                 guard confirmed >= Int64(replicas) else {
-                    throw RedisError(.notReplicated, "only \(confirmed) of \(replicas) replica\(replicas == 1 ? "" : "s") confirmed the write within \(milliseconds) ms; it is not acknowledged (retry: revocations are idempotent)")
+                    throw RedisError(
+                        .notReplicated,
+                        "only \(confirmed) of \(replicas) replica\(replicas == 1 ? "" : "s") confirmed the write within \(milliseconds) ms; it is not acknowledged (retry: revocations are idempotent)"
+                    )
                 }
             }
             return value

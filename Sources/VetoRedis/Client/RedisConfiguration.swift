@@ -266,7 +266,8 @@ extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConverti
         let secure = tls == nil ? "" : "s"
         switch (topology, endpoint) {
         case (.sentinel(let name, let sentinels), _):
-            return "redis\(secure)-sentinel://\(userinfo)\(sentinels.map(\.description).joined(separator: ","))/\(name)" + (database == 0 ? "" : "?db=\(database)")
+            return "redis\(secure)-sentinel://\(userinfo)\(sentinels.map(\.description).joined(separator: ","))/\(name)"
+                + (database == 0 ? "" : "?db=\(database)")
         case (.cluster(let seeds), _):
             return "redis\(secure)-cluster://\(userinfo)\(seeds.map(\.description).joined(separator: ","))"
         case (.standalone, .tcp):

@@ -18,8 +18,10 @@ final class RedisNode: Sendable {
     private let main: ConnectionSet
     private let confirmedWrites: ConnectionSet?
 
-    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
-         tls: Result<RedisTLSContext, RedisError>?, hooks: RedisConnectionHooks = RedisConnectionHooks()) {
+    init(
+        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        tls: Result<RedisTLSContext, RedisError>?, hooks: RedisConnectionHooks = RedisConnectionHooks()
+    ) {
         self.endpoint = configuration.endpoint
         self.main = ConnectionSet(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, tls: tls, hooks: hooks)
         if configuration.replicasToConfirm > 0 {
@@ -27,8 +29,9 @@ final class RedisNode: Sendable {
             // The reply to WAIT may take the whole replication timeout on top of the command itself.
             writes.commandTimeout = configuration.commandTimeout + configuration.replicationTimeout
             writes.clientName = configuration.clientName.map { "\($0)-writes" }
-            self.confirmedWrites = ConnectionSet(configuration: writes, eventLoopGroup: eventLoopGroup, logger: logger, tls: tls,
-                                                 hooks: RedisConnectionHooks())
+            self.confirmedWrites = ConnectionSet(
+                configuration: writes, eventLoopGroup: eventLoopGroup, logger: logger, tls: tls,
+                hooks: RedisConnectionHooks())
         } else {
             self.confirmedWrites = nil
         }
@@ -43,8 +46,10 @@ final class RedisNode: Sendable {
     }
 
     /// The same with one callback for every reply, in order, on `eventLoop`.
-    func send(_ commands: [RedisCommand], on eventLoop: any EventLoop, lane: Lane = .main,
-              then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void) {
+    func send(
+        _ commands: [RedisCommand], on eventLoop: any EventLoop, lane: Lane = .main,
+        then: @escaping @Sendable ([Result<RedisValue, any Error>]) -> Void
+    ) {
         let connection = connection(for: eventLoop, lane: lane)
         guard connection.eventLoop !== eventLoop else {
             connection.send(commands, then: then)
@@ -73,8 +78,10 @@ final class RedisNode: Sendable {
         let connections: [RedisConnection]
         let byLoop: [ObjectIdentifier: RedisConnection]
 
-        init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
-             tls: Result<RedisTLSContext, RedisError>?, hooks: RedisConnectionHooks) {
+        init(
+            configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+            tls: Result<RedisTLSContext, RedisError>?, hooks: RedisConnectionHooks
+        ) {
             var connections = [RedisConnection]()
             var byLoop = [ObjectIdentifier: RedisConnection]()
             for loop in eventLoopGroup.makeIterator() {

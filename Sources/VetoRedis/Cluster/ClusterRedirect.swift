@@ -28,7 +28,7 @@ struct ClusterRedirect: Sendable, Hashable {
         // The port follows the last colon: an IPv6 host has colons of its own.
         let address = words[2]
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65535).contains(port)
+            (1...65535).contains(port)
         else { return nil }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -32,8 +32,10 @@ final class ClusterRouter: RedisRouter {
 
     private let state: NIOLockedValueBox<State>
 
-    init(configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint], eventLoopGroup: any EventLoopGroup,
-         logger: Logger, tls: Result<RedisTLSContext, RedisError>?) {
+    init(
+        configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint], eventLoopGroup: any EventLoopGroup,
+        logger: Logger, tls: Result<RedisTLSContext, RedisError>?
+    ) {
         self.configuration = configuration
         self.seeds = seeds
         self.eventLoopGroup = eventLoopGroup
@@ -184,7 +186,8 @@ final class ClusterRouter: RedisRouter {
     }
 
     private func install(_ map: ClusterSlotMap) {
-        let (closing, waiters, changed) = state.withLockedValue { state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], Bool) in
+        let (closing, waiters, changed) = state.withLockedValue {
+            state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], Bool) in
             guard !state.closed else { return ([], [], false) }
             let changed = state.map?.masters != map.masters
             state.map = map
@@ -197,8 +200,9 @@ final class ClusterRouter: RedisRouter {
             return (closing, state.waiters.drain(), changed)
         }
         if changed {
-            logger.info("Redis Cluster masters: \(map.masters.map(\.description).joined(separator: ", "))",
-                        metadata: ["redis": "\(configuration)", "unassigned_slots": "\(map.unassignedSlots)"])
+            logger.info(
+                "Redis Cluster masters: \(map.masters.map(\.description).joined(separator: ", "))",
+                metadata: ["redis": "\(configuration)", "unassigned_slots": "\(map.unassignedSlots)"])
         }
         TopologyWaiters.succeed(waiters)
         let loop = eventLoopGroup.any()

@@ -22,7 +22,7 @@ struct ClusterSlotMap: Sendable, Equatable {
         var parsed: [(Range<Int>, RedisConfiguration.Endpoint)] = []
         for range in ranges {
             guard let fields = range.array, fields.count >= 3, let start = fields[0].integer, let end = fields[1].integer,
-                  start >= 0, end >= start, end < KeySlot.count
+                start >= 0, end >= start, end < KeySlot.count
             else { throw invalid("a slot range is malformed") }
             guard let node = fields[2].array, node.count >= 2, let port = node[1].integer, (1...65535).contains(port) else {
                 throw invalid("a node entry is malformed")

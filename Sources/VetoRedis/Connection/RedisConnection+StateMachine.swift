@@ -106,10 +106,11 @@ extension RedisConnection {
                 return .send(handler)
             case .connecting, .handshaking:
                 guard waiting.count < maxPendingCommands else {
-                    return .refuse(RedisError(
-                        .overloaded,
-                        "Redis client overloaded: \(maxPendingCommands) commands already pending on the connection to \(endpoint)"
-                    ))
+                    return .refuse(
+                        RedisError(
+                            .overloaded,
+                            "Redis client overloaded: \(maxPendingCommands) commands already pending on the connection to \(endpoint)"
+                        ))
                 }
                 waiting.append(pending)
                 return .wait

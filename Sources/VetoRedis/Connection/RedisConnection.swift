@@ -14,8 +14,10 @@ struct RedisConnectionHooks: Sendable {
     /// reply is a protocol violation.
     var onPush: (@Sendable (RedisValue) -> Void)?
 
-    init(onReady: (@Sendable () -> Void)? = nil, onFailure: (@Sendable (RedisError) -> Void)? = nil,
-         onPush: (@Sendable (RedisValue) -> Void)? = nil) {
+    init(
+        onReady: (@Sendable () -> Void)? = nil, onFailure: (@Sendable (RedisError) -> Void)? = nil,
+        onPush: (@Sendable (RedisValue) -> Void)? = nil
+    ) {
         self.onReady = onReady
         self.onFailure = onFailure
         self.onPush = onPush
@@ -56,9 +58,11 @@ final class RedisConnection: @unchecked Sendable {
     /// The connection's own counters and those of the channels it is done with.
     private var stats = RedisClientStatistics()
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger,
-         tls: Result<RedisTLSContext, RedisError>? = nil, hooks: RedisConnectionHooks = RedisConnectionHooks(),
-         connector: Connector? = nil) {
+    init(
+        eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger,
+        tls: Result<RedisTLSContext, RedisError>? = nil, hooks: RedisConnectionHooks = RedisConnectionHooks(),
+        connector: Connector? = nil
+    ) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -289,7 +293,10 @@ final class RedisConnection: @unchecked Sendable {
         armTimer()
         let milliseconds = configuration.commandTimeout.nanoseconds / 1_000_000
         for entry in expired {
-            entry.reply.fail(RedisError(.timeout, "command \(entry.command.name) timed out after \(milliseconds) ms waiting for a connection to \(configuration.endpoint)"))
+            entry.reply.fail(
+                RedisError(
+                    .timeout, "command \(entry.command.name) timed out after \(milliseconds) ms waiting for a connection to \(configuration.endpoint)"
+                ))
         }
     }
 }

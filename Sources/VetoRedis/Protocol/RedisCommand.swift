@@ -44,7 +44,7 @@ package struct RedisCommand: Sendable {
 
     private static let singleKeyCommands: Set<String> = [
         "GET", "SET", "DEL", "UNLINK", "EXISTS", "TYPE", "TTL", "PTTL", "EXPIRE", "PEXPIRE", "PERSIST",
-        "GETDEL", "GETEX", "SETEX", "PSETEX", "SETNX", "INCR", "DECR", "INCRBY", "APPEND", "STRLEN", "DUMP",
+        "GETDEL", "GETEX", "SETEX", "PSETEX", "SETNX", "INCR", "DECR", "INCRBY", "APPEND", "STRLEN", "DUMP"
     ]
 
     private static func firstKey(_ name: String, _ arguments: [[UInt8]]) -> [UInt8]? {

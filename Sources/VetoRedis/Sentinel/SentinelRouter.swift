@@ -40,8 +40,10 @@ final class SentinelRouter: RedisRouter {
 
     private let state: NIOLockedValueBox<State>
 
-    init(configuration: RedisConfiguration, masterName: String, sentinels: [RedisConfiguration.Endpoint],
-         eventLoopGroup: any EventLoopGroup, logger: Logger, tls: Result<RedisTLSContext, RedisError>?) {
+    init(
+        configuration: RedisConfiguration, masterName: String, sentinels: [RedisConfiguration.Endpoint],
+        eventLoopGroup: any EventLoopGroup, logger: Logger, tls: Result<RedisTLSContext, RedisError>?
+    ) {
         self.configuration = configuration
         self.masterName = masterName
         self.eventLoopGroup = eventLoopGroup
@@ -160,14 +162,15 @@ final class SentinelRouter: RedisRouter {
                 continue
             }
             guard let parts = reply.array, parts.count == 2, let host = parts[0].string,
-                  let portText = parts[1].string, let port = Int(portText)
+                let portText = parts[1].string, let port = Int(portText)
             else {
                 logger.debug("sentinel \(sentinel) does not know the master '\(masterName)'")
                 continue
             }
             var replica: RedisConfiguration.Endpoint?
             if configuration.readFrom == .replica,
-               let replicas = try? await query(sentinel, RedisCommand("SENTINEL", "replicas", masterName)) {
+                let replicas = try? await query(sentinel, RedisCommand("SENTINEL", "replicas", masterName))
+            {
                 replica = Self.healthyReplica(replicas)
             }
             state.withLockedValue { state in
@@ -198,7 +201,7 @@ final class SentinelRouter: RedisRouter {
             }
             let flags = map["flags", default: ""].split(separator: ",")
             guard !flags.contains("s_down"), !flags.contains("o_down"), !flags.contains("disconnected"),
-                  map["master-link-status"] == "ok", let host = map["ip"], let port = map["port"].flatMap(Int.init)
+                map["master-link-status"] == "ok", let host = map["ip"], let port = map["port"].flatMap(Int.init)
             else { continue }
             return .tcp(host: host, port: port)
         }
@@ -207,7 +210,8 @@ final class SentinelRouter: RedisRouter {
 
     /// Swaps in new nodes when the master (or the chosen replica) changed; closes the old ones.
     private func install(master: RedisConfiguration.Endpoint, replica: RedisConfiguration.Endpoint?) {
-        let (old, waiters, previous, replicaChanged) = state.withLockedValue { state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], RedisConfiguration.Endpoint?, Bool) in
+        let (old, waiters, previous, replicaChanged) = state.withLockedValue {
+            state -> ([RedisNode], [(promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)], RedisConfiguration.Endpoint?, Bool) in
             guard !state.closed else { return ([], [], nil, false) }
             var old: [RedisNode] = []
             let previous = state.master?.endpoint
@@ -289,8 +293,9 @@ final class SentinelRouter: RedisRouter {
         let connection = state.withLockedValue { state -> RedisConnection? in
             guard !state.closed else { return nil }
             if let existing = state.queries[sentinel] { return existing }
-            let connection = RedisConnection(eventLoop: eventLoopGroup.any(), configuration: sentinelConfiguration(sentinel),
-                                             logger: Logger(label: "veto.redis.sentinel") { _ in SwiftLogNoOpLogHandler() }, tls: tls)
+            let connection = RedisConnection(
+                eventLoop: eventLoopGroup.any(), configuration: sentinelConfiguration(sentinel),
+                logger: Logger(label: "veto.redis.sentinel") { _ in SwiftLogNoOpLogHandler() }, tls: tls)
             connection.start()
             state.queries[sentinel] = connection
             return connection
@@ -312,9 +317,10 @@ final class SentinelRouter: RedisRouter {
                     self?.requestDiscovery()
                 },
                 onPush: { [weak self] message in self?.received(message) })
-            let connection = RedisConnection(eventLoop: eventLoopGroup.any(), configuration: sentinelConfiguration(sentinel),
-                                             logger: Logger(label: "veto.redis.sentinel") { _ in SwiftLogNoOpLogHandler() },
-                                             tls: tls, hooks: hooks)
+            let connection = RedisConnection(
+                eventLoop: eventLoopGroup.any(), configuration: sentinelConfiguration(sentinel),
+                logger: Logger(label: "veto.redis.sentinel") { _ in SwiftLogNoOpLogHandler() },
+                tls: tls, hooks: hooks)
             box.withLockedValue { $0 = connection }
             connections.append(connection)
         }
@@ -325,7 +331,7 @@ final class SentinelRouter: RedisRouter {
     /// `["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]`.
     private func received(_ message: RedisValue) {
         guard let parts = message.array, parts.count == 3, parts[0].string == "message", parts[1].string == "+switch-master",
-              let payload = parts[2].string
+            let payload = parts[2].string
         else { return }
         let words = payload.split(separator: " ")
         guard words.count == 5, words[0] == masterName, let port = Int(words[4]) else { return }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import NIOSSL
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The TLS side of a client: one `NIOSSLContext` (certificates parsed once), a handler per channel,
 /// and failures turned into sentences that say what is wrong with the server's certificate.
@@ -43,7 +44,8 @@ struct RedisTLSContext: Sendable {
             } catch let error as RedisError {
                 throw error
             } catch {
-                throw RedisError(.invalidConfiguration, "cannot read the Redis client certificate \(certificateFile): \(Self.fileProblem(certificateFile, error))")
+                throw RedisError(
+                    .invalidConfiguration, "cannot read the Redis client certificate \(certificateFile): \(Self.fileProblem(certificateFile, error))")
             }
             do {
                 tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
@@ -76,7 +78,10 @@ struct RedisTLSContext: Sendable {
         let prefix = "TLS handshake with Redis at \(endpoint) failed"
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             let expected = settings.serverName ?? Self.host(of: endpoint)
-            return RedisError(.unavailable, "\(prefix): name mismatch: the server's certificate is not valid for '\(expected)' (set the name it carries with --redis-tls-server-name, or fix the certificate)")
+            return RedisError(
+                .unavailable,
+                "\(prefix): name mismatch: the server's certificate is not valid for '\(expected)' (set the name it carries with --redis-tls-server-name, or fix the certificate)"
+            )
         }
         let text = "\(error)"
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
@@ -85,7 +90,8 @@ struct RedisTLSContext: Sendable {
                 return RedisError(.unavailable, "\(prefix): certificate expired: the server's certificate expired at \(Self.utc(peer.notValidAfter))")
             }
             if let peer, peer.notValidBefore > now {
-                return RedisError(.unavailable, "\(prefix): certificate not yet valid: the server's certificate is valid from \(Self.utc(peer.notValidBefore))")
+                return RedisError(
+                    .unavailable, "\(prefix): certificate not yet valid: the server's certificate is valid from \(Self.utc(peer.notValidBefore))")
             }
             let trusted = settings.caFile.map { "a CA in \($0)" } ?? "a CA the system trusts (give --redis-ca FILE)"
             return RedisError(.unavailable, "\(prefix): unknown CA: the server's certificate is not signed by \(trusted)")
@@ -94,7 +100,9 @@ struct RedisTLSContext: Sendable {
             return RedisError(.unavailable, "\(prefix): the server requires a client certificate: give --redis-cert and --redis-key")
         }
         if settings.certificateFile == nil && text.contains("HANDSHAKE_FAILURE") {
-            return RedisError(.unavailable, "\(prefix): the server ended the handshake; if it requires a client certificate, give --redis-cert and --redis-key (\(text))")
+            return RedisError(
+                .unavailable,
+                "\(prefix): the server ended the handshake; if it requires a client certificate, give --redis-cert and --redis-key (\(text))")
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("eofDuringHandshake") || text.contains("EOF during handshake") {
             return RedisError(.unavailable, "\(prefix): the server did not speak TLS (is it a plain redis:// port?)")

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import VetoRedis
 
 /// The channel handler's decisions, without a channel: which command a reply answers, what times
@@ -39,7 +40,7 @@ import Testing
         let second = send(&machine)
         machine.flushed()
         guard case .deliver(let sink1, let reply1) = machine.received(.success(.bulkString([1]))),
-              case .deliver(let sink2, let reply2) = machine.received(.success(.null))
+            case .deliver(let sink2, let reply2) = machine.received(.success(.null))
         else { Issue.record("replies were not delivered"); return }
         sink1.complete(reply1.mapError { $0 })
         sink2.complete(reply2.mapError { $0 })
@@ -160,7 +161,9 @@ import Testing
     }
 
     @Test func handshakeStepsRunInOrderAndTheFirstFailureNamesTheCause() {
-        var (machine, handshake) = machine { $0.password = "secret"; $0.username = "veto"; $0.database = 2 }
+        var (machine, handshake) = machine {
+            $0.password = "secret"; $0.username = "veto"; $0.database = 2
+        }
         #expect(handshake.steps == [.auth(who: "for user 'veto'"), .select(database: 2), .ping])
         guard case .writeHandshake(let commands) = machine.activate(handshake, now: start) else {
             Issue.record("no handshake written")

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import VetoRedis
 
 /// The channel handler on NIO's `EmbeddedChannel`: bytes in, bytes out, embedded time, and what the
@@ -174,7 +175,9 @@ import Testing
     }
 
     @Test func theHandshakeSendsCredentialsAndReportsRefusal() throws {
-        let harness = Harness { $0.password = "pw"; $0.database = 3; $0.clientName = "veto" }
+        let harness = Harness {
+            $0.password = "pw"; $0.database = 3; $0.clientName = "veto"
+        }
         #expect(try harness.channel.written() == wire("AUTH", "pw") + wire("SELECT", "3") + wire("CLIENT", "SETNAME", "veto") + wire("PING"))
         try harness.channel.writeInbound(bytes("+OK\r\n-ERR DB index is out of range\r\n"))
         #expect(harness.closedError?.message == "SELECT 3 failed at 127.0.0.1:6379: ERR DB index is out of range")

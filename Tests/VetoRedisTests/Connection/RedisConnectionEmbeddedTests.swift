@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import VetoRedis
 
 /// A whole ``RedisConnection`` on an embedded loop: its connector hands out embedded channels (or

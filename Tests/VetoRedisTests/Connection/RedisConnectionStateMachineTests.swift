@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import VetoRedis
 
 /// A connection's life across channels, without any channel: when commands wait, fail or go, and

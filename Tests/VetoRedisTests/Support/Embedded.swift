@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+
 @testable import VetoRedis
 
 /// A mutable cell that `@Sendable` callbacks may fill. Only for single-threaded tests on an

@@ -10,11 +10,12 @@ func withClient<T>(
 ) async throws -> T {
     var configuration = try RedisConfiguration(url: url)
     configure(&configuration)
-    let client = if let group {
-        RedisClient(configuration: configuration, eventLoopGroup: group)
-    } else {
-        RedisClient(configuration: configuration)
-    }
+    let client =
+        if let group {
+            RedisClient(configuration: configuration, eventLoopGroup: group)
+        } else {
+            RedisClient(configuration: configuration)
+        }
     do {
         let result = try await body(client)
         await client.close()

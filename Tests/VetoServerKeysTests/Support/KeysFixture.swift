@@ -26,16 +26,18 @@ struct KeysFixture {
         timeout: Duration = .seconds(3),
         maxDocumentSize: Int = 1 << 20
     ) -> RemoteKeyConfiguration {
-        RemoteKeyConfiguration(jwksURL: jwksURL ?? self.jwksURL, minimumRefetchInterval: refetchWindow,
-                               fetchTimeout: timeout, maxDocumentSize: maxDocumentSize)
+        RemoteKeyConfiguration(
+            jwksURL: jwksURL ?? self.jwksURL, minimumRefetchInterval: refetchWindow,
+            fetchTimeout: timeout, maxDocumentSize: maxDocumentSize)
     }
 
     func issuerKeys(_ remote: RemoteKeyConfiguration?, issuer: String = "https://issuer.test", staticKeys: [VerificationKey] = []) -> IssuerKeys {
         let handler = logs
         var logger = Logger(label: "veto.keys.test") { _ in handler }
         logger.logLevel = .debug
-        return IssuerKeys(issuer: issuer, staticKeys: staticKeys, remote: remote, httpClient: client,
-                          logger: logger, metricsFactory: metrics)
+        return IssuerKeys(
+            issuer: issuer, staticKeys: staticKeys, remote: remote, httpClient: client,
+            logger: logger, metricsFactory: metrics)
     }
 
     /// `veto_jwks_fetches_total{outcome=…}` for the default issuer.

@@ -1,8 +1,8 @@
-import VetoTestSupport
 import Foundation
 import Testing
 import VetoRedis
 import VetoStore
+import VetoTestSupport
 
 /// The two stores the contract suite runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
