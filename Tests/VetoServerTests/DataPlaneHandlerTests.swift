@@ -24,6 +24,7 @@ import Testing
 
     @Test func aCheckWithoutTokenIsAnsweredHereAndTheConnectionStaysOpen() async throws {
         let (channel, responder) = try await setUp()
+        defer { channel.tearDown() }
         try channel.writeInbound(ByteBuffer(string: "GET /v1/check HTTP/1.1\r\nHost: x\r\n\r\n"))
         let text = try channel.written()
         #expect(statusLines(text) == ["HTTP/1.1 401 Unauthorized"])
@@ -35,6 +36,7 @@ import Testing
 
     @Test func pipelinedRequestsOfBothPlanesAreAnsweredInOrder() async throws {
         let (channel, responder) = try await setUp(holding: true)
+        defer { channel.tearDown() }
         try channel.writeInbound(
             ByteBuffer(
                 string: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -57,6 +59,7 @@ import Testing
 
     @Test func headGetsHeadersWithoutABodyOnBothPlanes() async throws {
         let (channel, _) = try await setUp()
+        defer { channel.tearDown() }
         try channel.writeInbound(ByteBuffer(string: "HEAD /v1/check HTTP/1.1\r\nHost: x\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
         channel.embeddedEventLoop.run()
         let text = try channel.written()
@@ -67,6 +70,7 @@ import Testing
 
     @Test func aBodyThatArrivesLateIsCollected() async throws {
         let (channel, _) = try await setUp()
+        defer { channel.tearDown() }
         try channel.writeInbound(
             ByteBuffer(string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"))
         #expect(try channel.written().isEmpty)
@@ -81,6 +85,7 @@ import Testing
         var limits = Limits()
         limits.requestTimeout = 3
         let (channel, _) = try await setUp(limits)
+        defer { channel.tearDown() }
         try channel.writeInbound(ByteBuffer(string: "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"tok"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         #expect(try channel.written().isEmpty)
@@ -95,6 +100,7 @@ import Testing
         var limits = Limits()
         limits.maxBodyBytes = 32
         let (channel, _) = try await setUp(limits)
+        defer { channel.tearDown() }
         let body = "{\"token\":\"" + String(repeating: "a", count: 64) + "\"}"
         try channel.writeInbound(
             ByteBuffer(
@@ -110,6 +116,7 @@ import Testing
         var limits = Limits()
         limits.idleTimeout = 5
         let (channel, _) = try await setUp(limits)
+        defer { channel.tearDown() }
         channel.embeddedEventLoop.advanceTime(by: .seconds(4))
         try channel.writeInbound(ByteBuffer(string: "GET /v1/check HTTP/1.1\r\nHost: x\r\n\r\n"))
         _ = try channel.written()
@@ -121,6 +128,7 @@ import Testing
 
     @Test func quiesceOnAnIdleConnectionReadsForAMomentThenCloses() async throws {
         let (channel, _) = try await setUp()
+        defer { channel.tearDown() }
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         channel.embeddedEventLoop.run()
         #expect(channel.isActive)  // the grace: a request may sit unread in the socket
@@ -130,6 +138,7 @@ import Testing
 
     @Test func quiesceAnswersTheQueuedCheckBeforeClosing() async throws {
         let (channel, responder) = try await setUp(holding: true)
+        defer { channel.tearDown() }
         try channel.writeInbound(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/check HTTP/1.1\r\nHost: x\r\n\r\n"))
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         channel.embeddedEventLoop.run()
@@ -147,6 +156,10 @@ import Testing
         let (plane, _) = try await TestPlane.make(limits: limits)
         let settings = VetoHTTP1Channel.Settings(plane: plane, limits: limits)
         let first = EmbeddedChannel(), second = EmbeddedChannel()
+        defer {
+            first.tearDown()
+            second.tearDown()
+        }
         for channel in [first, second] {
             try VetoHTTP1Channel.addHandlers(to: channel, settings: settings, logger: plane.logger)
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()

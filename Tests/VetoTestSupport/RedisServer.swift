@@ -42,6 +42,11 @@ public final class RedisServer: @unchecked Sendable {
     /// and are skipped, with ``unavailableReason`` printed, where it is `false`.
     public static var isAvailable: Bool { executable != nil && cli != nil }
 
+    /// `VETO_REQUIRE_REDIS_SERVER=1` (set by `Scripts/test`, so CI never goes green without Redis
+    /// coverage): suites that need redis-server run, and fail with ``unavailableReason``, instead of
+    /// being skipped.
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["VETO_REQUIRE_REDIS_SERVER"] == "1" }
+
     /// Why suites that need redis-server are skipped.
     public static var unavailableReason: String {
         if let configured = ProcessInfo.processInfo.environment["VETO_TEST_REDIS_SERVER"], executable == nil {
@@ -183,7 +188,7 @@ extension Trait where Self == ConditionTrait {
     /// For suites and tests that start a real redis-server: where there is none, they are skipped
     /// and the run prints why (``RedisServer/unavailableReason``), rather than failing.
     public static var requiresRedisServer: Self {
-        .enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.unavailableReason))
+        .enabled(if: RedisServer.isAvailable || RedisServer.isRequired, Comment(rawValue: RedisServer.unavailableReason))
     }
 }
 

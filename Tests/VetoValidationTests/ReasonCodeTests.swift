@@ -173,7 +173,7 @@ import VetoCrypto
             .tokenTypeMismatch, .lifetimeTooLong, .missingClaim, .malformedClaim
         ]
         // token_revoked, subject_revoked, store_unavailable and missing_token come from the service
-        // (Tests/EndToEnd/test_service.py asserts each on real HTTP with a real redis-server).
+        // (Tests/EndToEnd/test_service.py and test_service_operations.py assert each on real HTTP with a real redis-server).
         let testedByService: Set<ReasonCode> = [.tokenRevoked, .subjectRevoked, .storeUnavailable, .missingToken]
         #expect(testedHere.union(testedByService) == Set(ReasonCode.allCases))
     }

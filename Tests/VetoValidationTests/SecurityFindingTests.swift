@@ -3,7 +3,7 @@ import VetoCore
 import VetoCrypto
 
 /// Regression tests for the adversarial audit of 0c7f891 (issue 12), named after its findings.
-/// The end-to-end halves, on the running service, are in Tests/EndToEnd/test_security_findings.py.
+/// The end-to-end halves, on the running service, are in Tests/EndToEnd/test_security_findings.py and test_security_findings_11_to_15.py.
 @Suite struct SecurityFindingTests {
     let factory: TokenFactory
 

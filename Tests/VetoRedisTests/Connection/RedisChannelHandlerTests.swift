@@ -22,7 +22,14 @@ import Testing
         }
 
         func adopt(_ handshake: RedisHandshake) {
-            handler.activate(handshake) { [unowned self] event in self.events.append(event) }
+            handler.activate(handshake) { [weak self] event in self?.events.append(event) }
+        }
+
+        /// Closes the channel, so that its pipeline and handler are freed (an open EmbeddedChannel and
+        /// its pipeline keep each other alive: LeakSanitizer reports them).
+        deinit {
+            channel.close(promise: nil)
+            loop.run()
         }
 
         /// Adopted and past a PING-only handshake.

@@ -72,6 +72,14 @@ final class ControlPlaneResponder: ChannelInboundHandler, RemovableChannelHandle
 }
 
 extension EmbeddedChannel {
+    /// Closes the channel (if the test did not) and lets the pipeline tear down, so that the channel,
+    /// its pipeline and the handlers are freed: an open EmbeddedChannel and its pipeline keep each other
+    /// alive, and LeakSanitizer (Scripts/test-asan) reports them.
+    func tearDown() {
+        close(promise: nil)
+        embeddedEventLoop.run()
+    }
+
     /// Everything written to the socket so far, as text.
     func written() throws -> String {
         var text = ""
