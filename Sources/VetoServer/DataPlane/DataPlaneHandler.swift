@@ -34,6 +34,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestTimer: Scheduled<Void>?
     /// Checks for idleness; rescheduled only when it fires, so traffic costs no timer work.
     private var idleTimer: Scheduled<Void>?
+    /// The short read grace after a graceful-shutdown request on an idle connection.
+    private var graceTimer: Scheduled<Void>?
 
     /// - Parameter wire: the context of the response encoder placed right before this handler.
     init(plane: DataPlane, idleTimeout: TimeAmount, wire: ChannelHandlerContext, now: NIODeadline) {
@@ -149,8 +151,9 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .graceRead:
             context.read()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: Self.quiesceGrace) {
+            graceTimer = context.eventLoop.scheduleTask(in: Self.quiesceGrace) {
                 let (handler, context) = bound.value
+                handler.graceTimer = nil
                 guard context.channel.isActive else { return }
                 handler.run(handler.state.graceEnded(), context: context)
             }
@@ -204,6 +207,8 @@ final class DataPlaneHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestTimer = nil
         idleTimer?.cancel()
         idleTimer = nil
+        graceTimer?.cancel()
+        graceTimer = nil
     }
 
     private func startIdleTimer(context: ChannelHandlerContext) {

@@ -170,9 +170,10 @@ import Testing
         let harness = Harness(adopt: false)
         let configuration = testConfiguration()
         var waiting: Reply?
-        harness.handler.activate(RedisHandshake(configuration)) { event in
-            harness.events.append(event)
-            if case .ready = event { waiting = harness.send("GET", "revoked-token") }
+        // Weak: the handler keeps this closure, and the harness keeps the handler.
+        harness.handler.activate(RedisHandshake(configuration)) { [weak harness] event in
+            harness?.events.append(event)
+            if case .ready = event { waiting = harness?.send("GET", "revoked-token") }
         }
         _ = try harness.channel.written()
         try harness.channel.writeInbound(bytes("+PONG\r\n$-1\r\n"))

@@ -49,6 +49,9 @@ final class ControlPlaneResponder: ChannelInboundHandler, RemovableChannelHandle
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// The context keeps this handler, and this handler the context: let go when the pipeline tears down.
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case let .head(head) = unwrapInboundIn(data) else { return }
         let path = head.path ?? ""
@@ -78,6 +81,8 @@ extension EmbeddedChannel {
     func tearDown() {
         close(promise: nil)
         embeddedEventLoop.run()
+        // Timers still scheduled (the quiesce grace, an idle check) hold the handler; drop them.
+        try? embeddedEventLoop.syncShutdownGracefully()
     }
 
     /// Everything written to the socket so far, as text.
