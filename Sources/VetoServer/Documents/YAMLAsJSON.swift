@@ -1,3 +1,4 @@
+import VetoCore
 import Yams
 
 /// Writes a YAML document as JSON, key order kept: what `json.dumps(yaml.safe_load(text), indent=2,
@@ -14,61 +15,24 @@ enum YAMLAsJSON {
 
     static func render(yaml: String) throws -> String {
         guard let root = try Yams.compose(yaml: yaml) else { throw UnsupportedYAML(description: "the document is empty") }
-        var output = ""
-        try write(root, indent: 0, into: &output)
-        return output
+        return JSONWriter.pretty(try value(root))
     }
 
-    private static func write(_ node: Node, indent: Int, into output: inout String) throws {
+    private static func value(_ node: Node) throws -> JSONValue {
         switch node {
         case .scalar:
-            output += try scalar(node)
+            return try scalar(node)
         case let .sequence(sequence):
-            try writeContainer(Array(sequence), open: "[", close: "]", indent: indent, into: &output) { item, output in
-                try write(item, indent: indent + 2, into: &output)
-            }
+            return .array(try sequence.map(value))
         case let .mapping(mapping):
-            try writeContainer(try members(of: mapping), open: "{", close: "}", indent: indent, into: &output) { member, output in
-                output += quoted(member.key) + ": "
-                try write(member.value, indent: indent + 2, into: &output)
-            }
+            // After merging `<<` keys, in PyYAML's (Python dict's) order: a repeated key keeps its first
+            // position and takes the later value, which is what assigning a JSONObject member does.
+            var object = JSONObject()
+            for (key, member) in try flattened(mapping) { object[try memberName(key)] = try value(member) }
+            return .object(object)
         case .alias:
             throw UnsupportedYAML(description: "an unresolved alias at \(node.mark.map { "\($0)" } ?? "?")")
         }
-    }
-
-    /// `[]` / `{}` when empty, else one element per line, indented two more than the bracket.
-    private static func writeContainer<Element>(
-        _ elements: [Element], open: String, close: String, indent: Int, into output: inout String,
-        element: (Element, inout String) throws -> Void
-    ) throws {
-        guard !elements.isEmpty else {
-            output += open + close
-            return
-        }
-        let inner = String(repeating: " ", count: indent + 2)
-        output += open
-        for (index, item) in elements.enumerated() {
-            output += (index == 0 ? "\n" : ",\n") + inner
-            try element(item, &output)
-        }
-        output += "\n" + String(repeating: " ", count: indent) + close
-    }
-
-    /// The mapping's members after merging `<<` keys, in PyYAML's (Python dict's) order.
-    private static func members(of mapping: Node.Mapping) throws -> [(key: String, value: Node)] {
-        var result: [(key: String, value: Node)] = []
-        var position: [String: Int] = [:]
-        for (keyNode, value) in try flattened(mapping) {
-            let key = try memberName(keyNode)
-            if let index = position[key] {
-                result[index].value = value
-            } else {
-                position[key] = result.count
-                result.append((key, value))
-            }
-        }
-        return result
     }
 
     /// PyYAML's `flatten_mapping`: the pairs merged in by `<<` (a mapping, or a sequence of
@@ -103,21 +67,21 @@ enum YAMLAsJSON {
         guard case let .scalar(scalar) = key else {
             throw UnsupportedYAML(description: "a mapping key that is not a scalar, at \(key.mark.map { "\($0)" } ?? "?")")
         }
-        return tagName(key) == .str ? scalar.string : try self.scalar(key)
+        return tagName(key) == .str ? scalar.string : JSONWriter.compact(try self.scalar(key))
     }
 
-    private static func scalar(_ node: Node) throws -> String {
+    private static func scalar(_ node: Node) throws -> JSONValue {
         switch tagName(node) {
         case .str:
-            if let string = node.string { return quoted(string) }
+            if let string = node.string { return .string(string) }
         case .null:
-            return "null"
+            return .null
         case .bool:
-            if let bool = node.bool { return bool ? "true" : "false" }
+            if let bool = node.bool { return .bool(bool) }
         case .int:
-            if let int = node.int { return String(int) }
+            if let int = node.int { return .number(JSONNumber(Int64(int))) }
         case .float:
-            if let double = node.float, double.isFinite { return String(double) }
+            if let double = node.float, double.isFinite { return .number(JSONNumber(text: String(double), doubleValue: double)) }
         default:
             break
         }
@@ -127,26 +91,5 @@ enum YAMLAsJSON {
     /// The node's resolved tag (`Tag.name` is internal to Yams).
     private static func tagName(_ node: Node) -> Tag.Name {
         Tag.Name(rawValue: node.tag.rawValue)
-    }
-
-    /// A JSON string as Python's `json.dumps(ensure_ascii=False)` writes it.
-    static func quoted(_ string: String) -> String {
-        var output = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
     }
 }
