@@ -18,7 +18,8 @@ import VetoCore
     static func token(_ jti: String, keyGeneration: UInt64 = 0) throws -> VerifiedToken {
         let origin = try ConfiguredIssuer(
             configuration: IssuerConfiguration(issuer: "https://idp.example"),
-            keys: StaticKeys(current: KeySet([], generation: keyGeneration)))
+            keys: StaticKeys(current: KeySet([], generation: keyGeneration)), maxTokenLifetime: 86_400,
+            maxTokenBytes: Limits().maxTokenBytes)
         let object = try JSONReader().parseObject(Array(#"{"iss":"https://idp.example","sub":"alice","jti":"\#(jti)","exp":2000}"#.utf8))
         let claims = try #require(JWTClaims.parse(object: object).claims)
         let answer = AllowedAnswer(

@@ -22,8 +22,8 @@ final class ConfiguredIssuer: ValidatingIssuer {
     ///     `max_lifetime` can only be shorter.
     ///   - maxTokenBytes: `limits.max_token_bytes`.
     init(
-        configuration: IssuerConfiguration, keys: any KeyProvider, maxTokenLifetime: Double = RevocationRules.maxTokenLifetimeBound,
-        maxTokenBytes: Int = Limits().maxTokenBytes
+        configuration: IssuerConfiguration, keys: any KeyProvider, maxTokenLifetime: Double,
+        maxTokenBytes: Int
     ) throws {
         self.configuration = configuration
         self.keys = keys
@@ -65,7 +65,8 @@ final class ConfiguredIssuer: ValidatingIssuer {
     }
 
     /// The identity headers every allow carries (`CheckResponder`).
-    static let reservedIdentityHeaders: Set<String> = ["x-auth-subject", "x-auth-issuer", "x-auth-jti", "x-auth-expires"]
+    static let reservedIdentityHeaders: Set<String> = Set(
+        [HTTPField.Name.authSubject, .authIssuer, .authJti, .authExpires].map(\.canonicalName))
 
     static let reservedHeaders: Set<String> = [
         "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",

@@ -81,7 +81,9 @@ func withControlPlane(
         configuration.audiences = [ControlPlaneFixture.audience]
         configuration.leeway = ControlPlaneFixture.leeway
         configuration.requiredClaims = ["exp", "jti"]
-        let issuer = try ConfiguredIssuer(configuration: configuration, keys: StaticKeys(current: KeySet([key])), maxTokenLifetime: 86_400)
+        let issuer = try ConfiguredIssuer(
+            configuration: configuration, keys: StaticKeys(current: KeySet([key])), maxTokenLifetime: 86_400,
+            maxTokenBytes: Limits().maxTokenBytes)
         let logger = Logger(label: "veto.control-plane.test") { _ in SwiftLogNoOpLogHandler() }
         let metrics = ServiceMetrics()
         let plane = ControlPlane(
