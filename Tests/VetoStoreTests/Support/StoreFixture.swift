@@ -41,6 +41,12 @@ struct StoreFixture: Sendable {
         redis.flatMap { Int($0.cli("PTTL", key)) }
     }
 
+    /// The status of a revoked token: with the entry, except from a replica, which keeps none of its
+    /// details (64 bytes per token) and answers checks without a Redis command.
+    func revoked(_ entry: RevocationEntry) -> RevocationStatus {
+        .tokenRevoked(kind == .replicated ? nil : entry)
+    }
+
     /// Keys in Redis besides the feed.
     func keyCount() -> Int? {
         redis.flatMap { server in Int(server.cli("DBSIZE")).map { $0 - (Int(server.cli("EXISTS", "veto:feed")) ?? 0) } }
