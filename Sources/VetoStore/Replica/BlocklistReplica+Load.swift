@@ -11,7 +11,7 @@ extension BlocklistReplica {
     static let scanCount = 2_000
 
     /// Loads every key into a new state and swaps it in; returns the cursor to follow the feed from.
-    func resync(_ reason: ReplicaResync.Reason) async throws -> (cursor: FeedID, masters: [String]) {
+    func resync(_ reason: ReplicaResync.Reason) async throws -> (cursor: FeedID, loadedAt: FeedID, masters: [String]) {
         let started = NIODeadline.now()
         let head = try await feedHead()
         let cursor = FeedID(
@@ -28,7 +28,7 @@ extension BlocklistReplica {
             "replica loaded",
             metadata: ["reason": "\(reason.rawValue)", "entries": "\(entries)", "seconds": "\(seconds)", "resyncs": "\(resyncs)"])
         observer.resynced(reason.rawValue)
-        return (cursor, masters)
+        return (cursor, head, masters)
     }
 
     /// The feed's last id before the scan: entries after it are replayed on top of what the scan finds.
@@ -97,6 +97,8 @@ struct ReplicaResync: Error, Sendable {
         case regressed
         /// The masters changed: a Sentinel failover, or a cluster that gained or lost a master.
         case topology
+        /// The feed holds an entry Veto did not write, after the last load.
+        case unreadable
     }
 
     var reason: Reason
@@ -123,7 +125,7 @@ package struct ReplicaSnapshot: Sendable, Equatable {
 
 /// Hooks for metrics; VetoStore has no metrics of its own.
 package struct ReplicaObserver: Sendable {
-    /// A full load finished, with its reason (`start`, `reconnect`, `trimmed`, `regressed`, `topology`).
+    /// A full load finished, with its reason (`start`, `reconnect`, `trimmed`, `regressed`, `topology`, `unreadable`).
     package var resynced: @Sendable (_ reason: String) -> Void = { _ in }
     /// A feed entry was applied this long after Redis added it.
     package var applied: @Sendable (_ propagationSeconds: Double) -> Void = { _ in }

@@ -108,13 +108,14 @@ package final class BlocklistReplica: Sendable {
 
     private func run() async {
         var cursor: FeedID?
+        var loadedAt = FeedID.zero
         var masters: [String] = []
         var reason = ReplicaResync.Reason.start
         var backoff = TimeAmount.milliseconds(20)
         while !Task.isCancelled {
             do {
-                if cursor == nil { (cursor, masters) = try await resync(reason) }
-                cursor = try await follow(from: cursor ?? .zero, masters: masters)
+                if cursor == nil { (cursor, loadedAt, masters) = try await resync(reason) }
+                cursor = try await follow(from: cursor ?? .zero, loadedAt: loadedAt, masters: masters)
                 backoff = .milliseconds(20)
             } catch let resync as ReplicaResync {
                 logger.warning("replica resyncing", metadata: ["reason": "\(resync.reason.rawValue)", "detail": "\(resync.detail)"])
@@ -143,7 +144,8 @@ package final class BlocklistReplica: Sendable {
     }
 
     /// One XREAD round trip, then the feed's state: applies what it read and returns the new cursor.
-    private func follow(from cursor: FeedID, masters: [String]) async throws -> FeedID {
+    /// - Parameter loadedAt: the feed's last id when the last load began: the load covers entries up to it.
+    private func follow(from cursor: FeedID, loadedAt: FeedID, masters: [String]) async throws -> FeedID {
         // A failover (Sentinel names another master) or a cluster that changed its masters: what the
         // load saw may not be what the new masters hold.
         let current = try await self.masters()
@@ -159,6 +161,11 @@ package final class BlocklistReplica: Sendable {
         }
         if info.lastGenerated < cursor {
             throw ReplicaResync(.regressed, "the feed's last id \(info.lastGenerated) is before the cursor \(cursor)")
+        }
+        // An entry Veto cannot read changed something unknown: harmless if the last load already saw
+        // its effect on the keys, otherwise only a new load can tell.
+        if let unreadable = entries.first(where: { $0.isUnreadable && $0.id > loadedAt }) {
+            throw ReplicaResync(.unreadable, "feed entry \(unreadable.id) is not one Veto writes")
         }
         let now = WallClock.now()
         shared.withLockedValue { shared in

@@ -12,6 +12,8 @@ package struct FeedEntry: Sendable, Equatable {
         case set(value: [UInt8], ttlMilliseconds: Int64)
         /// The key was deleted.
         case delete
+        /// An entry Veto did not write (another program's, or damaged): what it changed is unknown.
+        case unreadable(String)
     }
 
     /// The stream id, `<unix ms>-<sequence>`.
@@ -26,19 +28,25 @@ package struct FeedEntry: Sendable, Equatable {
         self.operation = operation
     }
 
+    var isUnreadable: Bool {
+        if case .unreadable = operation { return true }
+        return false
+    }
+
     /// The XADD field/value arguments that write this entry (after `XADD <key> MAXLEN ~ N *`).
     package static func fields(key: [UInt8], operation: Operation) -> [[UInt8]] {
         switch operation {
         case let .set(value, ttl):
             [Array("op".utf8), Array("set".utf8), Array("key".utf8), key, Array("ttl_ms".utf8), Array(String(ttl).utf8), Array("value".utf8), value]
-        case .delete:
+        case .delete, .unreadable:
             [Array("op".utf8), Array("del".utf8), Array("key".utf8), key]
         }
     }
 
     /// The entries of an `XREAD … STREAMS <feed> <id>` reply: nil (timeout) is none; anything that is not
-    /// a stream reply throws. An entry whose fields Veto does not know (written by something else) is
-    /// reported as `malformed`, so a replica resyncs from the keys rather than guessing.
+    /// a stream reply throws. An entry with a readable id but fields Veto does not know (written by
+    /// something else) comes back as ``Operation/unreadable(_:)``: a replica then tells whether its last
+    /// load already covers it or it must load again.
     package static func entries(ofXREAD reply: RedisValue) throws(FeedError) -> [FeedEntry] {
         if reply.isNull { return [] }
         guard let streams = reply.array else { throw FeedError("the XREAD reply is not an array") }
@@ -64,25 +72,32 @@ package struct FeedEntry: Sendable, Equatable {
         guard let pair = item.array, pair.count == 2, let idText = pair[0].string, let id = FeedID(idText) else {
             throw FeedError("a feed entry has no readable id")
         }
-        guard let list = pair[1].array, list.count % 2 == 0 else { throw FeedError("feed entry \(idText) has no field list") }
+        do {
+            let (key, operation) = try fields(of: pair[1])
+            return FeedEntry(id: id, key: key, operation: operation)
+        } catch {
+            return FeedEntry(id: id, key: [], operation: .unreadable(error.description))
+        }
+    }
+
+    private static func fields(of item: RedisValue) throws(FeedError) -> (key: [UInt8], operation: Operation) {
+        guard let list = item.array, list.count % 2 == 0 else { throw FeedError("no field list") }
         var fields: [String: [UInt8]] = [:]
         for index in stride(from: 0, to: list.count, by: 2) {
-            guard let name = list[index].string, let value = list[index + 1].bytes else {
-                throw FeedError("feed entry \(idText) has an unreadable field")
-            }
+            guard let name = list[index].string, let value = list[index + 1].bytes else { throw FeedError("an unreadable field") }
             fields[name] = value
         }
-        guard let key = fields["key"], !key.isEmpty else { throw FeedError("feed entry \(idText) names no key") }
+        guard let key = fields["key"], !key.isEmpty else { throw FeedError("no key") }
         switch fields["op"].map({ String(decoding: $0, as: UTF8.self) }) {
         case "set":
             guard let value = fields["value"], let ttlText = fields["ttl_ms"], let ttl = Int64(String(decoding: ttlText, as: UTF8.self)),
                 ttl > 0 || ttl == -1
-            else { throw FeedError("feed entry \(idText) sets a key without a value and a ttl_ms") }
-            return FeedEntry(id: id, key: key, operation: .set(value: value, ttlMilliseconds: ttl))
+            else { throw FeedError("a set without a value and a ttl_ms") }
+            return (key, .set(value: value, ttlMilliseconds: ttl))
         case "del":
-            return FeedEntry(id: id, key: key, operation: .delete)
+            return (key, .delete)
         default:
-            throw FeedError("feed entry \(idText) has an unknown op")
+            throw FeedError("an unknown op")
         }
     }
 }

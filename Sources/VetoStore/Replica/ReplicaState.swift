@@ -71,6 +71,8 @@ struct ReplicaState: Sendable {
             cutoffs[entryKey] = .readable(cutoff, expiresAt: longest)
         case (.subject, .delete):
             cutoffs[EntryKey(issuer: issuer, id: id)] = nil
+        case (_, .unreadable):
+            break  // the follower decides (BlocklistReplica.follow)
         }
     }
 
