@@ -13,7 +13,7 @@ import Testing
 
     @Test func behavesLikeADictionary() {
         var generator = SystemRandomNumberGenerator()
-        var table = TokenTable()
+        var table = TokenTable<StoredToken>()
         var model: [String: Double] = [:]
         func key(_ id: Int, _ issuer: UInt32) -> String { "\(issuer)/\(id)" }
         for step in 0..<20_000 {
@@ -51,8 +51,8 @@ import Testing
     }
 
     @Test func spansChunks() {
-        var table = TokenTable()
-        let total = 3 * ChunkedEntries.chunkSize + 123
+        var table = TokenTable<StoredToken>()
+        let total = 3 * ChunkedEntries<StoredToken>.chunkSize + 123
         for id in 0..<total { table.upsert(Self.token(id, issuer: 7, expires: Double(id))) }
         #expect(table.count == total)
         for id in stride(from: 0, to: total, by: 2) {

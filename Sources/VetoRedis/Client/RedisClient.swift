@@ -291,3 +291,10 @@ extension RedisClient {
         try? await close().get()
     }
 }
+
+extension RedisServerHandle {
+    /// Sends `commands` to this server back to back (one round trip); futures complete on `eventLoop`.
+    package func send(_ commands: [RedisCommand], on eventLoop: any EventLoop) -> [EventLoopFuture<RedisValue>] {
+        node.send(commands, on: eventLoop)
+    }
+}

@@ -8,7 +8,7 @@ import VetoCore
 /// byte array, times are stored as numbers. An entry is turned back into a `RevocationEntry` only
 /// when it is read.
 struct EmbeddedState: Sendable {
-    private var tokens = TokenTable()
+    private var tokens = TokenTable<StoredToken>()
     private(set) var subjects = [EntryKey: SubjectCutoff]()
     private var issuers = InternTable()
     /// "logout", "password reset"…

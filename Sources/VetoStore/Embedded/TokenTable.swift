@@ -1,21 +1,21 @@
-/// The embedded store's token entries: dense, in chunks of 16,384, and an open-addressing index
+/// Token entries (the embedded store's, and a replica's): dense, in chunks of 16,384, and an open-addressing index
 /// (linear probing, at most half full) of 4-byte positions into them.
 ///
 /// Chunks, because one array of a million entries doubles by copying itself: the revocation that
 /// crosses a power of two would briefly need twice the memory of the whole store.
-/// A `Set<StoredToken>` keeps every entry in its own bucket array at a load of 0.375–0.75, so a
+/// A `Set<Entry>` keeps every entry in its own bucket array at a load of 0.375–0.75, so a
 /// million entries cost 2^21 buckets of 48 bytes; here they cost the entries themselves plus 4 bytes
 /// per index slot (Scripts/bench --scale: the store must hold 1,000,000 entries in 256 MiB).
 /// Hashing uses the process-seeded `Hasher`, so keys cannot be chosen to collide.
-struct TokenTable: Sendable {
-    private var entries = ChunkedEntries()
+struct TokenTable<Entry: Hashable & Sendable>: Sendable {
+    private var entries = ChunkedEntries<Entry>()
     /// 0: empty; otherwise the entry's position + 1.
     private var slots: [UInt32] = []
 
     var count: Int { entries.count }
 
     /// Every entry, in no particular order.
-    var all: ChunkedEntries { entries }
+    var all: ChunkedEntries<Entry> { entries }
 
     /// Room for `count` entries without growing the index.
     mutating func reserve(_ count: Int) {
@@ -23,13 +23,13 @@ struct TokenTable: Sendable {
     }
 
     /// The stored entry with the probe's issuer and jti.
-    func find(_ probe: StoredToken) -> StoredToken? {
+    func find(_ probe: Entry) -> Entry? {
         guard let slot = slot(of: probe) else { return nil }
         return entries[Int(slots[slot]) - 1]
     }
 
     /// Inserts `token`, or replaces the entry with its issuer and jti.
-    mutating func upsert(_ token: StoredToken) {
+    mutating func upsert(_ token: Entry) {
         if let slot = slot(of: token) {
             entries[Int(slots[slot]) - 1] = token
             return
@@ -45,7 +45,7 @@ struct TokenTable: Sendable {
 
     /// Removes the entry with the probe's issuer and jti; false if there was none.
     @discardableResult
-    mutating func remove(_ probe: StoredToken) -> Bool {
+    mutating func remove(_ probe: Entry) -> Bool {
         guard let slot = slot(of: probe) else { return false }
         let position = Int(slots[slot]) - 1
         vacate(slot)
@@ -62,8 +62,23 @@ struct TokenTable: Sendable {
         return true
     }
 
+    /// Looks at up to `budget` entries from position `start` and removes those for which `shouldRemove`
+    /// is true, without reindexing the rest: a sweep in slices, so no slice holds a lock for long.
+    /// Returns the position to go on from (0 once past the end).
+    mutating func removeSome(from start: Int, budget: Int, where shouldRemove: (Entry) -> Bool) -> Int {
+        var position = start
+        var examined = 0
+        while position < entries.count, examined < budget {
+            let entry = entries[position]
+            // Removal moves the last entry into this position, which is then looked at next.
+            if shouldRemove(entry) { remove(entry) } else { position += 1 }
+            examined += 1
+        }
+        return position >= entries.count ? 0 : position
+    }
+
     /// Removes every entry for which `shouldRemove` is true, in one pass, then reindexes.
-    mutating func removeAll(where shouldRemove: (StoredToken) -> Bool) {
+    mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
         if entries.removeAll(where: shouldRemove) { rebuild(slotCount: slots.count) }
     }
 
@@ -75,13 +90,13 @@ struct TokenTable: Sendable {
         return count
     }
 
-    private func home(of token: StoredToken) -> Int {
+    private func home(of token: Entry) -> Int {
         var hasher = Hasher()
         token.hash(into: &hasher)
         return hasher.finalize() & (slots.count - 1)
     }
 
-    private func slot(of probe: StoredToken) -> Int? {
+    private func slot(of probe: Entry) -> Int? {
         guard !slots.isEmpty else { return nil }
         var slot = home(of: probe)
         while slots[slot] != 0 {
@@ -124,20 +139,20 @@ struct TokenTable: Sendable {
 }
 
 /// An array of entries kept as fixed-size chunks: appending never copies what is there.
-struct ChunkedEntries: Sendable, Sequence {
-    static let chunkSize = 1 << 14
+struct ChunkedEntries<Entry: Hashable & Sendable>: Sendable, Sequence {
+    static var chunkSize: Int { 1 << 14 }
 
-    private var chunks: [[StoredToken]] = []
+    private var chunks: [[Entry]] = []
     private(set) var count = 0
 
-    subscript(position: Int) -> StoredToken {
+    subscript(position: Int) -> Entry {
         get { chunks[position / Self.chunkSize][position % Self.chunkSize] }
         set { chunks[position / Self.chunkSize][position % Self.chunkSize] = newValue }
     }
 
-    mutating func append(_ entry: StoredToken) {
+    mutating func append(_ entry: Entry) {
         if count % Self.chunkSize == 0 {
-            var chunk = [StoredToken]()
+            var chunk = [Entry]()
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
         }
@@ -152,7 +167,7 @@ struct ChunkedEntries: Sendable, Sequence {
     }
 
     /// Removes every entry matching, in place (survivors move down); true if any was removed.
-    mutating func removeAll(where shouldRemove: (StoredToken) -> Bool) -> Bool {
+    mutating func removeAll(where shouldRemove: (Entry) -> Bool) -> Bool {
         var kept = 0
         for position in 0..<count {
             let entry = self[position]
@@ -165,7 +180,7 @@ struct ChunkedEntries: Sendable, Sequence {
         return removed
     }
 
-    func makeIterator() -> FlattenSequence<[[StoredToken]]>.Iterator {
+    func makeIterator() -> FlattenSequence<[[Entry]]>.Iterator {
         chunks.joined().makeIterator()
     }
 }

@@ -1,15 +1,26 @@
 import VetoRedis
 
+/// The feed (KEYS.md, "The feed"): with a second key, KEYS[2] = `<prefix>feed`, a script appends what it
+/// wrote to that stream in the same atomic step, so no write exists without its feed entry. Redis Cluster
+/// cannot take both keys (two slots): there the script gets one key and ``RedisBlocklist`` appends to the
+/// feed in a separate command, ordered so that a failure between the two can only over-deny.
+///
 /// Both scripts compare absolute expiries from the stored JSON (`expires_at`), not remaining TTLs:
 /// a TTL shrinks with every millisecond and carries the clock jitter of whoever set it, so comparing
 /// TTLs would let an identical revoke replace the entry. Scripts run atomically, so racing revokes
 /// cannot interleave between the read and the write.
 extension RedisBlocklist {
     /// Stores a token entry unless the stored one lives at least as long: revoking again never shortens.
-    /// KEYS[1] = entry key; ARGV[1] = JSON value; ARGV[2] = wanted PTTL (ms); ARGV[3] = wanted expires_at.
-    /// Returns {stored value, PTTL in ms (-1: none)}.
+    /// KEYS[1] = entry key, KEYS[2] = feed (optional); ARGV[1] = JSON value; ARGV[2] = wanted PTTL (ms);
+    /// ARGV[3] = wanted expires_at; ARGV[4] = feed length. Returns {stored value, PTTL in ms (-1: none)}.
     static let revokeTokenScript = RedisScript(
         """
+        local function feed(value, ttl)
+          if KEYS[2] then
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[#ARGV], '*', 'op', 'set', 'key', KEYS[1],
+              'ttl_ms', string.format('%d', ttl), 'value', value)
+          end
+        end
         local kind = redis.call('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'string' then
           return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
@@ -28,6 +39,7 @@ extension RedisBlocklist {
               -- The value outlives the request but the key was shortened by hand: restore its life.
               redis.call('PEXPIRE', KEYS[1], want)
               ttl = want
+              feed(current, want)
             end
             return {current, ttl}
           end
@@ -36,16 +48,24 @@ extension RedisBlocklist {
           end
         end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', want)
+        feed(ARGV[1], want)
         return {ARGV[1], want}
         """
     )
 
     /// Stores a subject cut-off: the later cut-off wins, with its value, and the key keeps the longer
     /// of the two lifetimes.
-    /// KEYS[1] = cut-off key; ARGV[1] = JSON value; ARGV[2] = wanted cut-off; ARGV[3] = wanted PTTL (ms);
-    /// ARGV[4] = wanted expires_at. Returns {stored value, PTTL in ms (-1: none)}.
+    /// KEYS[1] = cut-off key, KEYS[2] = feed (optional); ARGV[1] = JSON value; ARGV[2] = wanted cut-off;
+    /// ARGV[3] = wanted PTTL (ms); ARGV[4] = wanted expires_at; ARGV[5] = feed length.
+    /// Returns {stored value, PTTL in ms (-1: none)}.
     static let revokeSubjectScript = RedisScript(
         """
+        local function feed(value, ttl)
+          if KEYS[2] then
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[#ARGV], '*', 'op', 'set', 'key', KEYS[1],
+              'ttl_ms', string.format('%d', ttl), 'value', value)
+          end
+        end
         local kind = redis.call('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'string' then
           return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
@@ -66,12 +86,26 @@ extension RedisBlocklist {
           end
           if ttl == -1 then
             redis.call('SET', KEYS[1], value, 'KEEPTTL')
+            feed(value, -1)
             return {value, -1}
           end
           if ttl > want then want = ttl end
         end
         redis.call('SET', KEYS[1], value, 'PX', want)
+        feed(value, want)
         return {value, want}
+        """
+    )
+
+    /// Deletes an entry and, with KEYS[2], appends the deletion to the feed. KEYS[1] = entry key,
+    /// KEYS[2] = feed (optional); ARGV[1] = feed length. Returns 1 if the key existed, else 0.
+    static let removeScript = RedisScript(
+        """
+        local removed = redis.call('DEL', KEYS[1])
+        if removed == 1 and KEYS[2] then
+          redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'op', 'del', 'key', KEYS[1])
+        end
+        return removed
         """
     )
 }

@@ -130,10 +130,10 @@ package final class RedisBlocklist: Blocklist {
         do { candidate = try validator.entry(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
         let key = keys.token(issuer: request.issuer, jti: request.jti)
         let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
-        return client.evaluate(
-            Self.revokeTokenScript, keys: [key],
-            arguments: [EntryJSON.encode(candidate), Array(String(ttl).utf8), Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)],
-            on: eventLoop, confirmReplication: true
+        let value = EntryJSON.encode(candidate)
+        return writeWithFeed(
+            Self.revokeTokenScript, key: key, value: value, ttl: ttl,
+            arguments: [value, Array(String(ttl).utf8), Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)], on: eventLoop
         )
         .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
         .flatMapThrowing { reply in
@@ -157,13 +157,14 @@ package final class RedisBlocklist: Blocklist {
         do { candidate = try validator.cutoff(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
         let key = keys.subject(issuer: request.issuer, subject: request.subject)
         let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
-        return client.evaluate(
-            Self.revokeSubjectScript, keys: [key],
+        let value = EntryJSON.encode(candidate)
+        return writeWithFeed(
+            Self.revokeSubjectScript, key: key, value: value, ttl: ttl,
             arguments: [
-                EntryJSON.encode(candidate), Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
+                value, Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
                 Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)
             ],
-            on: eventLoop, confirmReplication: true
+            on: eventLoop
         )
         .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
         .flatMapThrowing { reply in
@@ -182,12 +183,6 @@ package final class RedisBlocklist: Blocklist {
 
     package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         delete(keys.subject(issuer: issuer, subject: subject), on: eventLoop)
-    }
-
-    private func delete(_ key: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        client.send(RedisCommand("DEL", [key]), on: eventLoop)
-            .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
-            .map { $0.integer == 1 }
     }
 
     // MARK: Reads for operators

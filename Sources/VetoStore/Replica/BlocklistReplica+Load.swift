@@ -1,0 +1,133 @@
+import Logging
+import NIOCore
+import VetoCore
+import VetoRedis
+
+extension BlocklistReplica {
+    /// Replays this much of the feed before the cursor after a load: in a cluster a revocation's feed
+    /// entry is written just before its key, so a scan may pass the key before it exists.
+    static let replayWindowMilliseconds: UInt64 = 5_000
+    /// Keys per SCAN call.
+    static let scanCount = 2_000
+
+    /// Loads every key into a new state and swaps it in; returns the cursor to follow the feed from.
+    func resync(_ reason: ReplicaResync.Reason) async throws -> FeedID {
+        let started = NIODeadline.now()
+        let head = try await feedHead()
+        let cursor = FeedID(
+            milliseconds: head.milliseconds > Self.replayWindowMilliseconds ? head.milliseconds - Self.replayWindowMilliseconds : 0, sequence: 0)
+        var state = ReplicaState(keys: blocklist.keys)
+        for master in try await follower.masters(on: loop).get() {
+            try await load(from: master, into: &state)
+        }
+        let entries = state.count
+        let resyncs = swapIn(state)
+        let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+        logger.info(
+            "replica loaded",
+            metadata: ["reason": "\(reason.rawValue)", "entries": "\(entries)", "seconds": "\(seconds)", "resyncs": "\(resyncs)"])
+        observer.resynced(reason.rawValue)
+        return max(cursor, .zero)
+    }
+
+    /// The feed's last id before the scan: entries after it are replayed on top of what the scan finds.
+    private func feedHead() async throws -> FeedID {
+        let reply = try await follower.send(
+            RedisCommand(
+                "XREVRANGE", [blocklist.feedKey, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)],
+                routingKey: blocklist.feedKey),
+            on: loop
+        ).get()
+        return try FeedEntry.entries(ofXRANGE: reply).last?.id ?? .zero
+    }
+
+    /// SCAN one master for the blocklist's keys and read each one's TTL (and a cut-off's value), a batch
+    /// per round trip.
+    private func load(from master: RedisServerHandle, into state: inout ReplicaState) async throws {
+        let pattern = blocklist.keys.everything
+        var scanCursor: [UInt8] = Array("0".utf8)
+        repeat {
+            let reply = try await master.send(
+                RedisCommand("SCAN", [scanCursor, Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(String(Self.scanCount).utf8)]),
+                on: loop
+            ).get()
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].bytes, let found = parts[1].array else {
+                throw ReplicaResync(.regressed, "SCAN gave an unreadable reply")
+            }
+            scanCursor = next
+            var keys: [(key: [UInt8], kind: BlocklistKeys.Kind)] = []
+            var commands: [RedisCommand] = []
+            for item in found {
+                guard let key = item.bytes, let (kind, _, _) = blocklist.keys.parse(key) else { continue }
+                keys.append((key, kind))
+                commands.append(RedisCommand("PTTL", [key]))
+                if kind == .subject { commands.append(RedisCommand("GET", [key])) }
+            }
+            guard !commands.isEmpty else { continue }
+            let replies = master.send(commands, on: loop)
+            let now = WallClock.now()
+            var index = 0
+            for (key, kind) in keys {
+                let ttl = try await replies[index].get().integer ?? -2
+                index += 1
+                var value: [UInt8] = []
+                if kind == .subject {
+                    value = try await replies[index].get().bytes ?? []
+                    index += 1
+                }
+                // -2: gone since the scan saw it.
+                guard ttl != -2 else { continue }
+                state.apply(key: key, .set(value: value, ttlMilliseconds: ttl), now: now)
+            }
+        } while scanCursor != Array("0".utf8)
+    }
+}
+
+/// Why a replica loads everything again.
+struct ReplicaResync: Error, Sendable {
+    enum Reason: String, Sendable {
+        /// The first load.
+        case start
+        /// The feed connection failed (Redis restarted, a failover, a timeout).
+        case reconnect
+        /// The feed was trimmed past the cursor: entries may have been missed.
+        case trimmed
+        /// The feed is behind the cursor, or gone (a failover to a lagging replica, a flush).
+        case regressed
+    }
+
+    var reason: Reason
+    var detail: String
+
+    init(_ reason: Reason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// What a replica reports (`/readyz`, metrics).
+package struct ReplicaSnapshot: Sendable, Equatable {
+    package var loaded: Bool
+    /// Seconds since the last proof of currency; infinity before the first.
+    package var staleness: Double
+    package var maxStaleness: Double
+    package var entries: Int
+    package var resyncs: Int
+
+    /// `loading` before the first load, `current` within the bound, else `stale` (checks then ask Redis).
+    package var state: String { !loaded ? "loading" : staleness <= maxStaleness ? "current" : "stale" }
+}
+
+/// Hooks for metrics; VetoStore has no metrics of its own.
+package struct ReplicaObserver: Sendable {
+    /// A full load finished, with its reason (`start`, `reconnect`, `trimmed`, `regressed`).
+    package var resynced: @Sendable (_ reason: String) -> Void = { _ in }
+    /// A feed entry was applied this long after Redis added it.
+    package var applied: @Sendable (_ propagationSeconds: Double) -> Void = { _ in }
+    /// After every round of following (for gauges).
+    package var cycled: @Sendable (_ snapshot: ReplicaSnapshot) -> Void = { _ in }
+    /// A check was answered from memory (`true`) or by Redis (`false`).
+    package var answered: @Sendable (_ fromReplica: Bool) -> Void = { _ in }
+
+    package init() {}
+}

@@ -1,0 +1,102 @@
+import NIOCore
+import VetoCore
+
+/// The Redis blocklist with a local replica in front (`--consistency bounded`): checks are answered from
+/// memory while the replica is current, and by Redis otherwise; writes and operator reads go to Redis,
+/// and this instance's own writes reach its replica as soon as Redis acknowledges them.
+package final class ReplicatedBlocklist: Blocklist {
+    package let redis: RedisBlocklist
+    package let replica: BlocklistReplica
+
+    package var configuration: BlocklistConfiguration { redis.configuration }
+    package var eventLoopGroup: any EventLoopGroup { redis.eventLoopGroup }
+
+    package init(redis: RedisBlocklist, replica: BlocklistReplica) {
+        self.redis = redis
+        self.replica = replica
+    }
+
+    package func status(
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
+        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+    ) {
+        guard let answer = replica.answer(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: WallClock.now()) else {
+            replica.observer.answered(false)
+            redis.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop, then: then)
+            return
+        }
+        replica.observer.answered(true)
+        switch answer {
+        case .success(.notRevoked):
+            then(.success(.notRevoked))
+        case .success(.subjectRevoked(let cutoff)):
+            then(.success(.subjectRevoked(cutoff)))
+        case .success(.tokenRevoked):
+            // Revoked: that is decided. The entry's details (when, why) live only in Redis; without them
+            // the refusal still stands, with a shorter message.
+            guard let jti else { return then(.success(.tokenRevoked(nil))) }
+            redis.entry(issuer: issuer, jti: jti, on: eventLoop).whenComplete { result in
+                then(.success(.tokenRevoked((try? result.get()) ?? nil)))
+            }
+        case .failure(let error):
+            then(.failure(error))
+        }
+    }
+
+    package func revoke(_ request: RevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry> {
+        redis.revoke(request, on: eventLoop).map { entry in
+            let ttl = RevocationRules.timeToLive(until: entry.entryExpiresAt, now: WallClock.now())
+            self.replica.applyOwnWrite(key: self.redis.keys.token(issuer: entry.issuer, jti: entry.jti), .set(value: [], ttlMilliseconds: ttl))
+            return entry
+        }
+    }
+
+    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+        redis.revokeSubject(request, on: eventLoop).map { cutoff in
+            let ttl = RevocationRules.timeToLive(until: cutoff.entryExpiresAt, now: WallClock.now())
+            self.replica.applyOwnWrite(
+                key: self.redis.keys.subject(issuer: cutoff.issuer, subject: cutoff.subject),
+                .set(value: EntryJSON.encode(cutoff), ttlMilliseconds: ttl))
+            return cutoff
+        }
+    }
+
+    package func remove(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        redis.remove(issuer: issuer, jti: jti, on: eventLoop).map { removed in
+            self.replica.applyOwnWrite(key: self.redis.keys.token(issuer: issuer, jti: jti), .delete)
+            return removed
+        }
+    }
+
+    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        redis.removeSubjectCutoff(issuer: issuer, subject: subject, on: eventLoop).map { removed in
+            self.replica.applyOwnWrite(key: self.redis.keys.subject(issuer: issuer, subject: subject), .delete)
+            return removed
+        }
+    }
+
+    package func entry(issuer: String, jti: String, on eventLoop: any EventLoop) -> EventLoopFuture<RevocationEntry?> {
+        redis.entry(issuer: issuer, jti: jti, on: eventLoop)
+    }
+
+    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
+        redis.subjectCutoff(issuer: issuer, subject: subject, on: eventLoop)
+    }
+
+    package func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {
+        redis.list(query, on: eventLoop)
+    }
+
+    package func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
+        redis.count(on: eventLoop)
+    }
+
+    package func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        redis.ping(on: eventLoop)
+    }
+
+    package func close() async {
+        await replica.stop()
+        await redis.close()
+    }
+}
