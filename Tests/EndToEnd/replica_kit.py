@@ -16,9 +16,15 @@ SLACK = 0.5                # the bound every propagation and switch is held to: 
 FEED = "veto:feed"
 
 
-def serve(veto_bin, keyring, redis_url, consistency="bounded", max_staleness=MAX_STALENESS, extra=()):
-    """One `veto serve` with one event loop, the RS256 key of `keyring`, and the admin API on."""
-    args = ["--issuer", ISS, "--audience", AUD, "--key", keyring.flag("RS256"), "--redis", redis_url, "--threads", "1",
+def serve(veto_bin, keyring, redis_url, consistency="bounded", max_staleness=MAX_STALENESS, extra=(), config=None):
+    """One `veto serve` with one event loop, the RS256 key of `keyring`, and the admin API on; `config`
+    is YAML for settings that have no flag (the flags override it)."""
+    args = []
+    if config:
+        path = keyring.dir / f"replica-{time.time_ns()}.yaml"
+        path.write_text(config)
+        args += ["--config", path.name]
+    args += ["--issuer", ISS, "--audience", AUD, "--key", keyring.flag("RS256"), "--redis", redis_url, "--threads", "1",
             "--consistency", consistency, *extra]
     if consistency == "bounded":
         args += ["--max-staleness", str(max_staleness)]

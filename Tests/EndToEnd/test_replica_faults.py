@@ -55,7 +55,7 @@ def test_redis_paused_answers_from_the_replica_then_fails_closed(veto_bin, keyri
             with stopped(redis.process.pid) as paused_at:
                 first_503 = load.wait_for(lambda a: any(x.status == 503 and x.sent > paused_at for x in a), BOUND + 2,
                                           "a 503 once the replica is too stale")
-                time.sleep(1.5)
+                time.sleep(2.0)
             back_at = time.monotonic()
             current_after = poll(lambda: replica(bounded)["state"] == "current", 1.0, "the replica current within 1 s of SIGCONT")
             late = keyring.token("RS256")
@@ -110,9 +110,12 @@ def test_redis_killed_and_restarted_from_its_aof_loses_no_revocation(veto_bin, k
 
 
 def test_a_feed_trimmed_past_the_cursor_makes_the_replica_resync(veto_bin, veto, keyring):
+    """Writes made while the replica's process is stopped, then the feed trimmed to nothing. A 5 s
+    command timeout keeps the replica's pending XREAD from timing out while it is stopped, which would
+    make it reconnect (and resync for that reason) instead of finding the feed trimmed past its cursor."""
     with running() as keep:
         redis = keep(Redis())
-        bounded = keep(serve(veto_bin, keyring, redis.url))
+        bounded = keep(serve(veto_bin, keyring, redis.url, config="redis:\n  command_timeout: 5\n"))
         writer = keep(serve(veto_bin, keyring, redis.url, consistency="strict"))
         exp = int(time.time()) + 3600
         jtis = [f"trimmed-{n}-{exp}" for n in range(4)]
