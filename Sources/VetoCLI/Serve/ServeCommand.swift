@@ -104,6 +104,15 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "N"))
     var logRefusalsPerSecond: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "strict: every check asks the store (default). bounded: checks read a local replica of the Redis blocklist, at most --max-staleness behind.",
+            valueName: "strict|bounded"))
+    var consistency: String?
+
+    @Option(help: ArgumentHelp("With bounded consistency, how far behind Redis the replica may answer (default 1).", valueName: "SECONDS"))
+    var maxStaleness: Double?
+
     func run() async throws {
         let configuration: ServiceConfiguration
         do {
@@ -194,6 +203,8 @@ struct ServeCommand: AsyncParsableCommand {
             guard Logger.Level(rawValue: logLevel) != nil else { throw ConfigurationError("--log-level", "\"\(logLevel)\" is not a log level") }
             configuration.logLevel = logLevel
         }
+        if let consistency { configuration.consistency = try ServiceConfiguration.consistency(consistency, field: "--consistency") }
+        if let maxStaleness { configuration.maxStaleness = try ServiceConfiguration.maxStaleness(maxStaleness, field: "--max-staleness") }
         let issuerFlagsGiven =
             !audience.isEmpty || !keys.isEmpty || jwksURL != nil || discovery || allowInsecureJWKS || leeway != nil || !required.isEmpty || typ != nil
             || !claimHeaders.isEmpty
@@ -230,6 +241,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else if issuerFlagsGiven {
             throw ConfigurationError("--issuer", "is required with --audience, --key, --jwks-url, --leeway, --require, --typ or --claim-header")
         }
+        try configuration.checkConsistency()
         return configuration
     }
 

@@ -5,6 +5,7 @@ import VetoStore
 /// What `/readyz` checks: every issuer has keys, the store answers, writes can read the published
 /// rules, and Redis will not evict revocations.
 enum Readiness {
+
     static func problems(issuers: [ConfiguredIssuer], blocklist: any Blocklist) async -> [ReadinessProblem] {
         var problems: [ReadinessProblem] = []
         let waiting = issuers.filter { !$0.keys.isReady }.map(\.name)
@@ -18,7 +19,7 @@ enum Readiness {
             problems.append(ReadinessProblem(summary: "blocklist store unavailable", detail: "blocklist store unavailable: \(error)"))
             return problems
         }
-        guard let redis = blocklist as? RedisBlocklist else { return problems }
+        guard let redis = (blocklist as? RedisBlocklist) ?? (blocklist as? ReplicatedBlocklist)?.redis else { return problems }
         // Every write reads the published rules first: if that fails, no revocation can be stored.
         do { _ = try await redis.publishedRules(on: redis.eventLoopGroup.any()).get() } catch {
             problems.append(

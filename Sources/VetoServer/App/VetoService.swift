@@ -54,7 +54,8 @@ package enum VetoService {
         let assembled = try IssuerAssembly(configuration, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
         let maxLeeway = configuration.issuers.map(\.leeway).max() ?? IssuerPolicy.defaultLeeway
         let rules = RevocationRules(leeway: maxLeeway, maxTokenLifetime: configuration.maxTokenLifetime)
-        let (blocklist, redisClient) = try await makeBlocklist(configuration, rules: rules, eventLoopGroup: eventLoopGroup, logger: logger)
+        let (blocklist, redisClient) = try await makeBlocklist(
+            configuration, rules: rules, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
 
         // Fetch remote keys before listening; a provider that is down only delays readiness.
         await withTaskGroup(of: Void.self) { group in
@@ -137,9 +138,10 @@ package enum VetoService {
     }
 
     static func makeBlocklist(
-        _ configuration: ServiceConfiguration, rules: RevocationRules, eventLoopGroup: any EventLoopGroup,
+        _ configuration: ServiceConfiguration, rules: RevocationRules, metrics: ServiceMetrics, eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) async throws -> (any Blocklist, RedisClient?) {
+        try configuration.checkConsistency()
         let settings = BlocklistConfiguration(keyPrefix: configuration.keyPrefix, leeway: rules.leeway, maxTokenLifetime: rules.maxTokenLifetime)
         if let url = configuration.redisURL {
             var redis = try configuration.redisOptions.configuration(url: url)
@@ -151,7 +153,11 @@ package enum VetoService {
             let blocklist = RedisBlocklist(client: client, configuration: settings)
             publishRules(blocklist, logger: logger)
             warnIfEvicting(blocklist, logger: logger)
-            return (blocklist, client)
+            guard configuration.consistency == .bounded else { return (blocklist, client) }
+            let replica = BlocklistReplica(
+                blocklist: blocklist, maxStaleness: configuration.maxStaleness, observer: metrics.replicaObserver(), logger: logger)
+            replica.start()
+            return (ReplicatedBlocklist(redis: blocklist, replica: replica), client)
         }
         let directory = configuration.dataDirectory ?? "veto-data"
         do {

@@ -54,6 +54,12 @@ package enum ConfigurationFile {
         config.dataDirectory = try reader.path("data_dir")
         config.adminToken = try reader.secret("admin_token")
         if let failOpen = try reader.bool("fail_open") { config.failOpen = failOpen }
+        if let consistency = try reader.string("consistency") {
+            config.consistency = try ServiceConfiguration.consistency(consistency, field: "consistency")
+        }
+        if let staleness = try reader.number("max_staleness", positive: true) {
+            config.maxStaleness = try ServiceConfiguration.maxStaleness(staleness, field: "max_staleness")
+        }
         if let lifetime = try reader.number("max_token_lifetime", positive: true) { config.maxTokenLifetime = lifetime }
         if let threads = try reader.number("threads", positive: true) { config.threads = Int(threads) }
         if let size = try reader.integer("verify_cache_size") {

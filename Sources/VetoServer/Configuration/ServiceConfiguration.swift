@@ -39,7 +39,17 @@ package struct ServiceConfiguration: Sendable {
     package static let defaultVerifyCacheSize = 16_384
     package static let maxVerifyCacheSize = 10_000_000
 
+    /// `strict`: every check asks the store. `bounded`: checks read a local replica of the Redis
+    /// blocklist, at most ``maxStaleness`` seconds behind (README, "Consistency").
+    package var consistency = Consistency.strict
+    /// How far behind Redis a replica may answer, in seconds (bounded consistency).
+    package var maxStaleness: Double = 1
+    /// The largest `max_staleness` accepted: a replica further behind is a cache nobody can reason about.
+    package static let maxMaxStaleness: Double = 60
+
     package init() {}
+
+    package enum Consistency: String, Sendable, CaseIterable { case strict, bounded }
 
     package enum LogFormat: String, Sendable, CaseIterable { case text, json }
 }

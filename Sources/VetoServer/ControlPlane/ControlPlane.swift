@@ -26,7 +26,7 @@ struct ControlPlane: Sendable {
         // RFC 9110 §9.1: HEAD wherever GET is answered (health checkers use it).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let tokens = TokenVerifier(engine: engine, eventLoopGroup: eventLoopGroup)
-        HealthRoutes(readiness: readiness, credentials: credentials, metrics: metrics).register(on: router)
+        HealthRoutes(readiness: readiness, blocklist: blocklist, credentials: credentials, metrics: metrics).register(on: router)
         AdminAPI(
             blocklist: blocklist, tokens: tokens, credentials: credentials, metrics: metrics, logger: logger,
             maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup
@@ -44,6 +44,7 @@ struct ControlPlane: Sendable {
 /// `/healthz`, `/readyz` and `/metrics`.
 struct HealthRoutes: Sendable {
     let readiness: @Sendable () async -> [ReadinessProblem]
+    let blocklist: any Blocklist
     /// Only the admin learns the detail of a readiness problem.
     let credentials: Credentials
     let metrics: ServiceMetrics
@@ -58,6 +59,7 @@ struct HealthRoutes: Sendable {
             var body = JSONObject()
             body["ready"] = .bool(problems.isEmpty)
             body["problems"] = .array(problems.map { .string(detailed ? $0.detail : $0.summary) })
+            if let replica = Self.replica(of: blocklist) { body["replica"] = replica }
             return JSONResponse.make(.object(body), status: problems.isEmpty ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
@@ -65,6 +67,21 @@ struct HealthRoutes: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
+    }
+
+    /// The replica's state for `/readyz` (bounded consistency), nil without one. Not a problem when
+    /// stale: checks then ask Redis, and a Redis that does not answer is a problem of its own.
+    static func replica(of blocklist: any Blocklist) -> JSONValue? {
+        guard let replica = (blocklist as? ReplicatedBlocklist)?.replica else { return nil }
+        let snapshot = replica.snapshot
+        var object = JSONObject()
+        object["state"] = .string(snapshot.state)
+        object["staleness_seconds"] =
+            snapshot.staleness.isFinite ? .number(JSONNumber(text: String(snapshot.staleness), doubleValue: snapshot.staleness)) : .null
+        object["max_staleness_seconds"] = .number(JSONNumber(text: String(snapshot.maxStaleness), doubleValue: snapshot.maxStaleness))
+        object["entries"] = .number(JSONNumber(Int64(snapshot.entries)))
+        object["resyncs"] = .number(JSONNumber(Int64(snapshot.resyncs)))
+        return .object(object)
     }
 }
 

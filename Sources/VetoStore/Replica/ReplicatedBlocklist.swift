@@ -22,7 +22,7 @@ package final class ReplicatedBlocklist: Blocklist {
     ) {
         guard let answer = replica.answer(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: WallClock.now()) else {
             replica.observer.answered(false)
-            redis.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop, then: then)
+            askRedis(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop, then: then)
             return
         }
         replica.observer.answered(true)
@@ -40,6 +40,33 @@ package final class ReplicatedBlocklist: Blocklist {
             }
         case .failure(let error):
             then(.failure(error))
+        }
+    }
+
+    /// How long a check waits for Redis when the replica is stale before failing (closed, or degraded
+    /// under fail-open): a stale replica means Redis is already in trouble, and the bound is
+    /// `max_staleness` plus this (README, "Consistency").
+    static let fallbackTimeout = TimeAmount.milliseconds(250)
+
+    /// The strict lookup, failed after ``fallbackTimeout``. Both callbacks run on `eventLoop`, so the
+    /// first one to run answers and the other does nothing.
+    private func askRedis(
+        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
+        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+    ) {
+        let answered = NIOLoopBoundBox(false, eventLoop: eventLoop)
+        let timer = eventLoop.scheduleTask(in: Self.fallbackTimeout) {
+            guard !answered.value else { return }
+            answered.value = true
+            then(
+                .failure(
+                    StoreError(.timeout, "the replica is stale and Redis did not answer within \(Self.fallbackTimeout.nanoseconds / 1_000_000) ms")))
+        }
+        redis.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { result in
+            guard !answered.value else { return }
+            answered.value = true
+            timer.cancel()
+            then(result)
         }
     }
 
