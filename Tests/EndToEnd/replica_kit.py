@@ -28,7 +28,19 @@ def serve(veto_bin, keyring, redis_url, consistency="bounded", max_staleness=MAX
             "--consistency", consistency, *extra]
     if consistency == "bounded":
         args += ["--max-staleness", str(max_staleness)]
-    return VetoServer(veto_bin, args, cwd=keyring.dir, env={"VETO_ADMIN_TOKEN": ADMIN_TOKEN})
+    server = VetoServer(veto_bin, args, cwd=keyring.dir, env={"VETO_ADMIN_TOKEN": ADMIN_TOKEN})
+    if consistency == "bounded":
+        wait_current(server)
+    return server
+
+
+def wait_current(server, timeout=5):
+    """Waits until the replica has loaded and proved itself current once (healthy comes a little before)."""
+    try:
+        return poll(lambda: replica(server)["state"] == "current", timeout, "the replica to become current", interval=0.05)
+    except AssertionError:
+        server.stop()
+        raise
 
 
 def check(server, token):
