@@ -74,7 +74,12 @@ def test_redis_paused_answers_from_the_replica_then_fails_closed(veto_bin, keyri
         beyond = [a for a in answers if a.kind == "valid" and paused_at + BOUND <= a.sent < back_at - COMMAND_TIMEOUT - 0.2]
         assert beyond, "no check was sent after the bound while Redis was paused"
         assert all(a.status == 503 for a in beyond), [a for a in beyond if a.status != 503][:3]
+        # The same latency bound as the strict fault tests (test_faults_redis.py): no answer waits longer.
+        during = [a for a in answers if paused_at <= a.sent < back_at]
+        slowest = {kind: max((a.latency for a in during if a.kind == kind), default=0) for kind in ("valid", "revoked")}
+        assert max(slowest.values()) <= 2 * COMMAND_TIMEOUT + 1.0, f"slowest answers while Redis was paused: {slowest}"
         summary = {"requests": len(answers), "replica_answered_for_s": round(replica_window, 3),
+                   "slowest_valid_s": round(slowest["valid"], 3), "slowest_revoked_s": round(slowest["revoked"], 3),
                    "first_503_seen_after_s": round(first_503 - paused_at, 3), "current_after_sigcont_s": round(current_after, 3),
                    "new_revocation_enforced_after_s": round(enforced_after, 3)}
         print(f"\nredis paused: {summary}")
