@@ -84,7 +84,11 @@ def test_watch_json_prints_each_change_as_it_is_made(service, veto_bin, keyring)
         unrevoke(server, jti)
         removed = json.loads(watch.line())
         assert removed == {"feed_id": removed["feed_id"], "at": removed["at"], "op": "remove", "iss": ISS, "jti": jti}, removed
-        ids = [revoked["feed_id"], cutoff["feed_id"], removed["feed_id"]]
+        # An entry Veto did not write is shown as such, and the next change still comes through.
+        assert redis.cli("XADD", "veto:feed", "*", "op", "rename", "key", "veto:j:1:x:y") != ""
+        foreign = json.loads(watch.line())
+        assert foreign["op"] == "unreadable" and "unknown op" in foreign["problem"], foreign
+        ids = [revoked["feed_id"], cutoff["feed_id"], removed["feed_id"], foreign["feed_id"]]
         assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-")))), f"changes out of order: {ids}"
         assert watch.interrupt() == 0
         assert token not in watch.process.stderr.read(), "watch must never print a token"
