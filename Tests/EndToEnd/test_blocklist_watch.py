@@ -143,3 +143,25 @@ def test_watch_from_start_replays_the_feed_then_follows(service, veto_bin, keyri
 def test_watch_needs_redis(veto):
     result = veto("blocklist", "watch", env={"VETO_REDIS_URL": ""})
     assert result.returncode == 2 and "--redis" in result.stderr, (result.returncode, result.stderr)
+
+
+def test_watch_keeps_following_across_a_redis_restart(veto_bin):
+    redis = Redis(args=["--appendonly", "yes", "--appendfsync", "always"])
+    watch = None
+    try:
+        watch = Watch(veto_bin, redis.url, "--json")
+        redis.kill()
+        time.sleep(1.0)
+        redis.start()
+        exp = int(time.time()) + 600
+        added = subprocess.run([veto_bin, "blocklist", "add", "--redis", redis.url, "--iss", ISS, "--jti", "after-restart",
+                                "--exp", str(exp)], capture_output=True, text=True, timeout=30)
+        assert added.returncode == 0, added.stderr
+        entry = json.loads(watch.line())
+        assert entry["op"] == "revoke" and entry["jti"] == "after-restart", entry
+        assert watch.interrupt() == 0
+        assert "retrying" in watch.process.stderr.read(), "the outage is said on stderr"
+    finally:
+        if watch:
+            watch.stop()
+        redis.stop()
