@@ -143,6 +143,7 @@ let package = Package(
             dependencies: [
                 "VetoCore", "VetoRedis", "VetoStore", "VetoTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,12 +6,16 @@ SwiftNIO hello server that gives the HTTP ceiling) on one core with one event lo
 64 connections) and redis-server on the other core. `openssl speed` runs on the server's core.
 
 Modes:
-  (default)  the full run: HTTP ceiling, openssl speed, HS256/RS256/ES256 x cold/warm, and the abuse
-             rows (Benchmarks/abuse.py: a flood of invalid tokens, a 64 KiB body of many names).
+  (default)  the full run: HTTP ceiling, openssl speed, HS256/RS256/ES256 x cold/warm x strict/bounded
+             consistency (with Redis commands per check from INFO commandstats), the abuse rows
+             (Benchmarks/abuse.py: a flood of invalid tokens, a 64 KiB body of many names), and the
+             propagation run (Benchmarks/propagation.py: three bounded instances, revoke on one, time
+             until the others deny).
   --smoke    the same rows, a few hundred tokens and about a second each: checks that the machinery
              works and that the report is well formed (Scripts/test runs it). Its numbers mean nothing.
-  --scale    1,000,000 revoked entries in the embedded store and in Redis: memory, journal replay
-             time, and check speed against the same store empty.
+  --scale    1,000,000 revoked entries in the embedded store, in Redis, and in a bounded instance's
+             replica: memory, journal replay and replica load time, and check speed against the
+             same store empty.
 
 Results: Benchmarks/results/<name>.json and .md; the Markdown table is also printed.
 
@@ -26,8 +30,9 @@ import time
 from pathlib import Path
 
 import abuse
+import propagation
 from harness import (ALGORITHMS, CONNECTIONS, Keys, Pinning, Process, Redis, Veto, clean_up, free_port, http_request,
-                     load_average, log, machine_facts, make_tokens, openssl_speed, run_wrk, summarise, wait_for)
+                     load_average, log, machine_facts, make_tokens, openssl_speed, replica_state, run_wrk, summarise, wait_for)
 from report import judge, markdown, write_report
 from scale import run_scale
 
@@ -77,27 +82,35 @@ def run_speed(args, profile):
 
         redis = Redis(pinning, workdir)
         processes.append(redis)
-        for mode in ("cold", "warm"):
-            cache_size = 0 if mode == "cold" else profile.cache_size
-            veto = Veto(args.veto, pinning, workdir, mode, keys, ["--redis", redis.url], cache_size)
-            processes.append(veto)
-            for alg in ALGORITHMS:
-                veto.revoke(revoked[alg])
-            for alg in ALGORITHMS:
-                if profile.warmup:
-                    run_wrk(pinning, veto.port, "/v1/check", token_files[alg], profile.warmup, workdir)
-                data = run_wrk(pinning, veto.port, "/v1/check", token_files[alg], profile.duration, workdir)
-                row = summarise(data, {"algorithm": alg, "mode": mode, "verify_cache_size": cache_size,
-                                       "peak_rss_mib": veto.process.peak_rss_mib(), "load": load_average()[0]})
-                report["rows"].append(judge(row, report["ceiling"]["requests_per_second"], report["openssl"]))
-                log(f"{alg} {mode}: {row['requests_per_second']:,.0f} req/s, p50 {row['p50_us']} µs, p99 {row['p99_us']} µs, "
-                    f"401s {row['answered_401']} / revoked sent {row['sent_revoked']}")
-            veto.stop()
-            if not veto.process.alive() and veto.process.process.returncode not in (0, None):
-                raise RuntimeError(f"veto serve ({mode}) exited with {veto.process.process.returncode}:\n{veto.process.output()[-2000:]}")
+        for consistency in ("strict", "bounded"):
+            for mode in ("cold", "warm"):
+                cache_size = 0 if mode == "cold" else profile.cache_size
+                store_args = ["--redis", redis.url] + (["--consistency", "bounded"] if consistency == "bounded" else [])
+                veto = Veto(args.veto, pinning, workdir, f"{mode}-{consistency}", keys, store_args, cache_size)
+                processes.append(veto)
+                for alg in ALGORITHMS:
+                    veto.revoke(revoked[alg])
+                if consistency == "bounded":
+                    wait_for(lambda: replica_state(veto.port) == "current", 60, "the replica to be current")
+                for alg in ALGORITHMS:
+                    if profile.warmup:
+                        run_wrk(pinning, veto.port, "/v1/check", token_files[alg], profile.warmup, workdir)
+                    commands_before = redis.commands_processed()
+                    data = run_wrk(pinning, veto.port, "/v1/check", token_files[alg], profile.duration, workdir)
+                    commands = redis.commands_processed() - commands_before
+                    row = summarise(data, {"algorithm": alg, "mode": mode, "consistency": consistency, "verify_cache_size": cache_size,
+                                           "redis_commands_per_check": round(commands / max(data["requests"], 1), 3),
+                                           "peak_rss_mib": veto.process.peak_rss_mib(), "load": load_average()[0]})
+                    report["rows"].append(judge(row, report["ceiling"]["requests_per_second"], report["openssl"]))
+                    log(f"{alg} {mode} {consistency}: {row['requests_per_second']:,.0f} req/s, p50 {row['p50_us']} µs, p99 {row['p99_us']} µs, "
+                        f"401s {row['answered_401']} / revoked sent {row['sent_revoked']}, Redis commands per check {row['redis_commands_per_check']}")
+                veto.stop()
+                if not veto.process.alive() and veto.process.process.returncode not in (0, None):
+                    raise RuntimeError(f"veto serve ({mode}) exited with {veto.process.process.returncode}:\n{veto.process.output()[-2000:]}")
         warm = next(row for row in report["rows"] if row["algorithm"] == "HS256" and row["mode"] == "warm")
         report["abuse_rows"] = abuse.run(args, profile, pinning, workdir, keys, ["--redis", redis.url],
                                          processes, warm["requests_per_second"])
+        report["propagation"] = propagation.run(args, profile, pinning, workdir, keys, redis, processes)
     finally:
         clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()

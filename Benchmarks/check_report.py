@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-ROWS = {(alg, mode) for alg in ("HS256", "RS256", "ES256") for mode in ("cold", "warm")}
+ROWS = {(alg, mode, consistency) for alg in ("HS256", "RS256", "ES256") for mode in ("cold", "warm") for consistency in ("strict", "bounded")}
 ABUSE_ROWS = {"flood", "body"}
 ABUSE_FIELDS = {"row": str, "requests_per_second": float, "requests": int, "refused_as_expected": int, "answered_200": int,
                 "wrong_allow": int, "wrong_deny": int, "answered_other": int, "socket_errors": int, "warm_per_request_us": float,
@@ -15,7 +15,7 @@ ABUSE_FIELDS = {"row": str, "requests_per_second": float, "requests": int, "refu
 ROW_FIELDS = {"requests_per_second": float, "p50_us": int, "p99_us": int, "requests": int, "answered_200": int,
               "answered_401": int, "answered_other": int, "sent_revoked": int, "revoked_401": int, "wrong_allow": int,
               "wrong_deny": int, "socket_errors": int, "peak_rss_mib": float, "target_requests_per_second": float,
-              "veto_added_us": float, "targets": dict, "all_targets_met": bool}
+              "veto_added_us": float, "targets": dict, "all_targets_met": bool, "consistency": str, "redis_commands_per_check": float}
 
 
 def problems(report, markdown):
@@ -32,8 +32,8 @@ def problems(report, markdown):
         found.append("the ceiling row served nothing or had socket errors")
     seen = set()
     for row in report["rows"]:
-        name = f"{row.get('algorithm')} {row.get('mode')}"
-        seen.add((row.get("algorithm"), row.get("mode")))
+        name = f"{row.get('algorithm')} {row.get('mode')} {row.get('consistency')}"
+        seen.add((row.get("algorithm"), row.get("mode"), row.get("consistency")))
         for field, kind in ROW_FIELDS.items():
             value = row.get(field)
             if not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
@@ -52,11 +52,28 @@ def problems(report, markdown):
             found.append(f"{name}: {row['answered_401']} 401s, {row['revoked_401']} of them for revoked tokens")
         if not 0 <= row["sent_revoked"] - row["revoked_401"] <= report.get("connections", 64):
             found.append(f"{name}: {row['sent_revoked']} revoked tokens sent but {row['revoked_401']} answered 401")
+        if row["consistency"] == "bounded" and row["redis_commands_per_check"] > 0.01:
+            found.append(f"{name}: {row['redis_commands_per_check']} Redis commands per check from a replica")
         if f"| {name} |" not in markdown:
             found.append(f"{name}: missing from the Markdown table")
     if seen != ROWS:
-        found.append(f"rows {sorted(seen)} are not HS256/RS256/ES256 x cold/warm")
+        found.append(f"rows {sorted(seen)} are not HS256/RS256/ES256 x cold/warm x strict/bounded")
     found += abuse_problems(report, markdown)
+    found += propagation_problems(report, markdown)
+    return found
+
+
+def propagation_problems(report, markdown):
+    run = report.get("propagation")
+    if not isinstance(run, dict):
+        return ["missing the propagation run"]
+    found = []
+    if not run.get("revocations", 0) > 0 or len(run.get("samples_ms", [])) != run["revocations"] * (run.get("instances", 3) - 1):
+        found.append(f"propagation: {len(run.get('samples_ms', []))} samples for {run.get('revocations')} revocations")
+    if run.get("wrong_allow_after_bound", 1) != 0:
+        found.append(f"propagation: {run.get('wrong_allow_after_bound')} instances still allowed a revoked token after max_staleness")
+    if "| propagation" not in markdown:
+        found.append("propagation: missing from the Markdown")
     return found
 
 

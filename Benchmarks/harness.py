@@ -156,6 +156,13 @@ class Redis:
     def url(self):
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def commands_processed(self):
+        """Commands Redis has run since it started (INFO stats), to count those per check."""
+        for line in self.cli("info", "stats").splitlines():
+            if line.startswith("total_commands_processed:"):
+                return int(line.split(":")[1])
+        raise RuntimeError("INFO stats has no total_commands_processed")
+
     def used_memory_mib(self):
         for line in self.cli("info", "memory").splitlines():
             if line.startswith("used_memory:"):
@@ -230,6 +237,15 @@ class Veto:
 
     def stop(self):
         self.process.stop()
+
+
+def replica_state(port):
+    """A bounded instance's replica state from /readyz ("loading", "current", "stale"), or None."""
+    status, body = http_request(port, "GET", "/readyz")
+    try:
+        return json.loads(body).get("replica", {}).get("state")
+    except ValueError:
+        return None
 
 
 def run_wrk(pinning, port, path, tokens_file, seconds, workdir, connections=CONNECTIONS, env=None, timeout=None):

@@ -6,14 +6,14 @@ extension ServiceMetrics {
     /// The replica's metrics (bounded consistency):
     /// - `veto_replica_staleness_seconds`: seconds since the replica last proved itself current;
     /// - `veto_replica_entries`: token entries and cut-offs it holds;
-    /// - `veto_replica_resyncs_total{reason}`: full loads (`start`, `reconnect`, `trimmed`, `regressed`);
+    /// - `veto_replica_resyncs_total{reason}`: full loads (`start`, `reconnect`, `trimmed`, `regressed`, `topology`);
     /// - `veto_replica_propagation_seconds`: from a feed entry's time (Redis's clock) to its application;
     /// - `veto_replica_answers_total{source}`: checks answered from memory (`replica`) or by Redis (`redis`).
     func replicaObserver() -> ReplicaObserver {
         let staleness = Gauge(label: "veto_replica_staleness_seconds", dimensions: [], factory: factory)
         let entries = Gauge(label: "veto_replica_entries", dimensions: [], factory: factory)
         var resyncs: [String: CoreMetrics.Counter] = [:]
-        for reason in ["start", "reconnect", "trimmed", "regressed"] {
+        for reason in ["start", "reconnect", "trimmed", "regressed", "topology"] {
             resyncs[reason] = CoreMetrics.Counter(label: "veto_replica_resyncs_total", dimensions: [("reason", reason)], factory: factory)
         }
         let propagation = Metrics.Timer(label: "veto_replica_propagation_seconds", dimensions: [], factory: factory)

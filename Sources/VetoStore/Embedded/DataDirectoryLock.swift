@@ -22,7 +22,7 @@ final class DataDirectoryLock {
             return
         }
         guard descriptor >= 0 else { throw Journal.ioError("cannot open \(path)") }
-        guard flock(descriptor, (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+        guard Self.lock(descriptor, mode: mode) else {
             let owner = Self.readOwner(descriptor)
             Glibc.close(descriptor)
             throw StoreError(
@@ -40,6 +40,19 @@ final class DataDirectoryLock {
     }
 
     deinit { release() }
+
+    /// Takes the lock without waiting, except when the holder's pid is this process's: a thread of this
+    /// process spawning a child (redis-server in tests, a shell) lends the child every descriptor until
+    /// its exec closes them, so a lock this process has just released can look held for microseconds.
+    private static func lock(_ descriptor: Int32, mode: Mode) -> Bool {
+        let operation = (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
+        for _ in 0..<50 {
+            if flock(descriptor, operation) == 0 { return true }
+            guard readOwner(descriptor) == Int(getpid()) else { return false }
+            usleep(2_000)
+        }
+        return false
+    }
 
     func release() {
         guard descriptor >= 0 else { return }

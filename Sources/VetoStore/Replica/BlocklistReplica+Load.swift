@@ -11,23 +11,24 @@ extension BlocklistReplica {
     static let scanCount = 2_000
 
     /// Loads every key into a new state and swaps it in; returns the cursor to follow the feed from.
-    func resync(_ reason: ReplicaResync.Reason) async throws -> FeedID {
+    func resync(_ reason: ReplicaResync.Reason) async throws -> (cursor: FeedID, masters: [String]) {
         let started = NIODeadline.now()
         let head = try await feedHead()
         let cursor = FeedID(
             milliseconds: head.milliseconds > Self.replayWindowMilliseconds ? head.milliseconds - Self.replayWindowMilliseconds : 0, sequence: 0)
         var state = ReplicaState(keys: blocklist.keys)
+        let masters = try await self.masters()
         for master in try await follower.masters(on: loop).get() {
             try await load(from: master, into: &state)
         }
         let entries = state.count
         let resyncs = swapIn(state)
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-        logger.info(
+        logger.notice(
             "replica loaded",
             metadata: ["reason": "\(reason.rawValue)", "entries": "\(entries)", "seconds": "\(seconds)", "resyncs": "\(resyncs)"])
         observer.resynced(reason.rawValue)
-        return max(cursor, .zero)
+        return (cursor, masters)
     }
 
     /// The feed's last id before the scan: entries after it are replayed on top of what the scan finds.
@@ -94,6 +95,8 @@ struct ReplicaResync: Error, Sendable {
         case trimmed
         /// The feed is behind the cursor, or gone (a failover to a lagging replica, a flush).
         case regressed
+        /// The masters changed: a Sentinel failover, or a cluster that gained or lost a master.
+        case topology
     }
 
     var reason: Reason
@@ -120,7 +123,7 @@ package struct ReplicaSnapshot: Sendable, Equatable {
 
 /// Hooks for metrics; VetoStore has no metrics of its own.
 package struct ReplicaObserver: Sendable {
-    /// A full load finished, with its reason (`start`, `reconnect`, `trimmed`, `regressed`).
+    /// A full load finished, with its reason (`start`, `reconnect`, `trimmed`, `regressed`, `topology`).
     package var resynced: @Sendable (_ reason: String) -> Void = { _ in }
     /// A feed entry was applied this long after Redis added it.
     package var applied: @Sendable (_ propagationSeconds: Double) -> Void = { _ in }

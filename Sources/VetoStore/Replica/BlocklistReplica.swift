@@ -95,6 +95,11 @@ package final class BlocklistReplica: Sendable {
         }
     }
 
+    /// The masters' endpoints, as the follower's client knows them (no round trip once known).
+    func masters() async throws -> [String] {
+        try await follower.masters(on: loop).get().map { "\($0.endpoint)" }.sorted()
+    }
+
     static func seconds(from start: UInt64, to end: UInt64) -> Double {
         start == 0 ? .infinity : Double(end &- start) / 1e9
     }
@@ -103,12 +108,13 @@ package final class BlocklistReplica: Sendable {
 
     private func run() async {
         var cursor: FeedID?
+        var masters: [String] = []
         var reason = ReplicaResync.Reason.start
         var backoff = TimeAmount.milliseconds(20)
         while !Task.isCancelled {
             do {
-                if cursor == nil { cursor = try await resync(reason) }
-                cursor = try await follow(from: cursor ?? .zero)
+                if cursor == nil { (cursor, masters) = try await resync(reason) }
+                cursor = try await follow(from: cursor ?? .zero, masters: masters)
                 backoff = .milliseconds(20)
             } catch let resync as ReplicaResync {
                 logger.warning("replica resyncing", metadata: ["reason": "\(resync.reason.rawValue)", "detail": "\(resync.detail)"])
@@ -137,7 +143,13 @@ package final class BlocklistReplica: Sendable {
     }
 
     /// One XREAD round trip, then the feed's state: applies what it read and returns the new cursor.
-    private func follow(from cursor: FeedID) async throws -> FeedID {
+    private func follow(from cursor: FeedID, masters: [String]) async throws -> FeedID {
+        // A failover (Sentinel names another master) or a cluster that changed its masters: what the
+        // load saw may not be what the new masters hold.
+        let current = try await self.masters()
+        if current != masters {
+            throw ReplicaResync(.topology, "the masters changed from \(masters) to \(current)")
+        }
         let sent = NIODeadline.now().uptimeNanoseconds
         let reply = try await follower.send(blocklist.readFeedCommand(after: cursor, count: Self.readCount, block: block), on: loop).get()
         let entries = try FeedEntry.entries(ofXREAD: reply)

@@ -32,12 +32,10 @@ package final class ReplicatedBlocklist: Blocklist {
         case .success(.subjectRevoked(let cutoff)):
             then(.success(.subjectRevoked(cutoff)))
         case .success(.tokenRevoked):
-            // Revoked: that is decided. The entry's details (when, why) live only in Redis; without them
-            // the refusal still stands, with a shorter message.
-            guard let jti else { return then(.success(.tokenRevoked(nil))) }
-            redis.entry(issuer: issuer, jti: jti, on: eventLoop).whenComplete { result in
-                then(.success(.tokenRevoked((try? result.get()) ?? nil)))
-            }
+            // The entry's details (when, why) live only in Redis: asking for them would cost every
+            // refusal a round trip, and a replayed revoked token could then load Redis as in strict
+            // mode. The refusal names the token without them.
+            then(.success(.tokenRevoked(nil)))
         case .failure(let error):
             then(.failure(error))
         }
