@@ -29,7 +29,7 @@ struct BlocklistCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BlocklistListCommand.self, BlocklistShowCommand.self, BlocklistCountCommand.self, BlocklistAddCommand.self,
-            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self, BlocklistRepairCommand.self
+            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self, BlocklistRepairCommand.self, BlocklistWatchCommand.self
         ]
     )
 }

@@ -1,0 +1,290 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import VetoCore
+import VetoRedis
+import VetoServer
+import VetoStore
+
+/// `veto blocklist watch`: follows the blocklist feed (`<prefix>feed`, KEYS.md) and prints every
+/// change as it is made, in the columns of `ls`, until interrupted.
+struct BlocklistWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print every change to a Redis blocklist as it is made, until interrupted.",
+        discussion: """
+            Follows the feed stream (<prefix>feed) that every write to a Redis blocklist
+            appends to: revocations, subject cut-offs and removals, made by any `veto
+            serve` or `veto blocklist` command. One line per change, in the columns of
+            `ls` after a CHANGE column; a subject cut-off shows * as its JTI (every token
+            of SUB issued up to the cut-off). --json prints one JSON object per line.
+
+            Starts at the end of the feed (only changes from now on), or with
+            --from-start at its oldest entry still kept (about the last 100000).
+            Ctrl-C (SIGINT) or SIGTERM stops it with exit status 0. While Redis is
+            unreachable it says so on stderr and keeps trying.
+            """
+    )
+
+    @Option(
+        help: ArgumentHelp(
+            "Redis URL: redis://[user:pass@]host:port/db, rediss://…, redis-sentinel://h1:26379,…/master, redis-cluster://h1:port,… or unix:///path?db=N (default: $VETO_REDIS_URL).",
+            valueName: "url"
+        ))
+    var redis: String?
+
+    @OptionGroup var redisFlags: RedisFlags
+
+    @Option(help: "Prefix of every Redis key.")
+    var keyPrefix = "veto:"
+
+    @Flag(help: "One JSON object per line: feed_id, at, op (revoke, revoke_subject, remove, remove_subject) and the entry.")
+    var json = false
+
+    @Flag(help: "Print the changes still in the feed first, then follow.")
+    var fromStart = false
+
+    /// How long one XREAD waits on an idle feed; also how soon a signal is noticed.
+    static let block = TimeAmount.milliseconds(500)
+
+    func run() async throws {
+        let client: RedisClient
+        do {
+            client = try openClient()
+        } catch {
+            throw BlocklistRun.exit(for: error)
+        }
+        let stop = StopSignals()
+        let loop = client.eventLoopGroup.next()
+        let feed = Array(keyPrefix.utf8) + Array("feed".utf8)
+        let rows = FeedRows(keyPrefix: Array(keyPrefix.utf8), json: json)
+        do {
+            var cursor = fromStart ? "0-0" : try await lastID(client, feed: feed, on: loop)
+            StandardStreams.printError("Watching \(BlocklistOutput.display(keyPrefix))feed after \(cursor); Ctrl-C stops.")
+            if !json { Self.write(rows.header) }
+            var failing = false
+            while !stop.requested {
+                let reply: RedisValue
+                do {
+                    reply = try await client.send(readCommand(feed: feed, after: cursor), on: loop).get()
+                } catch {
+                    if !failing { StandardStreams.printError("warning: reading the feed failed (\(error)); retrying.") }
+                    failing = true
+                    try? await Task.sleep(for: .milliseconds(200))
+                    continue
+                }
+                if failing { StandardStreams.printError("Reading the feed again.") }
+                failing = false
+                for item in Self.items(ofXREAD: reply) {
+                    guard let id = item.array?.first?.string else { continue }
+                    cursor = id
+                    Self.write(rows.line(item, now: Date().timeIntervalSince1970))
+                }
+            }
+        } catch {
+            await client.close()
+            throw BlocklistRun.exit(for: error)
+        }
+        await client.close()
+    }
+
+    private func openClient() throws -> RedisClient {
+        let environment = ProcessInfo.processInfo.environment["VETO_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = redis ?? environment else {
+            throw UsageFailure("No blocklist given: pass --redis URL (or set VETO_REDIS_URL).")
+        }
+        var configuration: RedisConfiguration
+        do {
+            configuration = try redisFlags.options.configuration(url: url)
+        } catch {
+            throw UsageFailure("\(error.field): \(error.problem)")
+        }
+        configuration.commandTimeout = max(configuration.commandTimeout, Self.block + .seconds(1))
+        let quiet = Logger(label: "veto.blocklist") { _ in SwiftLogNoOpLogHandler() }
+        // One loop, so one connection: a blocked XREAD holds it, and nothing else shares it.
+        return RedisClient(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton.next(), logger: quiet)
+    }
+
+    /// The id of the feed's newest entry, so watching starts after it; "0-0" for an empty or missing feed.
+    private func lastID(_ client: RedisClient, feed: [UInt8], on loop: any EventLoop) async throws -> String {
+        let newest = try await client.send(
+            RedisCommand("XREVRANGE", [feed, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)]), on: loop
+        )
+        .get()
+        return newest.array?.first?.array?.first?.string ?? "0-0"
+    }
+
+    private func readCommand(feed: [UInt8], after cursor: String) -> RedisCommand {
+        let wait = String(Self.block.nanoseconds / 1_000_000)
+        return RedisCommand(
+            "XREAD",
+            [Array("BLOCK".utf8), Array(wait.utf8), Array("COUNT".utf8), Array("1000".utf8), Array("STREAMS".utf8), feed, Array(cursor.utf8)],
+            routingKey: feed)
+    }
+
+    /// The `[id, fields]` items of an XREAD reply, unparsed: each is parsed on its own, so one entry
+    /// Veto did not write is shown as unreadable instead of hiding the others.
+    private static func items(ofXREAD reply: RedisValue) -> [RedisValue] {
+        (reply.array ?? []).flatMap { stream -> [RedisValue] in
+            guard let pair = stream.array, pair.count == 2 else { return [] }
+            return pair[1].array ?? []
+        }
+    }
+
+    /// Unbuffered, so a line is out as soon as the change is read (also into a pipe).
+    private static func write(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+/// SIGINT and SIGTERM set a flag the watch loop reads after each XREAD (at most ``BlocklistWatchCommand/block`` later).
+///
+/// `@unchecked Sendable`: `sources` is written only in `init` (and read by `deinit`); the flag is a `Mutex`.
+private final class StopSignals: @unchecked Sendable {
+    private let flag = Mutex(false)
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.flag.withLock { $0 = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+
+    var requested: Bool { flag.withLock { $0 } }
+}
+
+/// One feed entry as watch shows it: a row in the columns of `ls` after a CHANGE column, or a JSON line.
+private struct FeedRows {
+    let keyPrefix: [UInt8]
+    let json: Bool
+
+    private enum Change {
+        case revoke(RevocationEntry)
+        case revokeSubject(SubjectCutoff)
+        case remove(issuer: String, jti: String)
+        case removeSubject(issuer: String, subject: String)
+        case unreadable(key: String, problem: String)
+    }
+
+    /// Minimum widths: rows are printed one at a time, so a wider cell shifts only its own line.
+    private static let widths = [14, 20, 26, 12, 24, 24]
+
+    var header: String { Self.row(["CHANGE", "JTI", "ISS", "SUB", "REASON", "REVOKED AT", "EXPIRES"]) }
+
+    func line(_ item: RedisValue, now: Double) -> String {
+        let id = item.array?.first?.string ?? "?"
+        let change: Change
+        do {
+            let entries = try FeedEntry.entries(ofXRANGE: .array([item]))
+            change = entries.first.map(classify) ?? .unreadable(key: "-", problem: "empty feed entry")
+        } catch {
+            change = .unreadable(key: "-", problem: "\(error)")
+        }
+        return json ? jsonLine(change, id: id) : textLine(change, now: now)
+    }
+
+    private func classify(_ entry: FeedEntry) -> Change {
+        let shownKey = String(decoding: entry.key, as: UTF8.self)
+        guard let (isToken, issuer, id) = parse(entry.key) else { return .unreadable(key: shownKey, problem: "not a blocklist key") }
+        switch entry.operation {
+        case .delete:
+            return isToken ? .remove(issuer: issuer, jti: id) : .removeSubject(issuer: issuer, subject: id)
+        case .set(let value, _):
+            guard let object = try? JSONReader().parseObject(value) else { return .unreadable(key: shownKey, problem: "value is not JSON") }
+            if isToken, let entry = Self.entry(object) { return .revoke(entry) }
+            if !isToken, let cutoff = Self.cutoff(object) { return .revokeSubject(cutoff) }
+            return .unreadable(key: shownKey, problem: "value is not an entry")
+        }
+    }
+
+    private func textLine(_ change: Change, now: Double) -> String {
+        let show = BlocklistOutput.display
+        return switch change {
+        case .revoke(let entry):
+            Self.row([
+                "revoke", show(entry.jti), show(entry.issuer), entry.subject.map(show) ?? "-", show(entry.reason),
+                UTCTime.iso8601(entry.revokedAt), HumanDuration.relative(entry.entryExpiresAt, now: now)
+            ])
+        case .revokeSubject(let cutoff):
+            Self.row([
+                "cut-off", "*", show(cutoff.issuer), show(cutoff.subject), show(cutoff.reason), UTCTime.iso8601(cutoff.revokedAt),
+                HumanDuration.relative(cutoff.entryExpiresAt, now: now)
+            ])
+        case .remove(let issuer, let jti): Self.row(["remove", show(jti), show(issuer), "-", "-", "-", "-"])
+        case .removeSubject(let issuer, let subject): Self.row(["remove cut-off", "*", show(issuer), show(subject), "-", "-", "-"])
+        case .unreadable(let key, let problem): Self.row(["unreadable", show(key), "-", "-", show(problem), "-", "-"])
+        }
+    }
+
+    private func jsonLine(_ change: Change, id: String) -> String {
+        var members: [JSONObject.Member] = [.init(name: "feed_id", value: .string(id))]
+        if let time = FeedID(id)?.time { members.append(.init(name: "at", value: .string(UTCTime.iso8601(time)))) }
+        func op(_ name: String, _ rest: [JSONObject.Member]) { members += [.init(name: "op", value: .string(name))] + rest }
+        switch change {
+        case .revoke(let entry): op("revoke", RevocationJSON.entry(entry).members)
+        case .revokeSubject(let cutoff): op("revoke_subject", RevocationJSON.cutoff(cutoff).members)
+        case .remove(let issuer, let jti): op("remove", [.init(name: "iss", value: .string(issuer)), .init(name: "jti", value: .string(jti))])
+        case .removeSubject(let issuer, let subject):
+            op("remove_subject", [.init(name: "iss", value: .string(issuer)), .init(name: "sub", value: .string(subject))])
+        case .unreadable(let key, let problem):
+            op("unreadable", [.init(name: "key", value: .string(key)), .init(name: "problem", value: .string(problem))])
+        }
+        return JSONWriter.compact(.object(JSONObject(members: members)))
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in index < widths.count ? cell.padded(to: widths[index]) : cell }.joined(separator: "  ")
+    }
+
+    /// `<prefix>j:<issuer length>:<issuer>:<jti>` or `<prefix>s:…:<sub>` (KEYS.md) split back into its parts.
+    private func parse(_ key: [UInt8]) -> (isToken: Bool, issuer: String, id: String)? {
+        guard key.count > keyPrefix.count + 2, key.starts(with: keyPrefix), key[keyPrefix.count + 1] == UInt8(ascii: ":") else { return nil }
+        let kind = key[keyPrefix.count]
+        guard kind == UInt8(ascii: "j") || kind == UInt8(ascii: "s") else { return nil }
+        let rest = key[(keyPrefix.count + 2)...]
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")), colon > rest.startIndex, colon - rest.startIndex <= 6,
+            rest[..<colon].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let length = Int(String(decoding: rest[..<colon], as: UTF8.self)), length >= 0, colon + 1 + length < key.count,
+            key[colon + 1 + length] == UInt8(ascii: ":"),
+            let issuer = String(validating: key[(colon + 1)..<(colon + 1 + length)], as: UTF8.self),
+            let id = String(validating: key[(colon + 2 + length)...], as: UTF8.self)
+        else { return nil }
+        return (kind == UInt8(ascii: "j"), issuer, id)
+    }
+
+    /// The stored value (KEYS.md, "Values"): VetoStore's own reader of it is internal to that module.
+    private static func entry(_ object: JSONObject) -> RevocationEntry? {
+        guard let issuer = object["iss"]?.stringValue, let jti = object["jti"]?.stringValue, let revokedAt = time(object["revoked_at"]),
+            let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
+        else { return nil }
+        return RevocationEntry(
+            issuer: issuer, jti: jti, subject: object["sub"]?.stringValue, tokenExpiresAt: time(object["exp"]), revokedAt: revokedAt,
+            reason: reason, actor: object["actor"]?.stringValue, entryExpiresAt: expiresAt)
+    }
+
+    private static func cutoff(_ object: JSONObject) -> SubjectCutoff? {
+        guard let issuer = object["iss"]?.stringValue, let subject = object["sub"]?.stringValue, let cutoff = time(object["cutoff"]),
+            let revokedAt = time(object["revoked_at"]), let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
+        else { return nil }
+        return SubjectCutoff(
+            issuer: issuer, subject: subject, cutoff: cutoff, revokedAt: revokedAt, reason: reason, actor: object["actor"]?.stringValue,
+            entryExpiresAt: expiresAt)
+    }
+
+    private static func time(_ value: JSONValue?) -> Double? {
+        guard let seconds = value?.numberValue?.doubleValue, seconds.isFinite else { return nil }
+        return seconds
+    }
+}
