@@ -61,7 +61,7 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
         let stop = StopSignals()
         let loop = client.eventLoopGroup.next()
         let feed = Array(keyPrefix.utf8) + Array("feed".utf8)
-        let rows = FeedRows(keyPrefix: Array(keyPrefix.utf8), json: json)
+        let rows = FeedRows(keyPrefix: keyPrefix, json: json)
         do {
             var cursor = fromStart ? "0-0" : try await lastID(client, feed: feed, on: loop)
             StandardStreams.printError("Watching \(BlocklistOutput.display(keyPrefix))feed after \(cursor); Ctrl-C stops.")
@@ -167,16 +167,8 @@ private final class StopSignals: @unchecked Sendable {
 
 /// One feed entry as watch shows it: a row in the columns of `ls` after a CHANGE column, or a JSON line.
 private struct FeedRows {
-    let keyPrefix: [UInt8]
+    let keyPrefix: String
     let json: Bool
-
-    private enum Change {
-        case revoke(RevocationEntry)
-        case revokeSubject(SubjectCutoff)
-        case remove(issuer: String, jti: String)
-        case removeSubject(issuer: String, subject: String)
-        case unreadable(key: String, problem: String)
-    }
 
     /// Minimum widths: rows are printed one at a time, so a wider cell shifts only its own line.
     private static let widths = [14, 20, 26, 12, 24, 24]
@@ -185,31 +177,17 @@ private struct FeedRows {
 
     func line(_ item: RedisValue, now: Double) -> String {
         let id = item.array?.first?.string ?? "?"
-        let change: Change
+        let change: FeedChange
         do {
             let entries = try FeedEntry.entries(ofXRANGE: .array([item]))
-            change = entries.first.map(classify) ?? .unreadable(key: "-", problem: "empty feed entry")
+            change = entries.first.map { $0.change(keyPrefix: keyPrefix) } ?? .unreadable(key: "-", problem: "empty feed entry")
         } catch {
             change = .unreadable(key: "-", problem: "\(error)")
         }
         return json ? jsonLine(change, id: id) : textLine(change, now: now)
     }
 
-    private func classify(_ entry: FeedEntry) -> Change {
-        let shownKey = String(decoding: entry.key, as: UTF8.self)
-        guard let (isToken, issuer, id) = parse(entry.key) else { return .unreadable(key: shownKey, problem: "not a blocklist key") }
-        switch entry.operation {
-        case .delete:
-            return isToken ? .remove(issuer: issuer, jti: id) : .removeSubject(issuer: issuer, subject: id)
-        case .set(let value, _):
-            guard let object = try? JSONReader().parseObject(value) else { return .unreadable(key: shownKey, problem: "value is not JSON") }
-            if isToken, let entry = Self.entry(object) { return .revoke(entry) }
-            if !isToken, let cutoff = Self.cutoff(object) { return .revokeSubject(cutoff) }
-            return .unreadable(key: shownKey, problem: "value is not an entry")
-        }
-    }
-
-    private func textLine(_ change: Change, now: Double) -> String {
+    private func textLine(_ change: FeedChange, now: Double) -> String {
         let show = BlocklistOutput.display
         return switch change {
         case .revoke(let entry):
@@ -228,7 +206,7 @@ private struct FeedRows {
         }
     }
 
-    private func jsonLine(_ change: Change, id: String) -> String {
+    private func jsonLine(_ change: FeedChange, id: String) -> String {
         var members: [JSONObject.Member] = [.init(name: "feed_id", value: .string(id))]
         if let time = FeedID(id)?.time { members.append(.init(name: "at", value: .string(UTCTime.iso8601(time)))) }
         func op(_ name: String, _ rest: [JSONObject.Member]) { members += [.init(name: "op", value: .string(name))] + rest }
@@ -246,45 +224,5 @@ private struct FeedRows {
 
     private static func row(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in index < widths.count ? cell.padded(to: widths[index]) : cell }.joined(separator: "  ")
-    }
-
-    /// `<prefix>j:<issuer length>:<issuer>:<jti>` or `<prefix>s:…:<sub>` (KEYS.md) split back into its parts.
-    private func parse(_ key: [UInt8]) -> (isToken: Bool, issuer: String, id: String)? {
-        guard key.count > keyPrefix.count + 2, key.starts(with: keyPrefix), key[keyPrefix.count + 1] == UInt8(ascii: ":") else { return nil }
-        let kind = key[keyPrefix.count]
-        guard kind == UInt8(ascii: "j") || kind == UInt8(ascii: "s") else { return nil }
-        let rest = key[(keyPrefix.count + 2)...]
-        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")), colon > rest.startIndex, colon - rest.startIndex <= 6,
-            rest[..<colon].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            let length = Int(String(decoding: rest[..<colon], as: UTF8.self)), length >= 0, colon + 1 + length < key.count,
-            key[colon + 1 + length] == UInt8(ascii: ":"),
-            let issuer = String(validating: key[(colon + 1)..<(colon + 1 + length)], as: UTF8.self),
-            let id = String(validating: key[(colon + 2 + length)...], as: UTF8.self)
-        else { return nil }
-        return (kind == UInt8(ascii: "j"), issuer, id)
-    }
-
-    /// The stored value (KEYS.md, "Values"): VetoStore's own reader of it is internal to that module.
-    private static func entry(_ object: JSONObject) -> RevocationEntry? {
-        guard let issuer = object["iss"]?.stringValue, let jti = object["jti"]?.stringValue, let revokedAt = time(object["revoked_at"]),
-            let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
-        else { return nil }
-        return RevocationEntry(
-            issuer: issuer, jti: jti, subject: object["sub"]?.stringValue, tokenExpiresAt: time(object["exp"]), revokedAt: revokedAt,
-            reason: reason, actor: object["actor"]?.stringValue, entryExpiresAt: expiresAt)
-    }
-
-    private static func cutoff(_ object: JSONObject) -> SubjectCutoff? {
-        guard let issuer = object["iss"]?.stringValue, let subject = object["sub"]?.stringValue, let cutoff = time(object["cutoff"]),
-            let revokedAt = time(object["revoked_at"]), let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
-        else { return nil }
-        return SubjectCutoff(
-            issuer: issuer, subject: subject, cutoff: cutoff, revokedAt: revokedAt, reason: reason, actor: object["actor"]?.stringValue,
-            entryExpiresAt: expiresAt)
-    }
-
-    private static func time(_ value: JSONValue?) -> Double? {
-        guard let seconds = value?.numberValue?.doubleValue, seconds.isFinite else { return nil }
-        return seconds
     }
 }

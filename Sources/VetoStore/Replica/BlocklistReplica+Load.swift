@@ -13,7 +13,9 @@ extension BlocklistReplica {
     /// Loads every key into a new state and swaps it in; returns the cursor to follow the feed from.
     func resync(_ reason: ReplicaResync.Reason) async throws -> (cursor: FeedID, loadedAt: FeedID, masters: [String]) {
         let started = NIODeadline.now()
-        let head = try await feedHead()
+        // The feed's last id before the scan (XINFO's last-generated-id, which a trimmed or emptied feed
+        // keeps): entries after it are replayed on top of what the scan finds.
+        let head = try await feedInfo().lastGenerated
         let cursor = FeedID(
             milliseconds: head.milliseconds > Self.replayWindowMilliseconds ? head.milliseconds - Self.replayWindowMilliseconds : 0, sequence: 0)
         var state = ReplicaState(keys: blocklist.keys)
@@ -29,17 +31,6 @@ extension BlocklistReplica {
             metadata: ["reason": "\(reason.rawValue)", "entries": "\(entries)", "seconds": "\(seconds)", "resyncs": "\(resyncs)"])
         observer.resynced(reason.rawValue)
         return (cursor, head, masters)
-    }
-
-    /// The feed's last id before the scan: entries after it are replayed on top of what the scan finds.
-    private func feedHead() async throws -> FeedID {
-        let reply = try await follower.send(
-            RedisCommand(
-                "XREVRANGE", [blocklist.feedKey, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)],
-                routingKey: blocklist.feedKey),
-            on: loop
-        ).get()
-        return try FeedEntry.entries(ofXRANGE: reply).last?.id ?? .zero
     }
 
     /// SCAN one master for the blocklist's keys and read each one's TTL (and a cut-off's value), a batch
@@ -112,6 +103,7 @@ struct ReplicaResync: Error, Sendable {
 
 /// What a replica reports (`/readyz`, metrics).
 package struct ReplicaSnapshot: Sendable, Equatable {
+    /// Loaded and proved current at least once.
     package var loaded: Bool
     /// Seconds since the last proof of currency; infinity before the first.
     package var staleness: Double

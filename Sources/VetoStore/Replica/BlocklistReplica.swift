@@ -80,6 +80,20 @@ package final class BlocklistReplica: Sendable {
         }
     }
 
+    /// A revocation the replica knows of, however stale it is: when Redis cannot be asked, a token the
+    /// replica saw revoked is still refused (only a removal could have changed that, and refusing it a
+    /// little longer is the safe side). nil when the replica knows no revocation of this token.
+    func knownRevocation(issuer: String, jti: String?, subject: String?, issuedAt: Double?, now: Double) -> RevocationStatus? {
+        shared.withLockedValue { shared in
+            guard shared.loaded else { return nil }
+            switch try? shared.state.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: now) {
+            case .tokenRevoked?: return .tokenRevoked(nil)
+            case .subjectRevoked(let cutoff)?: return .subjectRevoked(cutoff)
+            case .notRevoked?, nil: return nil
+            }
+        }
+    }
+
     /// Applies this instance's own acknowledged write at once (the feed brings it again, harmlessly).
     func applyOwnWrite(key: [UInt8], _ operation: FeedEntry.Operation) {
         let now = WallClock.now()
@@ -90,7 +104,8 @@ package final class BlocklistReplica: Sendable {
         let uptime = NIODeadline.now().uptimeNanoseconds
         return shared.withLockedValue { shared in
             ReplicaSnapshot(
-                loaded: shared.loaded, staleness: shared.lastProof == 0 ? .infinity : Self.seconds(from: shared.lastProof, to: uptime),
+                loaded: shared.loaded && shared.lastProof != 0,
+                staleness: shared.lastProof == 0 ? .infinity : Self.seconds(from: shared.lastProof, to: uptime),
                 maxStaleness: maxStaleness, entries: shared.state.count, resyncs: shared.resyncs)
         }
     }
@@ -121,6 +136,9 @@ package final class BlocklistReplica: Sendable {
                 logger.warning("replica resyncing", metadata: ["reason": "\(resync.reason.rawValue)", "detail": "\(resync.detail)"])
                 cursor = nil
                 reason = resync.reason
+                // A feed that keeps asking for loads (a hostile or broken one) is not obeyed in a tight loop.
+                try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
+                backoff = min(backoff * 2, .seconds(1))
             } catch {
                 if Task.isCancelled { return }
                 if cursor != nil { logger.warning("replica lost the feed; it will load again", metadata: ["error": "\(error)"]) }
@@ -156,8 +174,20 @@ package final class BlocklistReplica: Sendable {
         let reply = try await follower.send(blocklist.readFeedCommand(after: cursor, count: Self.readCount, block: block), on: loop).get()
         let entries = try FeedEntry.entries(ofXREAD: reply)
         let info = try await feedInfo()
-        if let deleted = info.maxDeleted, deleted > cursor {
-            throw ReplicaResync(.trimmed, "the feed was trimmed past the cursor \(cursor) (up to \(deleted))")
+        // What this replica has: the load covers the feed up to `loadedAt`, the reads up to `reached`.
+        let covered = max(cursor, loadedAt)
+        let reached = max(entries.last?.id ?? cursor, loadedAt)
+        // Trimming (XTRIM, XADD MAXLEN) removes the oldest entries and, on Redis 7.0, does not move
+        // max-deleted-entry-id (only XDEL does): the first entry left tells. If it is past what this
+        // replica reached, or the feed is empty but went on past it, entries may have gone unread.
+        if let deleted = info.maxDeleted, deleted > covered {
+            throw ReplicaResync(.trimmed, "feed entries after \(covered) were deleted (up to \(deleted))")
+        }
+        if let first = info.firstEntry, first > reached {
+            throw ReplicaResync(.trimmed, "the feed was trimmed past \(reached) (its first entry is \(first))")
+        }
+        if info.firstEntry == nil, info.lastGenerated > reached {
+            throw ReplicaResync(.trimmed, "the feed was emptied after \(reached) (last id \(info.lastGenerated))")
         }
         if info.lastGenerated < cursor {
             throw ReplicaResync(.regressed, "the feed's last id \(info.lastGenerated) is before the cursor \(cursor)")
@@ -178,25 +208,28 @@ package final class BlocklistReplica: Sendable {
         return entries.last?.id ?? cursor
     }
 
-    /// `XINFO STREAM <feed>`: the last id given and the largest deleted (trimmed) one.
-    private func feedInfo() async throws -> (lastGenerated: FeedID, maxDeleted: FeedID?) {
+    /// `XINFO STREAM <feed>`: the last id given, the largest one deleted by XDEL (Redis 7), and the
+    /// first entry left (nil when the feed is empty).
+    func feedInfo() async throws -> (lastGenerated: FeedID, maxDeleted: FeedID?, firstEntry: FeedID?) {
         let reply: RedisValue
         do {
             reply = try await follower.send(RedisCommand("XINFO", [Array("STREAM".utf8), blocklist.feedKey], routingKey: blocklist.feedKey), on: loop)
                 .get()
         } catch let error as RedisError where error.serverErrorPrefix == "ERR" && "\(error)".contains("no such key") {
-            return (.zero, nil)
+            return (.zero, nil, nil)
         }
         guard let fields = reply.array, fields.count % 2 == 0 else { throw ReplicaResync(.regressed, "XINFO STREAM gave no field list") }
         var lastGenerated = FeedID.zero
         var maxDeleted: FeedID?
+        var firstEntry: FeedID?
         for index in stride(from: 0, to: fields.count, by: 2) {
             switch fields[index].string {
             case "last-generated-id": lastGenerated = fields[index + 1].string.flatMap(FeedID.init) ?? .zero
             case "max-deleted-entry-id": maxDeleted = fields[index + 1].string.flatMap(FeedID.init)
+            case "first-entry": firstEntry = fields[index + 1].array?.first?.string.flatMap(FeedID.init)
             default: break
             }
         }
-        return (lastGenerated, maxDeleted)
+        return (lastGenerated, maxDeleted, firstEntry)
     }
 }

@@ -53,18 +53,28 @@ package final class ReplicatedBlocklist: Blocklist {
         then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
         let answered = NIOLoopBoundBox(false, eventLoop: eventLoop)
+        // Redis cannot say: a revocation the stale replica knows of still refuses the token (a 401, not
+        // a 503, and never a degraded 200 under fail-open).
+        let fail = { @Sendable (error: any Error) in
+            if let known = self.replica.knownRevocation(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: WallClock.now()) {
+                then(.success(known))
+            } else {
+                then(.failure(error))
+            }
+        }
         let timer = eventLoop.scheduleTask(in: Self.fallbackTimeout) {
             guard !answered.value else { return }
             answered.value = true
-            then(
-                .failure(
-                    StoreError(.timeout, "the replica is stale and Redis did not answer within \(Self.fallbackTimeout.nanoseconds / 1_000_000) ms")))
+            fail(StoreError(.timeout, "the replica is stale and Redis did not answer within \(Self.fallbackTimeout.nanoseconds / 1_000_000) ms"))
         }
         redis.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { result in
             guard !answered.value else { return }
             answered.value = true
             timer.cancel()
-            then(result)
+            switch result {
+            case .success: then(result)
+            case .failure(let error): fail(error)
+            }
         }
     }
 
