@@ -6,6 +6,7 @@ import os
 import subprocess
 import threading
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -165,3 +166,45 @@ def test_blocklist_ls_walks_every_master(cluster, stack, veto):
     assert expected <= set(seen), sorted(expected - set(seen))[:10]
     counted = veto("blocklist", "count", "--redis", url)
     assert counted.returncode == 0 and str(len(expected)) in counted.stdout, counted.stdout + counted.stderr
+
+
+def test_a_bounded_replica_follows_a_cluster(cluster, stack, veto_bin, keyring, tmp_path):
+    """A bounded instance on the cluster: it loads the entries of every master, then hears of a
+    revocation, a subject cut-off and a removal made through the strict instance. In a cluster the feed
+    is one key on one master, written by its own XADD around each script (KEYS.md, "The feed")."""
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    bounded = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--redis", cluster.url(seeds=1),
+                                    "--consistency", "bounded", "--threads", "1"], cwd=tmp_path)
+    try:
+        def replica():
+            return json_body(request(bounded.port, "GET", "/readyz")[2]).get("replica", {})
+
+        def within(predicate, seconds=2.0):
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if predicate():
+                    return True
+                time.sleep(0.01)
+            return False
+
+        assert within(lambda: replica().get("state") == "current", 30), replica()
+        assert replica()["entries"] >= len(stack["revoked"]), replica()
+        for _, token in stack["revoked"][:10]:
+            assert request(bounded.port, "GET", "/v1/check", token)[0] == 401
+        token = keyring.token("RS256", jti="cluster-bounded-new", iat=int(time.time()) - 5, sub="cluster-bounded-user")
+        assert request(bounded.port, "GET", "/v1/check", token)[0] == 200
+        assert request(stack["server"].port, "POST", "/v1/revoke", token)[0] == 200
+        assert within(lambda: request(bounded.port, "GET", "/v1/check", token)[0] == 401), "the revocation did not reach the replica"
+        query = urllib.parse.urlencode({"iss": ISS, "jti": "cluster-bounded-new"})
+        status, _, body = request(stack["server"].port, "DELETE", f"/v1/admin/revocations?{query}", ADMIN)
+        assert status == 200, body
+        assert within(lambda: request(bounded.port, "GET", "/v1/check", token)[0] == 200), "the removal did not reach the replica"
+        fresh = keyring.token("RS256", iat=int(time.time()) - 5, sub="cluster-bounded-user")
+        assert request(bounded.port, "GET", "/v1/check", fresh)[0] == 200
+        status, _, body = request(stack["server"].port, "POST", "/v1/admin/subjects", ADMIN, body={"iss": ISS, "sub": "cluster-bounded-user"})
+        assert status == 200, body
+        assert within(lambda: request(bounded.port, "GET", "/v1/check", fresh)[0] == 401), "the cut-off did not reach the replica"
+        metrics = request(bounded.port, "GET", "/metrics")[2].decode()
+        assert 'veto_replica_answers_total{source="replica"}' in metrics
+    finally:
+        bounded.stop()
