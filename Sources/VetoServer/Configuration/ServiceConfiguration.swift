@@ -28,7 +28,7 @@ package struct ServiceConfiguration: Sendable {
     /// Refusals logged per reason code and second (on each event loop); the rest are counted in a
     /// "suppressed N" line. 0 logs none. Metrics count every refusal regardless.
     package var logRefusalsPerSecond = RefusalLog.defaultLimit
-    /// Event-loop threads; nil means one per core.
+    /// Event-loop threads; nil means the CPUs this process may use (``UsableCPUs``).
     package var threads: Int?
     package var redisCommandTimeout: Double = 1.0
     /// Seconds a 503 asks the client to wait (`Retry-After`).
