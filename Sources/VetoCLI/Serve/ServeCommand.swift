@@ -88,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Verified tokens to remember, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.",
+            "Verified tokens to remember on each event-loop thread, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.",
             valueName: "N"))
     var verifyCacheSize: Int?
 
