@@ -3,8 +3,8 @@ import Glibc
 
 extension UsableCPUs {
     /// The CPUs this process may use, read from the kernel: the affinity mask of the calling thread
-    /// (threads inherit it, so call this before starting any) and the cgroup files. Blocking reads of
-    /// a few small files: for start-up only.
+    /// (`taskset` and container runtimes set it before `exec`, and every thread inherits it from the
+    /// one that started it) and the cgroup files. Blocking reads of a few small files: for start-up only.
     package static func ofThisProcess(cgroupMount: String = "/sys/fs/cgroup") -> UsableCPUs {
         var quotas: [Quota] = []
         for file in limitFiles(procSelfCgroup: readSmallFile("/proc/self/cgroup") ?? "", mount: cgroupMount) {
