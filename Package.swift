@@ -32,6 +32,8 @@ let package = Package(
         // C libraries from Debian, behind `internal import` in the modules that use them.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Glibc calls Swift's Glibc module does not declare (they need _GNU_SOURCE): sched_getaffinity.
+        .target(name: "CVetoSystem"),
 
         // Pure Swift, no I/O, no C, no Foundation.
         .target(name: "VetoCore", swiftSettings: swiftSettings),
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "VetoServer",
             dependencies: [
-                "VetoCore", "VetoCrypto", "VetoStore", "VetoRedis",
+                "VetoCore", "VetoCrypto", "VetoStore", "VetoRedis", "CVetoSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

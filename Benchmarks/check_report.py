@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks that a Scripts/bench report is well formed and that the run was correct (not fast):
-every row present, every revoked token answered 401, nothing else refused, no socket errors; and the
+every row present, every revoked token answered 401, nothing else refused, no socket errors; the
+default-settings rows present, with the event loops the server chose and their ratio judged; and the
 abuse rows present, nothing of theirs allowed, their ratio to the HS256 warm row judged.
 Usage: check_report.py Benchmarks/results/smoke.json   (exit 1 with the reasons when it is not)"""
 import json
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 ROWS = {(alg, mode, consistency) for alg in ("HS256", "RS256", "ES256") for mode in ("cold", "warm") for consistency in ("strict", "bounded")}
+DEFAULT_ROWS = {"default", "threads1"}
 ABUSE_ROWS = {"flood", "body"}
 ABUSE_FIELDS = {"row": str, "requests_per_second": float, "requests": int, "refused_as_expected": int, "answered_200": int,
                 "wrong_allow": int, "wrong_deny": int, "answered_other": int, "socket_errors": int, "warm_per_request_us": float,
@@ -15,12 +17,13 @@ ABUSE_FIELDS = {"row": str, "requests_per_second": float, "requests": int, "refu
 ROW_FIELDS = {"requests_per_second": float, "p50_us": int, "p99_us": int, "requests": int, "answered_200": int,
               "answered_401": int, "answered_other": int, "sent_revoked": int, "revoked_401": int, "wrong_allow": int,
               "wrong_deny": int, "socket_errors": int, "peak_rss_mib": float, "target_requests_per_second": float,
-              "veto_added_us": float, "targets": dict, "all_targets_met": bool, "consistency": str, "redis_commands_per_check": float}
+              "veto_added_us": float, "targets": dict, "all_targets_met": bool}
 
 
 def problems(report, markdown):
     found = []
-    for key in ("profile", "started", "machine", "openssl", "ceiling", "rows", "load_before", "load_after", "all_targets_met"):
+    for key in ("profile", "started", "machine", "openssl", "ceiling", "rows", "default_rows", "default_ratio", "load_before", "load_after",
+                "all_targets_met"):
         if key not in report:
             found.append(f"missing {key}")
     if found:
@@ -34,30 +37,15 @@ def problems(report, markdown):
     for row in report["rows"]:
         name = f"{row.get('algorithm')} {row.get('mode')} {row.get('consistency')}"
         seen.add((row.get("algorithm"), row.get("mode"), row.get("consistency")))
-        for field, kind in ROW_FIELDS.items():
-            value = row.get(field)
-            if not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
-                found.append(f"{name}: {field} is {value!r}, not {kind.__name__}")
-        if found:
-            continue
-        if row["requests"] <= 0 or row["p50_us"] <= 0 or row["p99_us"] < row["p50_us"]:
-            found.append(f"{name}: no requests or impossible latencies")
-        if row["wrong_allow"]:
-            found.append(f"{name}: {row['wrong_allow']} revoked tokens were allowed")
-        if row["wrong_deny"] or row["answered_other"]:
-            found.append(f"{name}: {row['wrong_deny']} valid tokens refused, {row['answered_other']} other statuses")
-        if row["socket_errors"]:
-            found.append(f"{name}: {row['socket_errors']} socket errors")
-        if row["answered_401"] != row["revoked_401"] or row["revoked_401"] < 1:
-            found.append(f"{name}: {row['answered_401']} 401s, {row['revoked_401']} of them for revoked tokens")
-        if not 0 <= row["sent_revoked"] - row["revoked_401"] <= report.get("connections", 64):
-            found.append(f"{name}: {row['sent_revoked']} revoked tokens sent but {row['revoked_401']} answered 401")
-        if row["consistency"] == "bounded" and row["redis_commands_per_check"] > 0.01:
-            found.append(f"{name}: {row['redis_commands_per_check']} Redis commands per check from a replica")
-        if f"| {name} |" not in markdown:
-            found.append(f"{name}: missing from the Markdown table")
+        found += row_problems(name, row, report, markdown)
+        commands = row.get("redis_commands_per_check")
+        if not isinstance(commands, (int, float)):
+            found.append(f"{name}: redis_commands_per_check is {commands!r}")
+        elif row.get("consistency") == "bounded" and commands > 0.01:
+            found.append(f"{name}: {commands} Redis commands per check from a replica")
     if seen != ROWS:
         found.append(f"rows {sorted(seen)} are not HS256/RS256/ES256 x cold/warm x strict/bounded")
+    found += default_problems(report, markdown)
     found += abuse_problems(report, markdown)
     found += propagation_problems(report, markdown)
     return found
@@ -74,6 +62,56 @@ def propagation_problems(report, markdown):
         found.append(f"propagation: {run.get('wrong_allow_after_bound')} instances still allowed a revoked token after max_staleness")
     if "| propagation" not in markdown:
         found.append("propagation: missing from the Markdown")
+    return found
+
+
+def row_problems(name, row, report, markdown):
+    """A Veto row's fields, correctness (every revoked token 401, nothing else refused) and its table line."""
+    found = []
+    for field, kind in ROW_FIELDS.items():
+        value = row.get(field)
+        if not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
+            found.append(f"{name}: {field} is {value!r}, not {kind.__name__}")
+    if found:
+        return found
+    if row["requests"] <= 0 or row["p50_us"] <= 0 or row["p99_us"] < row["p50_us"]:
+        found.append(f"{name}: no requests or impossible latencies")
+    if row["wrong_allow"]:
+        found.append(f"{name}: {row['wrong_allow']} revoked tokens were allowed")
+    if row["wrong_deny"] or row["answered_other"]:
+        found.append(f"{name}: {row['wrong_deny']} valid tokens refused, {row['answered_other']} other statuses")
+    if row["socket_errors"]:
+        found.append(f"{name}: {row['socket_errors']} socket errors")
+    if row["answered_401"] != row["revoked_401"] or row["revoked_401"] < 1:
+        found.append(f"{name}: {row['answered_401']} 401s, {row['revoked_401']} of them for revoked tokens")
+    if not 0 <= row["sent_revoked"] - row["revoked_401"] <= report.get("connections", 64):
+        found.append(f"{name}: {row['sent_revoked']} revoked tokens sent but {row['revoked_401']} answered 401")
+    if f"| {name} |" not in markdown:
+        found.append(f"{name}: missing from the Markdown table")
+    return found
+
+
+def default_problems(report, markdown):
+    """The default-settings rows (Benchmarks/cores.py): both present and correct, the thread count the
+    server chose logged (one event loop when pinned to one core), and the ratio judged from its numbers."""
+    rows = {row.get("name"): row for row in report.get("default_rows", [])}
+    if set(rows) != DEFAULT_ROWS:
+        return [f"default-settings rows {sorted(rows)} are not {sorted(DEFAULT_ROWS)}"]
+    found = []
+    for row in rows.values():
+        found += row_problems(row.get("label", "?"), row, report, markdown)
+    chosen = rows["default"].get("threads_chosen")
+    if not isinstance(chosen, int) or chosen < 1:
+        found.append(f"default settings: the event-loop count was not logged ({chosen!r})")
+    elif report["default_ratio"].get("pinned_to") is not None and chosen != 1:
+        found.append(f"default settings: {chosen} event loops on one pinned core")
+    if rows["threads1"].get("threads_chosen") != 1:
+        found.append(f"--threads 1: {rows['threads1'].get('threads_chosen')!r} event loops")
+    summary = report["default_ratio"]
+    expected = rows["threads1"]["requests_per_second"] / rows["default"]["requests_per_second"] if not found else None
+    if expected is not None and (summary.get("ratio") is None or abs(summary["ratio"] - expected) > 0.001
+                                 or summary.get("met") != (summary["ratio"] <= summary["limit"])):
+        found.append("default settings: the ratio is not judged from the two rows")
     return found
 
 

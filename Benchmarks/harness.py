@@ -212,10 +212,10 @@ def make_tokens(keys, alg, count, path):
 
 
 class Veto:
-    def __init__(self, binary, pinning, workdir, name, keys, store_args, cache_size, log_level="warning"):
-        """`cache_size` or `log_level` None: Veto's default."""
+    def __init__(self, binary, pinning, workdir, name, keys, store_args, cache_size, log_level="warning", threads=1):
+        """`cache_size`, `log_level` or `threads` None: Veto's default."""
         self.port = free_port()
-        command = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--threads", "1",
+        command = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", *(["--threads", str(threads)] if threads is not None else []),
                    "--issuer", ISS, "--audience", AUD, *sum((["--key", flag] for flag in keys.flags), []),
                    *(["--verify-cache-size", str(cache_size)] if cache_size is not None else []),
                    *(["--log-level", log_level] if log_level is not None else []), *store_args]

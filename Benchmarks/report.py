@@ -3,6 +3,7 @@ same run, the Markdown table, and the files in Benchmarks/results."""
 import json
 
 import abuse
+import cores
 import propagation
 from harness import CONNECTIONS, ROOT, log
 
@@ -63,13 +64,15 @@ def markdown(report):
     c = report["ceiling"]
     lines.append(f"| HTTP ceiling (raw SwiftNIO hello) | {c['requests_per_second']:,.0f} | 1.00 | | | {c['p50_us']} | {c['p99_us']} | "
                  f"{c['p99_us'] / max(c['p50_us'], 1):.2f} | | | | {c['socket_errors']} | {c.get('peak_rss_mib') or 0:.1f} | |")
-    for row in report["rows"]:
+    for row in report["rows"] + report.get("default_rows", []):
         missed = [name for name, ok in row["targets"].items() if not ok]
+        label = row.get("label") or f"{row['algorithm']} {row['mode']} {row.get('consistency', 'strict')}"
+        commands = row.get("redis_commands_per_check")
         lines.append(
-            f"| {row['algorithm']} {row['mode']} {row.get('consistency', 'strict')} | {row['requests_per_second']:,.0f} | "
+            f"| {label} | {row['requests_per_second']:,.0f} | "
             f"{row['requests_per_second'] / c['requests_per_second']:.2f} | {row['target_requests_per_second']:,.0f} | "
             f"{row['veto_added_us']:.1f} | {row['p50_us']} | {row['p99_us']} | {row['p99_us'] / max(row['p50_us'], 1):.2f} | "
-            f"{row.get('redis_commands_per_check', 0):.3f} | "
+            f"{'' if commands is None else format(commands, '.3f')} | "
             f"{row['answered_401']} / {row['sent_revoked']} | {row['wrong_allow'] + row['wrong_deny'] + row['answered_other']} | "
             f"{row['socket_errors']} | {row['peak_rss_mib']:.1f} | {'met' if not missed else 'missed: ' + ', '.join(missed)} |")
     lines.append("")
@@ -77,6 +80,8 @@ def markdown(report):
                  "'Redis cmds / check' = Redis's total_commands_processed over the row / requests answered (bounded target ≤ 0.001: the replica's own feed reads). "
                  "'Veto adds' = 1/req/s − 1/ceiling − 1/verify_rate. 'wrong' = allowed revoked tokens + refused valid tokens + other statuses. "
                  "Revoked tokens sent may exceed 401s by the requests in flight when wrk stops (at most one per connection).")
+    if report.get("default_rows"):
+        lines += cores.markdown(report["default_rows"], report["default_ratio"])
     if report.get("abuse_rows"):
         lines += abuse.markdown(report["abuse_rows"])
     if report.get("propagation"):

@@ -97,8 +97,8 @@ import VetoCore
 
     @Test func aCacheIsHandedOutOnlyOnItsOwnLoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let caches = VerificationCaches(totalCapacity: 5, eventLoopGroup: group)
-        #expect(caches.capacityPerLoop == 3)
+        let caches = VerificationCaches(capacity: 5, eventLoopGroup: group)
+        #expect(caches.capacityPerLoop == 5)
         let loops = Array(group.makeIterator())
         // Not on the loop's thread: no cache, so no unsynchronised access is possible.
         #expect(caches.cache(for: loops[0]) == nil)
@@ -109,8 +109,37 @@ import VetoCore
         // A loop outside the group (the control plane may use one) gets none.
         let stranger = MultiThreadedEventLoopGroup.singleton.next()
         #expect(try await stranger.submit { caches.cache(for: stranger) == nil }.get())
-        let disabled = VerificationCaches(totalCapacity: 0, eventLoopGroup: group)
+        let disabled = VerificationCaches(capacity: 0, eventLoopGroup: group)
         #expect(try await loops[0].submit { disabled.cache(for: loops[0]) == nil }.get())
+        try await group.shutdownGracefully()
+    }
+}
+
+/// At default settings on several loops, a working set of `verify_cache_size` tokens stays warm: each
+/// loop's cache holds all of it, so whichever loop a connection lands on, every token hits there.
+@Suite struct VerificationCachesCapacityTests {
+    @Test func onTwoLoopsAWorkingSetOfTheCapacityAllHits() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let capacity = 512
+        let caches = VerificationCaches(capacity: capacity, eventLoopGroup: group)
+        let loops = Array(group.makeIterator())
+        let token = try VerificationCacheTests.token("t")
+        let keys = (0..<capacity).map { number in
+            VerificationCache.Key(digest: (0..<32).map { UInt8(truncatingIfNeeded: number >> (8 * ($0 % 4))) &+ UInt8($0 / 4) })
+        }
+        #expect(Set(keys).count == capacity)
+        for loop in loops {
+            let hits = try await loop.submit {
+                let cache = try #require(caches.cache(for: loop))
+                for key in keys { cache.insert(key, token: token, validUntil: 2060, keyGeneration: 0) }
+                return keys.count { cache.lookup($0, now: 1000) != nil }
+            }.get()
+            #expect(hits == capacity, "every key of the working set hits on the loop that inserted it")
+        }
+        // The first loop's entries survived the second loop's inserts: the caches do not share a bound.
+        let first = loops[0]
+        let stillWarm = try await first.submit { try #require(caches.cache(for: first)).count }.get()
+        #expect(stillWarm == capacity)
         try await group.shutdownGracefully()
     }
 }

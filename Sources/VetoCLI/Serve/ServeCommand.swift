@@ -83,12 +83,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Let tokens through (marked X-Veto-Degraded) when the store is down. Off by default: fail closed.")
     var failOpen = false
 
-    @Option(help: "Event-loop threads (default: one per core).")
+    @Option(help: "Event-loop threads (default: the CPUs this process may use: its affinity mask and cgroup CPU quota).")
     var threads: Int?
 
     @Option(
         help: ArgumentHelp(
-            "Verified tokens to remember, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.",
+            "Verified tokens to remember on each event-loop thread, so repeated checks skip signature work (default 16384; 0: off). Revocation is checked every time.",
             valueName: "N"))
     var verifyCacheSize: Int?
 
@@ -122,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let logger = ServeLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads(configuration, logger: logger))
         do {
             let built = try await VetoService.build(configuration, logger: logger, eventLoopGroup: group) { channel in
                 let address = channel.localAddress.flatMap { address in
@@ -142,6 +142,19 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         try? await group.shutdownGracefully()
+    }
+
+    /// `--threads` (or the file's `threads`), else the CPUs this process may use; logged with the reason.
+    private func eventLoopThreads(_ configuration: ServiceConfiguration, logger: Logger) -> Int {
+        if let threads = configuration.threads {
+            logger.notice("event-loop threads: \(threads)", metadata: ["threads": "\(threads)", "reason": "configured (--threads or threads)"])
+            return threads
+        }
+        let usable = UsableCPUs.ofThisProcess()
+        logger.notice(
+            "event-loop threads: \(usable.count), the CPUs this process may use",
+            metadata: ["threads": "\(usable.count)", "reason": .string(usable.reason)])
+        return usable.count
     }
 
     /// The config file, then the environment, then flags: later sources override earlier ones.

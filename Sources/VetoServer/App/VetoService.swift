@@ -69,7 +69,7 @@ package enum VetoService {
             issuers: assembled.issuers, blocklist: blocklist,
             clock: { Date().timeIntervalSince1970 }, digest: { Hex.encode(Digest.sha256($0)) })
         dependencies.failOpen = configuration.failOpen
-        dependencies.caches = VerificationCaches(totalCapacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup)
+        dependencies.caches = VerificationCaches(capacity: configuration.verifyCacheSize, eventLoopGroup: eventLoopGroup)
         dependencies.tokenDigest = { VerificationCache.Key(digest: Digest.sha256($0)) }
         dependencies.cacheHits = metrics.verifyCacheHits
         dependencies.cacheMisses = metrics.verifyCacheMisses

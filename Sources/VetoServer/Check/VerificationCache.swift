@@ -120,19 +120,24 @@ final class VerificationCache: @unchecked Sendable {
     }
 }
 
-/// The verification caches of a server: one per event loop of its group.
+/// The verification caches of a server: one per event loop of its group, each of the full capacity.
+///
+/// Each loop holds the whole working set: connections are spread over the loops, so every loop
+/// sees every busy token, and a share of the capacity per loop would make a working set of
+/// `capacity` distinct tokens thrash on every loop. The price is memory, up to `capacity` × loops
+/// entries (README, "The verification cache"), and one verification per token per loop.
 struct VerificationCaches: Sendable {
     private let byLoop: [ObjectIdentifier: VerificationCache]
     /// Entries per loop; 0 when caching is off.
     let capacityPerLoop: Int
 
-    /// `totalCapacity` is shared out evenly among the loops (rounded up); 0 turns caching off.
-    init(totalCapacity: Int, eventLoopGroup: any EventLoopGroup) {
-        self.init(totalCapacity: totalCapacity, eventLoops: Array(eventLoopGroup.makeIterator()))
+    /// `capacity` entries on each loop of the group; 0 turns caching off.
+    init(capacity: Int, eventLoopGroup: any EventLoopGroup) {
+        self.init(capacity: capacity, eventLoops: Array(eventLoopGroup.makeIterator()))
     }
 
-    init(totalCapacity: Int, eventLoops loops: [any EventLoop]) {
-        let perLoop = totalCapacity <= 0 || loops.isEmpty ? 0 : (totalCapacity + loops.count - 1) / loops.count
+    init(capacity: Int, eventLoops loops: [any EventLoop]) {
+        let perLoop = loops.isEmpty ? 0 : max(0, capacity)
         var byLoop: [ObjectIdentifier: VerificationCache] = [:]
         if perLoop > 0 {
             for loop in loops { byLoop[ObjectIdentifier(loop)] = VerificationCache(capacity: perLoop, eventLoop: loop) }
@@ -141,7 +146,7 @@ struct VerificationCaches: Sendable {
         self.capacityPerLoop = perLoop
     }
 
-    static let disabled = VerificationCaches(totalCapacity: 0, eventLoops: [])
+    static let disabled = VerificationCaches(capacity: 0, eventLoops: [])
 
     var isEnabled: Bool { capacityPerLoop > 0 }
 

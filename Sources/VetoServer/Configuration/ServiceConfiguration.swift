@@ -28,13 +28,14 @@ package struct ServiceConfiguration: Sendable {
     /// Refusals logged per reason code and second (on each event loop); the rest are counted in a
     /// "suppressed N" line. 0 logs none. Metrics count every refusal regardless.
     package var logRefusalsPerSecond = RefusalLog.defaultLimit
-    /// Event-loop threads; nil means one per core.
+    /// Event-loop threads; nil means the CPUs this process may use (``UsableCPUs``).
     package var threads: Int?
     package var redisCommandTimeout: Double = 1.0
     /// Seconds a 503 asks the client to wait (`Retry-After`).
     package var retryAfter = 1
-    /// Verified tokens remembered (shared out among the event loops) so repeated checks skip the
-    /// signature and claims work; 0 turns the cache off. Revocation is looked up on every check anyway.
+    /// Verified tokens remembered on each event loop (every loop holds the whole working set) so
+    /// repeated checks skip the signature and claims work; 0 turns the cache off. Revocation is looked
+    /// up on every check anyway.
     package var verifyCacheSize = ServiceConfiguration.defaultVerifyCacheSize
     package static let defaultVerifyCacheSize = 16_384
     package static let maxVerifyCacheSize = 10_000_000
