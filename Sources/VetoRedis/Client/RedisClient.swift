@@ -297,4 +297,12 @@ extension RedisServerHandle {
     package func send(_ commands: [RedisCommand], on eventLoop: any EventLoop) -> [EventLoopFuture<RedisValue>] {
         node.send(commands, on: eventLoop)
     }
+
+    /// The same, every reply in order with one resumption (no future per command): for batches of
+    /// thousands, such as a replica's load.
+    package func results(of commands: [RedisCommand], on eventLoop: any EventLoop) async -> [Result<RedisValue, any Error>] {
+        await withCheckedContinuation { continuation in
+            node.send(commands, on: eventLoop) { continuation.resume(returning: $0) }
+        }
+    }
 }

@@ -33,45 +33,49 @@ extension BlocklistReplica {
         return (cursor, head, masters)
     }
 
-    /// SCAN one master for the blocklist's keys and read each one's TTL (and a cut-off's value), a batch
-    /// per round trip.
+    /// SCAN one master for the blocklist's keys and read each one's TTL (and a cut-off's value). Each
+    /// round trip carries the reads of the keys the last SCAN found and the next SCAN: one round trip
+    /// per batch of keys.
     private func load(from master: RedisServerHandle, into state: inout ReplicaState) async throws {
         let pattern = blocklist.keys.everything
-        var scanCursor: [UInt8] = Array("0".utf8)
-        repeat {
-            let reply = try await master.send(
-                RedisCommand("SCAN", [scanCursor, Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(String(Self.scanCount).utf8)]),
-                on: loop
-            ).get()
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].bytes, let found = parts[1].array else {
-                throw ReplicaResync(.regressed, "SCAN gave an unreadable reply")
-            }
-            scanCursor = next
-            var keys: [(key: [UInt8], kind: BlocklistKeys.Kind)] = []
+        var scanCursor: [UInt8]? = Array("0".utf8)
+        var pending: [(key: [UInt8], kind: BlocklistKeys.Kind)] = []
+        while scanCursor != nil || !pending.isEmpty {
             var commands: [RedisCommand] = []
-            for item in found {
-                guard let key = item.bytes, let (kind, _, _) = blocklist.keys.parse(key) else { continue }
-                keys.append((key, kind))
+            for (key, kind) in pending {
                 commands.append(RedisCommand("PTTL", [key]))
                 if kind == .subject { commands.append(RedisCommand("GET", [key])) }
             }
-            guard !commands.isEmpty else { continue }
-            let replies = master.send(commands, on: loop)
+            if let scanCursor {
+                commands.append(
+                    RedisCommand("SCAN", [scanCursor, Array("MATCH".utf8), pattern, Array("COUNT".utf8), Array(String(Self.scanCount).utf8)]))
+            }
+            let replies = await master.results(of: commands, on: loop)
             let now = WallClock.now()
             var index = 0
-            for (key, kind) in keys {
-                let ttl = try await replies[index].get().integer ?? -2
+            for (key, kind) in pending {
+                let ttl = try replies[index].get().integer ?? -2
                 index += 1
                 var value: [UInt8] = []
                 if kind == .subject {
-                    value = try await replies[index].get().bytes ?? []
+                    value = try replies[index].get().bytes ?? []
                     index += 1
                 }
                 // -2: gone since the scan saw it.
                 guard ttl != -2 else { continue }
                 state.apply(key: key, .set(value: value, ttlMilliseconds: ttl), now: now)
             }
-        } while scanCursor != Array("0".utf8)
+            pending = []
+            guard scanCursor != nil else { break }
+            guard let parts = try replies[index].get().array, parts.count == 2, let next = parts[0].bytes, let found = parts[1].array else {
+                throw ReplicaResync(.regressed, "SCAN gave an unreadable reply")
+            }
+            for item in found {
+                guard let key = item.bytes, let (kind, _, _) = blocklist.keys.parse(key) else { continue }
+                pending.append((key, kind))
+            }
+            scanCursor = next == Array("0".utf8) ? nil : next
+        }
     }
 }
 
