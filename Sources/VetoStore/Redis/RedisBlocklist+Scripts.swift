@@ -10,17 +10,23 @@ import VetoRedis
 /// TTLs would let an identical revoke replace the entry. Scripts run atomically, so racing revokes
 /// cannot interleave between the read and the write.
 extension RedisBlocklist {
-    /// Stores a token entry unless the stored one lives at least as long: revoking again never shortens.
-    /// KEYS[1] = entry key, KEYS[2] = feed (optional); ARGV[1] = JSON value; ARGV[2] = wanted PTTL (ms);
-    /// ARGV[3] = wanted expires_at; ARGV[4] = feed length. Returns {stored value, PTTL in ms (-1: none)}.
-    static let revokeTokenScript = RedisScript(
-        """
+    /// `feed(value, ttl)`: appends a set of KEYS[1] to the feed, KEYS[2], when the script was given one.
+    /// The last ARGV is then the feed's length.
+    static let feedFunction = """
         local function feed(value, ttl)
           if KEYS[2] then
             redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[#ARGV], '*', 'op', 'set', 'key', KEYS[1],
               'ttl_ms', string.format('%d', ttl), 'value', value)
           end
         end
+        """
+
+    /// Stores a token entry unless the stored one lives at least as long: revoking again never shortens.
+    /// KEYS[1] = entry key, KEYS[2] = feed (optional); ARGV[1] = JSON value; ARGV[2] = wanted PTTL (ms);
+    /// ARGV[3] = wanted expires_at; ARGV[4] = feed length. Returns {stored value, PTTL in ms (-1: none)}.
+    static let revokeTokenScript = RedisScript(
+        """
+        \(feedFunction)
         local kind = redis.call('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'string' then
           return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
@@ -60,12 +66,7 @@ extension RedisBlocklist {
     /// Returns {stored value, PTTL in ms (-1: none)}.
     static let revokeSubjectScript = RedisScript(
         """
-        local function feed(value, ttl)
-          if KEYS[2] then
-            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[#ARGV], '*', 'op', 'set', 'key', KEYS[1],
-              'ttl_ms', string.format('%d', ttl), 'value', value)
-          end
-        end
+        \(feedFunction)
         local kind = redis.call('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'string' then
           return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
