@@ -106,7 +106,7 @@ def resyncs(server):
     """veto_replica_resyncs_total by reason."""
     samples = metrics(server)
     return {reason: metric(samples, "veto_replica_resyncs_total", reason=reason) or 0
-            for reason in ("start", "reconnect", "trimmed", "regressed")}
+            for reason in ("start", "reconnect", "trimmed", "regressed", "topology", "unreadable")}
 
 
 def poll(predicate, timeout, what, interval=0.01):

@@ -228,3 +228,24 @@ def test_sentinel_failover_keeps_every_revocation_and_resyncs(sentinels, veto_bi
         print(f"\nsentinel failover: resynced {resynced_after:.3f} s after SENTINEL FAILOVER "
               f"({time.monotonic() - failed_over:.1f} s ago); new revocation enforced after {enforced_after:.3f} s; resyncs {counts}")
         record("replica_sentinel_failover", resynced_after_s=round(resynced_after, 3), **counts)
+
+
+def test_a_feed_entry_veto_did_not_write_makes_the_replica_load_again_not_guess(veto_bin, keyring):
+    """A hostile or buggy writer appends entries Veto does not write to the feed: the replica does not
+    guess what they changed. It loads the keys again (reason unreadable), once per such entry, keeps
+    refusing what Redis holds revoked, and becomes current again."""
+    with running() as keep:
+        redis = keep(Redis())
+        bounded = keep(serve(veto_bin, keyring, redis.url))
+        revoked = keyring.token("RS256")
+        logout(bounded, revoked)
+        for fields in (["op", "bogus", "key", "x"], ["op", "set", "key", f"veto:j:{len(ISS)}:{ISS}:forged"], ["hello", "world"]):
+            redis.cli("XADD", FEED, "*", *fields)
+        poll(lambda: resyncs(bounded)["unreadable"] >= 1, BOUND + 3, "a load for the unreadable entries")
+        poll(lambda: replica(bounded)["state"] == "current", BOUND + 3, "the replica current again")
+        time.sleep(0.5)
+        # The three entries come in one read, before the load they cause: one load, not one per cycle.
+        assert resyncs(bounded)["unreadable"] <= 3, resyncs(bounded)
+        assert check(bounded, revoked) == (401, "token_revoked")
+        assert check(bounded, keyring.token("RS256", jti="forged")) == (200, ""), "an unreadable set is not a revocation"
+        print(f"\nunreadable feed entries: resyncs {resyncs(bounded)}")
