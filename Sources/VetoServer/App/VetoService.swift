@@ -45,7 +45,8 @@ package enum VetoService {
 
     package static func build(
         _ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        frontDoors: @Sendable (GatewayCheck) throws -> [any Service] = { _ in [] }
     ) async throws -> Built {
         guard !configuration.issuers.isEmpty else {
             throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")
@@ -87,12 +88,17 @@ package enum VetoService {
             metrics: metrics, limits: configuration.limits, logger: logger, eventLoopGroup: eventLoopGroup,
             readiness: { await Readiness.problems(issuers: assembled.issuers, blocklist: blocklist) }, refusalLog: refusalLog)
 
+        // Other front doors (the gRPC ext_authz server) run beside the HTTP server, on the same engine.
+        var services: [any Service] = try frontDoors(GatewayCheck(plane: dataPlane))
+        if !assembled.remoteKeys.isEmpty {
+            services.append(KeyRefreshService(issuers: assembled.remoteKeys, httpClient: assembled.httpClient))
+        }
         let http1 = VetoHTTP1Channel.Settings(plane: dataPlane, limits: configuration.limits)
         let application = Application(
             router: controlPlane.router(),
             server: HTTPServerBuilder { responder in VetoHTTP1Channel(responder: responder, settings: http1) },
             configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "veto"),
-            services: assembled.remoteKeys.isEmpty ? [] : [KeyRefreshService(issuers: assembled.remoteKeys, httpClient: assembled.httpClient)],
+            services: services,
             onServerRunning: onServerRunning,
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)

@@ -27,6 +27,14 @@ package enum ConfigurationFile {
             guard let address = ListenAddress(parsing: listen) else { throw ConfigurationError("listen", "\"\(listen)\" is not HOST:PORT") }
             config.listen = address
         }
+        if var grpc = try reader.object("grpc") {
+            if let listen = try grpc.string("listen") {
+                guard let address = ListenAddress(parsing: listen) else { throw ConfigurationError("grpc.listen", "\"\(listen)\" is not HOST:PORT") }
+                config.grpcListen = address
+            }
+            if let strip = try grpc.bool("strip_authorization") { config.grpcStripAuthorization = strip }
+            try grpc.finish()
+        }
         if var redis = try reader.object("redis") {
             if let url = try redis.string("url") {
                 guard !RedisURL.hasPassword(url) else {

@@ -4,6 +4,10 @@ import VetoCore
 /// and every secret has been read from its file or variable.
 package struct ServiceConfiguration: Sendable {
     package var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    /// Where the gRPC ext_authz server (`envoy.service.auth.v3.Authorization`, h2c) listens; nil: not served.
+    package var grpcListen: ListenAddress?
+    /// An allowed gRPC check asks Envoy to remove `Authorization` before the request goes upstream.
+    package var grpcStripAuthorization = false
     /// `redis://…` or `unix://…`; nil selects the embedded store.
     package var redisURL: String?
     /// TLS, replication confirmation and read preference for ``redisURL``.

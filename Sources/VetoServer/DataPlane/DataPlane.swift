@@ -40,6 +40,11 @@ final class DataPlane: Sendable {
         case check, revoke
     }
 
+    /// How a check arrived: `/v1/check` (route="check" in metrics) or gRPC ext_authz (route="grpc_check").
+    enum CheckDoor: Sendable, Equatable {
+        case http, grpc
+    }
+
     /// `/v1/check` with any method and any suffix (Envoy's `path_prefix`), and `POST /v1/revoke`.
     /// An absolute-form target (`http://host/v1/check`) counts by its path.
     static func route(_ request: HTTPRequestHead) -> Route? {
@@ -112,8 +117,15 @@ final class DataPlane: Sendable {
             {
                 return tokenFromJSON(body)
             }
-            return .failure(ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\"."))
+            return .failure(Self.noToken)
         }
+        return bearerToken(authorization: authorization)
+    }
+
+    static let noToken = ValidationFailure(.missingToken, .structure, "No bearer token: send \"Authorization: Bearer <token>\".")
+
+    /// The token of an `Authorization` header's value (every front door reads it the same way).
+    func bearerToken(authorization: String) -> Result<[UInt8], ValidationFailure> {
         guard let token = BearerCredentials.parse(authorization) else {
             let scheme = authorization.split(separator: " ", maxSplits: 1).first.map(String.init) ?? authorization
             return .failure(
@@ -164,24 +176,7 @@ final class DataPlane: Sendable {
         }
         switch route {
         case .check:
-            engine.check(token, on: eventLoop) { outcome in
-                switch outcome {
-                case let .allowed(verified, degraded):
-                    if degraded {
-                        self.metrics.failOpen.increment()
-                        self.logger.warning(
-                            "fail-open: store unavailable, token let through",
-                            metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
-                    }
-                    self.record(.check, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
-                case let .denied(failure, facts):
-                    self.record(.check, outcome: "denied", failure: failure, facts: facts, started: started)
-                case let .unavailable(reason, facts):
-                    self.metrics.storeErrors.increment()
-                    self.logger.error(
-                        "store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
-                    self.record(.check, outcome: "unavailable", failure: nil, facts: facts, started: started)
-                }
+            check(token, door: .http, started: started, on: eventLoop) { outcome in
                 then(self.response(for: outcome, allocator: allocator))
             }
         case .revoke:
@@ -191,6 +186,33 @@ final class DataPlane: Sendable {
                 case .failure: then(CheckResponder.internalError(allocator: allocator))
                 }
             }
+        }
+    }
+
+    /// A check through the engine, counted and logged as its front door's (`door`).
+    /// - Parameter then: called exactly once, on `eventLoop`.
+    func check(
+        _ token: [UInt8], door: CheckDoor, started: NIODeadline, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void
+    ) {
+        engine.check(token, on: eventLoop) { outcome in
+            switch outcome {
+            case let .allowed(verified, degraded):
+                if degraded {
+                    self.metrics.failOpen.increment()
+                    self.logger.warning(
+                        "fail-open: store unavailable, token let through",
+                        metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
+                }
+                self.record(.check, door: door, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
+            case let .denied(failure, facts):
+                self.record(.check, door: door, outcome: "denied", failure: failure, facts: facts, started: started)
+            case let .unavailable(reason, facts):
+                self.metrics.storeErrors.increment()
+                self.logger.error(
+                    "store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
+                self.record(.check, door: door, outcome: "unavailable", failure: nil, facts: facts, started: started)
+            }
+            then(outcome)
         }
     }
 
@@ -221,9 +243,15 @@ final class DataPlane: Sendable {
 
     /// `facts` is only evaluated when a log line is written. Every refusal is counted; only the first
     /// few per reason and second are logged (`refusalLog`), so a flood of bad tokens cannot fill the log.
-    private func record(_ route: Route, outcome: String, failure: ValidationFailure?, facts: @autoclosure () -> TokenFacts, started: NIODeadline) {
+    func record(
+        _ route: Route, door: CheckDoor = .http, outcome: String, failure: ValidationFailure?, facts: @autoclosure () -> TokenFacts,
+        started: NIODeadline
+    ) {
         let now = NIODeadline.now()
-        if route == .check {
+        if route == .check, door == .grpc {
+            metrics.request("grpc_check", outcome)
+            metrics.grpcCheckLatency.recordNanoseconds((now - started).nanoseconds)
+        } else if route == .check {
             (outcome == "allowed" ? checkAllowed : outcome == "denied" ? checkDenied : metrics.counter("check", outcome))?.increment()
             metrics.checkLatency.recordNanoseconds((now - started).nanoseconds)
         } else {

@@ -16,6 +16,8 @@ final class ServiceMetrics: Sendable {
     /// veto_revocations_total{kind}
     private let revocations: [String: CoreMetrics.Counter]
     let checkLatency: Metrics.Timer
+    /// veto_request_duration_seconds{route="grpc_check"}: checks through the gRPC ext_authz server.
+    let grpcCheckLatency: Metrics.Timer
     let storeLatency: Metrics.Timer
     let storeErrors: CoreMetrics.Counter
     let failOpen: CoreMetrics.Counter
@@ -25,7 +27,7 @@ final class ServiceMetrics: Sendable {
     let verifyCacheHits: CoreMetrics.Counter
     let verifyCacheMisses: CoreMetrics.Counter
 
-    static let routes = ["check", "revoke", "introspect", "oauth_revoke", "admin"]
+    static let routes = ["check", "grpc_check", "revoke", "introspect", "oauth_revoke", "admin"]
     static let outcomes = ["allowed", "denied", "unavailable", "degraded", "revoked", "error", "refused"]
     static let revocationKinds = ["logout", "admin", "subject", "oauth"]
 
@@ -57,6 +59,7 @@ final class ServiceMetrics: Sendable {
         }
         self.revocations = revocations
         self.checkLatency = Metrics.Timer(label: "veto_request_duration_seconds", dimensions: [("route", "check")], factory: factory)
+        self.grpcCheckLatency = Metrics.Timer(label: "veto_request_duration_seconds", dimensions: [("route", "grpc_check")], factory: factory)
         self.storeLatency = Metrics.Timer(label: "veto_store_duration_seconds", factory: factory)
         self.storeErrors = CoreMetrics.Counter(label: "veto_store_errors_total", factory: factory)
         self.failOpen = CoreMetrics.Counter(label: "veto_fail_open_total", factory: factory)
