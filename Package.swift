@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "veto",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // grpc-swift-2 needs macOS 15
     products: [
         .executable(name: "veto", targets: ["veto"]),
     ],
@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian, behind `internal import` in the modules that use them.
@@ -88,10 +92,28 @@ let package = Package(
             resources: [.embedInCode("Documents/openapi.yaml"), .embedInCode("Documents/decoder.html")],
             swiftSettings: swiftSettings
         ),
+        // The gRPC ext_authz front door (envoy.service.auth.v3.Authorization) and grpc.health.v1, on the
+        // data plane's engine. Generated code in Generated/ (Scripts/generate-grpc), from Protos/.
+        .target(
+            name: "VetoGRPC",
+            dependencies: [
+                "VetoServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Protos"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VetoCLI",
             dependencies: [
-                "VetoCore", "VetoCrypto", "VetoStore", "VetoServer", "VetoRedis",
+                "VetoCore", "VetoCrypto", "VetoStore", "VetoServer", "VetoRedis", "VetoGRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
