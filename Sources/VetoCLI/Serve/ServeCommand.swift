@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import VetoCore
+import VetoGRPC
 import VetoServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -30,6 +31,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:8080).", valueName: "HOST:PORT"))
     var listen: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also serve Envoy's gRPC ext_authz (envoy.service.auth.v3.Authorization/Check) and grpc.health.v1 over h2c here.",
+            valueName: "HOST:PORT"))
+    var grpcListen: String?
+
+    @Flag(help: "On a gRPC allow, ask Envoy to remove the Authorization header before the request goes upstream.")
+    var grpcStripAuthorization = false
 
     @Option(
         help: ArgumentHelp(
@@ -124,17 +134,27 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = ServeLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads(configuration, logger: logger))
         do {
-            let built = try await VetoService.build(configuration, logger: logger, eventLoopGroup: group) { channel in
-                let address = channel.localAddress.flatMap { address in
-                    address.port.map { ListenAddress(host: address.ipAddress ?? configuration.listen.host, port: $0) }
-                }
-                logger.notice(
-                    "veto \(VetoCommand.version) listening on http://\(address ?? configuration.listen)",
-                    metadata: [
-                        "store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
-                        "issuers": .array(configuration.issuers.map { .string($0.issuer) })
-                    ])
-            }
+            let built = try await VetoService.build(
+                configuration, logger: logger, eventLoopGroup: group,
+                onServerRunning: { channel in
+                    let address = channel.localAddress.flatMap { address in
+                        address.port.map { ListenAddress(host: address.ipAddress ?? configuration.listen.host, port: $0) }
+                    }
+                    logger.notice(
+                        "veto \(VetoCommand.version) listening on http://\(address ?? configuration.listen)",
+                        metadata: [
+                            "store": .string(configuration.redisURL.map { _ in "redis" } ?? "embedded"),
+                            "issuers": .array(configuration.issuers.map { .string($0.issuer) })
+                        ])
+                },
+                frontDoors: { gate in
+                    guard let address = configuration.grpcListen else { return [] }
+                    return [
+                        GRPCFrontDoor(
+                            gate: gate, address: address, stripAuthorization: configuration.grpcStripAuthorization, eventLoopGroup: group,
+                            logger: logger)
+                    ]
+                })
             try await built.run()
         } catch let error as ConfigurationError {
             StandardStreams.printError("error: configuration: \(error)")
@@ -164,6 +184,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard let address = ListenAddress(parsing: listen) else { throw ConfigurationError("--listen", "\"\(listen)\" is not HOST:PORT") }
             configuration.listen = address
         }
+        if let grpcListen {
+            guard let address = ListenAddress(parsing: grpcListen) else {
+                throw ConfigurationError("--grpc-listen", "\"\(grpcListen)\" is not HOST:PORT")
+            }
+            configuration.grpcListen = address
+        }
+        if grpcStripAuthorization { configuration.grpcStripAuthorization = true }
         if let url = redis ?? environment["VETO_REDIS_URL"] {
             if redis != nil, RedisURL.hasPassword(url) {
                 throw ConfigurationError(
