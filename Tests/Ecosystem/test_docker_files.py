@@ -6,7 +6,8 @@ here runs for real (README, "What the tests run for real").
 - compose.yaml: YAML with the expected services; its Redis arguments run in a real redis-server;
   its nginx substitutions produce a file `nginx -t` accepts; Docker/veto.yaml starts a real veto.
 - Caddyfile: `caddy adapt` (and Tests/Ecosystem/test_caddy.py runs it for real).
-- Traefik and Envoy files: YAML with the settings the README promises (only parsed).
+- Traefik and Envoy files: YAML with the settings the README promises (and test_traefik.py and
+  test_envoy.py run them for real).
 """
 import json
 import re
