@@ -66,8 +66,8 @@ def gateway(request, veto_bin, keyring, tmp_path_factory):
     config = workdir / "envoy.yaml"
     config.write_text(yaml.safe_dump(envoy_config(transport, raw, ports)))
     log = (workdir / "envoy.log").open("w")
-    envoy = subprocess.Popen([envoy_binary(), "-c", str(config), "--concurrency", "1", "--log-level", "warn",
-                              "--base-id", str(ports["admin"])],
+    # No hot restart: no shared memory region for two Envoys (two test runs) to collide on.
+    envoy = subprocess.Popen([envoy_binary(), "-c", str(config), "--concurrency", "1", "--log-level", "warn", "--disable-hot-restart"],
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         def ready():
@@ -77,7 +77,7 @@ def gateway(request, veto_bin, keyring, tmp_path_factory):
             except OSError:
                 return False
         wait_for(ready, what="envoy")
-        yield {"port": ports["envoy"], "admin": ports["admin"], "veto": veto, "upstream": upstream, "transport": transport}
+        yield {"port": ports["envoy"], "admin": ports["admin"], "veto": veto, "upstream": upstream, "transport": transport, "redis": redis}
     finally:
         envoy.terminate()
         try:
@@ -152,6 +152,26 @@ def test_envoy_health_checks_veto_over_grpc(gateway):
     clusters = call(gateway["admin"], "GET", "/clusters")[2].decode()
     flags = [line for line in clusters.splitlines() if line.startswith("veto_grpc::") and "::health_flags::" in line]
     assert flags and flags[0].endswith("::healthy"), clusters
+
+
+def test_store_down_is_503_never_an_allow(gateway, keyring):
+    token = keyring.token("RS256")
+    assert call(gateway["port"], "GET", "/", token)[0] == 200
+    gateway["redis"].kill()
+    try:
+        before = gateway["upstream"].requests
+        status, headers, body = call(gateway["port"], "GET", "/", token)
+        if gateway["transport"] == "grpc":
+            # Veto's denied_response reaches the client as it is.
+            assert status == 503, body
+            assert headers["x-veto-error"] == "store_unavailable" and json.loads(body)["error"] == "store_unavailable"
+        else:
+            # Envoy's HTTP client takes an authorization server's 5xx for an error: status_on_error, 403.
+            assert status == 403, body
+        assert gateway["upstream"].requests == before
+    finally:
+        gateway["redis"].start()
+    wait_for(lambda: call(gateway["port"], "GET", "/", keyring.token("RS256"))[0] == 200, what="Veto back on Redis")
 
 
 def test_veto_down_is_a_refusal_never_an_allow(gateway, keyring):
