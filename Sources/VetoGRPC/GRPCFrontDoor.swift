@@ -24,8 +24,10 @@ package struct GRPCFrontDoor: Service {
     }
 
     package func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(
-            address: try Self.socketAddress(address), transportSecurity: .plaintext, eventLoopGroup: eventLoopGroup)
+        // getaddrinfo blocks: off the cooperative pool.
+        let address = self.address
+        let socketAddress = try await NIOThreadPool.singleton.runIfActive { try Self.socketAddress(address) }
+        let transport = HTTP2ServerTransport.Posix(address: socketAddress, transportSecurity: .plaintext, eventLoopGroup: eventLoopGroup)
         let server = GRPCServer(
             transport: transport,
             services: [
