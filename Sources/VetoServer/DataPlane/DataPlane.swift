@@ -17,9 +17,11 @@ final class DataPlane: Sendable {
     let limits: Limits
     /// Which refusals are logged: a few per reason per second, the rest counted in a summary line.
     let refusalLog: RefusalLog
-    /// The two counters nearly every check increments, looked up once.
+    /// The counters nearly every check increments, looked up once.
     private let checkAllowed: CoreMetrics.Counter?
     private let checkDenied: CoreMetrics.Counter?
+    private let grpcAllowed: CoreMetrics.Counter?
+    private let grpcDenied: CoreMetrics.Counter?
 
     init(
         engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits,
@@ -34,6 +36,8 @@ final class DataPlane: Sendable {
         self.refusalLog = refusalLog ?? RefusalLog(logger: logger)
         self.checkAllowed = metrics.counter("check", "allowed")
         self.checkDenied = metrics.counter("check", "denied")
+        self.grpcAllowed = metrics.counter("grpc_check", "allowed")
+        self.grpcDenied = metrics.counter("grpc_check", "denied")
     }
 
     enum Route: Sendable, Equatable {
@@ -176,7 +180,9 @@ final class DataPlane: Sendable {
         }
         switch route {
         case .check:
-            check(token, door: .http, started: started, on: eventLoop) { outcome in
+            // One closure on the hot path (a second one would cost an allocation per check).
+            engine.check(token, on: eventLoop) { outcome in
+                self.record(outcome, door: .http, started: started)
                 then(self.response(for: outcome, allocator: allocator))
             }
         case .revoke:
@@ -189,30 +195,23 @@ final class DataPlane: Sendable {
         }
     }
 
-    /// A check through the engine, counted and logged as its front door's (`door`).
-    /// - Parameter then: called exactly once, on `eventLoop`.
-    func check(
-        _ token: [UInt8], door: CheckDoor, started: NIODeadline, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void
-    ) {
-        engine.check(token, on: eventLoop) { outcome in
-            switch outcome {
-            case let .allowed(verified, degraded):
-                if degraded {
-                    self.metrics.failOpen.increment()
-                    self.logger.warning(
-                        "fail-open: store unavailable, token let through",
-                        metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
-                }
-                self.record(.check, door: door, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
-            case let .denied(failure, facts):
-                self.record(.check, door: door, outcome: "denied", failure: failure, facts: facts, started: started)
-            case let .unavailable(reason, facts):
-                self.metrics.storeErrors.increment()
-                self.logger.error(
-                    "store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
-                self.record(.check, door: door, outcome: "unavailable", failure: nil, facts: facts, started: started)
+    /// Counts and logs a check's outcome as its front door's (`door`).
+    func record(_ outcome: CheckOutcome, door: CheckDoor, started: NIODeadline) {
+        switch outcome {
+        case let .allowed(verified, degraded):
+            if degraded {
+                metrics.failOpen.increment()
+                logger.warning(
+                    "fail-open: store unavailable, token let through",
+                    metadata: TokenLogMetadata.token(verified.facts, code: ReasonCode.storeUnavailable.rawValue))
             }
-            then(outcome)
+            record(.check, door: door, outcome: degraded ? "degraded" : "allowed", failure: nil, facts: verified.facts, started: started)
+        case let .denied(failure, facts):
+            record(.check, door: door, outcome: "denied", failure: failure, facts: facts, started: started)
+        case let .unavailable(reason, facts):
+            metrics.storeErrors.increment()
+            logger.error("store unavailable: \(reason)", metadata: TokenLogMetadata.token(facts, code: ReasonCode.storeUnavailable.rawValue))
+            record(.check, door: door, outcome: "unavailable", failure: nil, facts: facts, started: started)
         }
     }
 
@@ -249,7 +248,7 @@ final class DataPlane: Sendable {
     ) {
         let now = NIODeadline.now()
         if route == .check, door == .grpc {
-            metrics.request("grpc_check", outcome)
+            (outcome == "allowed" ? grpcAllowed : outcome == "denied" ? grpcDenied : metrics.counter("grpc_check", outcome))?.increment()
             metrics.grpcCheckLatency.recordNanoseconds((now - started).nanoseconds)
         } else if route == .check {
             (outcome == "allowed" ? checkAllowed : outcome == "denied" ? checkDenied : metrics.counter("check", outcome))?.increment()

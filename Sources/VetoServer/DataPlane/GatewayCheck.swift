@@ -25,7 +25,8 @@ package struct GatewayCheck: Sendable {
         case let .success(value):
             token = value
         }
-        plane.check(token, door: .grpc, started: started, on: eventLoop) { outcome in
+        plane.engine.check(token, on: eventLoop) { outcome in
+            plane.record(outcome, door: .grpc, started: started)
             switch outcome {
             case let .allowed(verified, degraded):
                 let identity = GatewayVerdict.Identity(
