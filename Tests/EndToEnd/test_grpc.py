@@ -3,6 +3,7 @@ envoy.service.auth.v3.Authorization/Check and grpc.health.v1.Health. Messages ar
 (grpc_wire.py), so a wrong field number in Veto's generated code would fail here. Envoy itself runs
 in Tests/Ecosystem/test_envoy.py."""
 import json
+import subprocess
 
 import grpc
 import pytest
@@ -142,3 +143,32 @@ def test_store_down_is_unavailable_503_never_ok(server, keyring):
     finally:
         server["redis"].start()
     wait_for(lambda: server["check"](message)["code"] == OK, what="Veto back on Redis")
+
+
+def test_the_configuration_file_sets_grpc_listen_and_strip_authorization(veto_bin, keyring, tmp_path):
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    port = free_port()
+    (tmp_path / "veto.yaml").write_text(
+        f"issuers:\n  - issuer: {ISS}\n    audiences: [{AUD}]\n    keys: [RS256:rsa.pem]\n"
+        f"grpc:\n  listen: 127.0.0.1:{port}\n  strip_authorization: false\n")
+    veto = VetoServer(veto_bin, ["--config", "veto.yaml"], cwd=tmp_path)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        call = channel.unary_unary(CHECK, request_serializer=None, response_deserializer=None)
+        answer = check_response(call(check_request(headers=[("authorization", f"Bearer {keyring.token('RS256')}")]), timeout=5))
+        assert answer["code"] == OK and answer["ok"]["headers_to_remove"] == []
+    finally:
+        channel.close()
+        veto.stop()
+
+
+@pytest.mark.parametrize("grpc_section, args, field", [
+    ("grpc:\n  listn: 127.0.0.1:9191\n", [], "listn"),
+    ("grpc:\n  listen: nowhere\n", [], "grpc.listen"),
+    ("", ["--grpc-listen", "nowhere"], "--grpc-listen"),
+])
+def test_bad_grpc_configuration_names_the_field(veto_bin, keyring, tmp_path, grpc_section, args, field):
+    (tmp_path / "veto.yaml").write_text(f"issuers:\n  - issuer: {ISS}\n    keys: [RS256:{keyring.dir / keyring.files['RS256']}]\n" + grpc_section)
+    p = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", *args], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, p.stderr
+    assert field in p.stderr, p.stderr
