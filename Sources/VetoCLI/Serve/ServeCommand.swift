@@ -102,6 +102,12 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "N"))
     var verifyCacheSize: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Let gateways that cache auth answers keep an allow this long: Cache-Control: private, max-age=N, N at most the token's remaining lifetime (and max-staleness when bounded). A revoked token can pass a caching gateway that long. Default 0: no-store.",
+            valueName: "SECONDS"))
+    var cacheHint: Int?
+
     @Option(help: "Log format: text or json.")
     var logFormat: String?
 
@@ -228,6 +234,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ConfigurationError("--verify-cache-size", "must be from 0 (off) to \(ServiceConfiguration.maxVerifyCacheSize)")
             }
             configuration.verifyCacheSize = verifyCacheSize
+        }
+        if let cacheHint {
+            guard (0...ServiceConfiguration.maxCacheHint).contains(cacheHint) else {
+                throw ConfigurationError("--cache-hint", "must be from 0 (no-store) to \(ServiceConfiguration.maxCacheHint) seconds")
+            }
+            configuration.cacheHint = cacheHint
         }
         if let logRefusalsPerSecond {
             guard logRefusalsPerSecond >= 0 else { throw ConfigurationError("--log-refusals-per-second", "must be zero (log none) or more") }

@@ -81,7 +81,10 @@ package enum VetoService {
         refusalLog.start()
         let dataPlane = DataPlane(
             engine: engine, responder: responder, blocklist: blocklist, metrics: metrics, logger: logger,
-            limits: configuration.limits, refusalLog: refusalLog)
+            limits: configuration.limits, refusalLog: refusalLog,
+            cacheHint: CacheHint(
+                seconds: configuration.cacheHint,
+                staleness: configuration.consistency == .bounded ? Int(configuration.maxStaleness.rounded(.down)) : nil))
         let controlPlane = ControlPlane(
             engine: engine, blocklist: blocklist,
             credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),

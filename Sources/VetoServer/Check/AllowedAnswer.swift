@@ -17,8 +17,18 @@ struct AllowedAnswer: Sendable {
     static let fixedHeaders: StaticString = "Content-Type: application/json\r\nCache-Control: no-store\r\n"
 
     /// The answer as written: 200 with the headers and body, or with `X-Veto-Degraded` when the
-    /// store was down and fail-open let the token through.
-    func response(degraded: Bool, allocator: ByteBufferAllocator) -> WireResponse {
+    /// store was down and fail-open let the token through. `maxAge` > 0 (`--cache-hint`) lets a gateway
+    /// cache it: `Cache-Control: private, max-age=N`, after `X-Accel-Expires: N`, which nginx's
+    /// `proxy_cache` reads first and which is the only way it stores a `private` answer.
+    func response(degraded: Bool, maxAge: Int = 0, allocator: ByteBufferAllocator) -> WireResponse {
+        if maxAge > 0, !degraded {
+            var head = allocator.buffer(capacity: headerLength + 80)
+            head.writeBytes(bytes[..<identityLength])
+            head.writeString("Content-Type: application/json\r\nX-Accel-Expires: \(maxAge)\r\nCache-Control: private, max-age=\(maxAge)\r\n")
+            var body = allocator.buffer(capacity: bytes.count - headerLength)
+            body.writeBytes(bytes[headerLength...])
+            return WireResponse(status: .ok, headerLines: head, body: body)
+        }
         guard degraded else { return WireResponse(status: .ok, rendered: bytes, headerLength: headerLength) }
         var head = allocator.buffer(capacity: headerLength + 64)
         head.writeBytes(bytes[..<identityLength])

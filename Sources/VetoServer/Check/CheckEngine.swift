@@ -54,7 +54,8 @@ final class CheckEngine: Sendable {
         self.dependencies = dependencies
     }
 
-    private var clock: @Sendable () -> Double { dependencies.clock }
+    /// The engine's wall clock (seconds since 1970), for answers that depend on the time (cache hints).
+    var clock: @Sendable () -> Double { dependencies.clock }
 
     /// Validates without consulting the blocklist. Used by logout, which must accept a token
     /// that is already revoked (logging out twice is fine).

@@ -69,6 +69,12 @@ package enum ConfigurationFile {
             config.maxStaleness = try ServiceConfiguration.maxStaleness(staleness, field: "max_staleness")
         }
         if let lifetime = try reader.number("max_token_lifetime", positive: true) { config.maxTokenLifetime = lifetime }
+        if let hint = try reader.integer("cache_hint") {
+            guard hint <= ServiceConfiguration.maxCacheHint else {
+                throw ConfigurationError("cache_hint", "must be from 0 (no-store) to \(ServiceConfiguration.maxCacheHint) seconds")
+            }
+            config.cacheHint = hint
+        }
         if let threads = try reader.number("threads", positive: true) { config.threads = Int(threads) }
         if let size = try reader.integer("verify_cache_size") {
             guard size <= ServiceConfiguration.maxVerifyCacheSize else {

@@ -35,6 +35,10 @@ package struct ServiceConfiguration: Sendable {
     /// Event-loop threads; nil means the CPUs this process may use (``UsableCPUs``).
     package var threads: Int?
     package var redisCommandTimeout: Double = 1.0
+    /// Seconds a gateway that caches auth answers may keep an allow (`Cache-Control: private, max-age`),
+    /// capped by the token's expiry and, with bounded consistency, by `max_staleness`. 0: `no-store`.
+    package var cacheHint = 0
+    package static let maxCacheHint = 3600
     /// Seconds a 503 asks the client to wait (`Retry-After`).
     package var retryAfter = 1
     /// Verified tokens remembered on each event loop (every loop holds the whole working set) so

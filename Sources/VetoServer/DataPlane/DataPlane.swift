@@ -17,6 +17,8 @@ final class DataPlane: Sendable {
     let limits: Limits
     /// Which refusals are logged: a few per reason per second, the rest counted in a summary line.
     let refusalLog: RefusalLog
+    /// `--cache-hint`: how long a gateway may cache an allow (off: `no-store`).
+    let cacheHint: CacheHint
     /// The counters nearly every check increments, looked up once.
     private let checkAllowed: CoreMetrics.Counter?
     private let checkDenied: CoreMetrics.Counter?
@@ -25,7 +27,7 @@ final class DataPlane: Sendable {
 
     init(
         engine: CheckEngine, responder: CheckResponder, blocklist: any Blocklist, metrics: ServiceMetrics, logger: Logger, limits: Limits,
-        refusalLog: RefusalLog? = nil
+        refusalLog: RefusalLog? = nil, cacheHint: CacheHint = .off
     ) {
         self.engine = engine
         self.responder = responder
@@ -34,6 +36,7 @@ final class DataPlane: Sendable {
         self.logger = logger
         self.limits = limits
         self.refusalLog = refusalLog ?? RefusalLog(logger: logger)
+        self.cacheHint = cacheHint
         self.checkAllowed = metrics.counter("check", "allowed")
         self.checkDenied = metrics.counter("check", "denied")
         self.grpcAllowed = metrics.counter("grpc_check", "allowed")
@@ -270,7 +273,12 @@ final class DataPlane: Sendable {
     /// verification cache); refusals are rendered by `CheckResponder`.
     func response(for outcome: CheckOutcome, allocator: ByteBufferAllocator) -> WireResponse {
         switch outcome {
-        case let .allowed(token, degraded): token.answer.response(degraded: degraded, allocator: allocator)
+        case let .allowed(token, degraded):
+            // A degraded allow (fail-open) is never cached; the clock is read only when hints are on.
+            token.answer.response(
+                degraded: degraded,
+                maxAge: degraded || cacheHint.seconds == 0 ? 0 : cacheHint.maxAge(expiresAt: token.expiresAt, now: engine.clock()),
+                allocator: allocator)
         case let .denied(failure, _): CheckResponder.denied(failure, allocator: allocator)
         case .unavailable: responder.unavailable(allocator: allocator)
         }
