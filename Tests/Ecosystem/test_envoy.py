@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import AUD, ISS, ROOT
-from services import EchoUpstream, Redis, VetoServer, free_port, wait_for
+from services import EchoUpstream, Redis, VetoServer, free_port, listening, wait_for
 from services import request as call
 
 MODES = [("http", False), ("http", True), ("grpc", False), ("grpc", True)]
@@ -61,6 +61,8 @@ def gateway(request, veto_bin, keyring, tmp_path_factory):
     ports = {"grpc": free_port(), "envoy": free_port(), "admin": free_port()}
     veto = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--redis", redis.url,
                                  "--grpc-listen", f"127.0.0.1:{ports['grpc']}"], cwd=workdir)
+    # The gRPC server starts beside the HTTP one: Envoy's first health check must find it listening.
+    wait_for(lambda: listening(ports["grpc"]), what="Veto's gRPC port")
     upstream = EchoUpstream()
     ports.update(veto=veto.port, api=upstream.port)
     config = workdir / "envoy.yaml"
@@ -149,9 +151,11 @@ def test_grpc_checks_are_counted_under_their_own_route(gateway, keyring):
 def test_envoy_health_checks_veto_over_grpc(gateway):
     if gateway["transport"] != "grpc":
         pytest.skip("only the gRPC recipe health-checks Veto (grpc.health.v1)")
-    clusters = call(gateway["admin"], "GET", "/clusters")[2].decode()
-    flags = [line for line in clusters.splitlines() if line.startswith("veto_grpc::") and "::health_flags::" in line]
-    assert flags and flags[0].endswith("::healthy"), clusters
+    def flags():
+        clusters = call(gateway["admin"], "GET", "/clusters")[2].decode()
+        return [line for line in clusters.splitlines() if line.startswith("veto_grpc::") and "::health_flags::" in line]
+    # Checked every 5 s (the recipe's interval): a first check that lost a race is retried in time.
+    wait_for(lambda: flags() and flags()[0].endswith("::healthy"), timeout=12, what=f"a healthy veto_grpc host: {flags()}")
 
 
 def test_store_down_is_503_never_an_allow(gateway, keyring):

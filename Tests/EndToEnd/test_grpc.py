@@ -10,7 +10,7 @@ import pytest
 
 from conftest import AUD, ISS
 from grpc_wire import check_request, check_response, field, parse, first
-from services import Redis, VetoServer, free_port, request, wait_for
+from services import Redis, VetoServer, free_port, listening, request, wait_for
 
 CHECK = "/envoy.service.auth.v3.Authorization/Check"
 HEALTH = "/grpc.health.v1.Health/Check"
@@ -26,6 +26,7 @@ def server(veto_bin, keyring, tmp_path_factory):
     veto = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--redis", redis.url,
                                  "--grpc-listen", f"127.0.0.1:{port}", "--grpc-strip-authorization", "--log-level", "debug"],
                       cwd=workdir)
+    wait_for(lambda: listening(port), what="Veto's gRPC port")  # it starts beside the HTTP server
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     call = channel.unary_unary(CHECK, request_serializer=None, response_deserializer=None)
     health = channel.unary_unary(HEALTH, request_serializer=None, response_deserializer=None)
@@ -152,6 +153,7 @@ def test_the_configuration_file_sets_grpc_listen_and_strip_authorization(veto_bi
         f"issuers:\n  - issuer: {ISS}\n    audiences: [{AUD}]\n    keys: [RS256:rsa.pem]\n"
         f"grpc:\n  listen: 127.0.0.1:{port}\n  strip_authorization: false\n")
     veto = VetoServer(veto_bin, ["--config", "veto.yaml"], cwd=tmp_path)
+    wait_for(lambda: listening(port), what="Veto's gRPC port")
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
         call = channel.unary_unary(CHECK, request_serializer=None, response_deserializer=None)
