@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from conftest import AUD, ISS, ROOT
-from services import Redis, VetoServer, free_port, request, wait_for
+from services import Redis, VetoServer, free_port, listening, request, wait_for
 
 DOCKER = ROOT / "Docker"
 VENV_BIN = Path(__import__("sys").executable).parent
@@ -191,10 +191,11 @@ def test_compose_veto_configuration_starts_a_real_veto(compose, veto_bin, tmp_pa
     subprocess.run([veto_bin, "keygen", "--alg", "ES256", "--kid", "demo-1", "--out", str(tmp_path / "keys")], check=True, capture_output=True)
     (tmp_path / "admin.token").write_text("a" * 32 + "\n")
     text = (DOCKER / "veto.yaml").read_text()
-    assert "redis://redis:6379/0" in text and "/run/secrets/veto-admin" in text
+    assert "redis://redis:6379/0" in text and "/run/secrets/veto-admin" in text and "listen: 0.0.0.0:9191" in text
     text = text.replace("redis://redis:6379/0", redis.url).replace("/run/secrets/veto-admin", str(tmp_path / "admin.token"))
     (tmp_path / "veto.yaml").write_text(text)
-    server = VetoServer(veto_bin, ["--config", "veto.yaml"], cwd=tmp_path)
+    grpc_port = free_port()  # the flag overrides the file's grpc.listen, as --listen does its listen
+    server = VetoServer(veto_bin, ["--config", "veto.yaml", "--grpc-listen", f"127.0.0.1:{grpc_port}"], cwd=tmp_path)
     try:
         status, _, body = request(server.port, "GET", "/readyz")
         assert status == 200, body
@@ -204,6 +205,7 @@ def test_compose_veto_configuration_starts_a_real_veto(compose, veto_bin, tmp_pa
         assert status == 200 and headers["x-auth-subject"] == "alice"
         assert request(server.port, "GET", "/v1/admin/revocations?iss=" + ISS, headers={"Authorization": "Bearer " + "a" * 32})[0] == 200
         assert '"level"' in server.logs(), "the compose configuration logs JSON"
+        wait_for(lambda: listening(grpc_port), what="the gRPC ext_authz port")
     finally:
         server.stop()
         redis.stop()
