@@ -11,6 +11,7 @@ import pytest
 from conftest import AUD, ISS
 from grpc_wire import check_request, check_response, field, parse, first
 from services import Redis, VetoServer, free_port, listening, request, wait_for
+from topologies import Certificates
 
 CHECK = "/envoy.service.auth.v3.Authorization/Check"
 HEALTH = "/grpc.health.v1.Health/Check"
@@ -174,3 +175,36 @@ def test_bad_grpc_configuration_names_the_field(veto_bin, keyring, tmp_path, grp
     p = subprocess.run([veto_bin, "serve", "--config", "veto.yaml", *args], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert p.returncode == 2, p.stderr
     assert field in p.stderr, p.stderr
+
+
+def test_tls_with_a_certificate_and_key(veto_bin, keyring, tmp_path):
+    certificates = Certificates(tmp_path / "pki")
+    ca = certificates.ca("grpc-test-ca")
+    certificate, key = certificates.issue("grpc-test-ca", "veto-grpc", "DNS:localhost,IP:127.0.0.1")
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    port = free_port()
+    veto = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--grpc-listen", f"127.0.0.1:{port}",
+                                 "--grpc-tls-cert", str(certificate), "--grpc-tls-key", str(key)], cwd=tmp_path)
+    wait_for(lambda: listening(port), what="Veto's gRPC port")
+    secure = grpc.secure_channel(f"localhost:{port}", grpc.ssl_channel_credentials(root_certificates=ca.read_bytes()))
+    plain = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        call = secure.unary_unary(CHECK, request_serializer=None, response_deserializer=None)
+        answer = check_response(call(check_request(headers=[("authorization", f"Bearer {keyring.token('RS256')}")]), timeout=5))
+        assert answer["code"] == OK
+        assert "(TLS)" in veto.logs()
+        with pytest.raises(grpc.RpcError) as error:
+            plain.unary_unary(CHECK, request_serializer=None, response_deserializer=None)(check_request(), timeout=2)
+        assert error.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED), "no h2c beside TLS"
+    finally:
+        secure.close()
+        plain.close()
+        veto.stop()
+
+
+def test_tls_settings_go_together_and_files_must_be_readable(veto_bin, keyring, tmp_path):
+    (tmp_path / "x.pem").write_text("not read before the settings are checked\n")
+    for args, field in ((["--grpc-tls-cert", "x.pem"], "go together"), (["--grpc-tls-cert", "x.pem", "--grpc-tls-key", "x.key"], "cannot read x.key")):
+        p = subprocess.run([veto_bin, "serve", "--issuer", ISS, "--key", f"ES256:{keyring.dir / 'es256.pem'}", "--grpc-listen", "127.0.0.1:0",
+                            *args], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and field in p.stderr, p.stderr

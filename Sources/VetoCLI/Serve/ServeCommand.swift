@@ -42,6 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
     var grpcStripAuthorization = false
 
     @Option(
+        name: .customLong("grpc-tls-cert"),
+        help: ArgumentHelp("Serve gRPC over TLS with this PEM certificate chain (with --grpc-tls-key).", valueName: "FILE"))
+    var grpcTLSCertificate: String?
+
+    @Option(name: .customLong("grpc-tls-key"), help: ArgumentHelp("The PEM private key of --grpc-tls-cert.", valueName: "FILE"))
+    var grpcTLSKey: String?
+
+    @Option(
         help: ArgumentHelp(
             "Redis URL: redis://[user@]host:port/db, rediss://… (TLS), redis-sentinel://h1:26379,h2:26379/master, redis-cluster://h1:port,h2:port or unix:///path?db=N (env VETO_REDIS_URL). Without it, the embedded store is used.",
             valueName: "URL"))
@@ -157,8 +165,11 @@ struct ServeCommand: AsyncParsableCommand {
                     guard let address = configuration.grpcListen else { return [] }
                     return [
                         GRPCFrontDoor(
-                            gate: gate, address: address, stripAuthorization: configuration.grpcStripAuthorization, eventLoopGroup: group,
-                            logger: logger)
+                            gate: gate, address: address, stripAuthorization: configuration.grpcStripAuthorization,
+                            tls: configuration.grpcTLSCertificateFile.flatMap { certificate in
+                                configuration.grpcTLSKeyFile.map { GRPCFrontDoor.TLSFiles(certificateChain: certificate, privateKey: $0) }
+                            },
+                            eventLoopGroup: group, logger: logger)
                     ]
                 })
             try await built.run()
@@ -197,6 +208,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.grpcListen = address
         }
         if grpcStripAuthorization { configuration.grpcStripAuthorization = true }
+        if let grpcTLSCertificate { configuration.grpcTLSCertificateFile = grpcTLSCertificate }
+        if let grpcTLSKey { configuration.grpcTLSKeyFile = grpcTLSKey }
+        for (flag, file) in [("--grpc-tls-cert", configuration.grpcTLSCertificateFile), ("--grpc-tls-key", configuration.grpcTLSKeyFile)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ConfigurationError(flag, "cannot read \(file)") }
+        }
         if let url = redis ?? environment["VETO_REDIS_URL"] {
             if redis != nil, RedisURL.hasPassword(url) {
                 throw ConfigurationError(

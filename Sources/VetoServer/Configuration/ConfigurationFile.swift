@@ -33,6 +33,8 @@ package enum ConfigurationFile {
                 config.grpcListen = address
             }
             if let strip = try grpc.bool("strip_authorization") { config.grpcStripAuthorization = strip }
+            config.grpcTLSCertificateFile = try grpc.path("tls_cert_file")
+            config.grpcTLSKeyFile = try grpc.path("tls_key_file")
             try grpc.finish()
         }
         if var redis = try reader.object("redis") {

@@ -19,5 +19,11 @@ extension ServiceConfiguration {
             throw ConfigurationError(
                 "consistency", "bounded needs a Redis blocklist (--redis); the embedded store already answers every check from memory")
         }
+        if (grpcTLSCertificateFile == nil) != (grpcTLSKeyFile == nil) {
+            throw ConfigurationError("grpc.tls_cert_file", "and grpc.tls_key_file (--grpc-tls-cert, --grpc-tls-key) go together")
+        }
+        if grpcTLSCertificateFile != nil, grpcListen == nil {
+            throw ConfigurationError("grpc.tls_cert_file", "needs grpc.listen (--grpc-listen)")
+        }
     }
 }

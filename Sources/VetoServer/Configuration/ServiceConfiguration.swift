@@ -8,6 +8,9 @@ package struct ServiceConfiguration: Sendable {
     package var grpcListen: ListenAddress?
     /// An allowed gRPC check asks Envoy to remove `Authorization` before the request goes upstream.
     package var grpcStripAuthorization = false
+    /// PEM certificate chain and private key: the gRPC server speaks TLS instead of h2c. Both or neither.
+    package var grpcTLSCertificateFile: String?
+    package var grpcTLSKeyFile: String?
     /// `redis://…` or `unix://…`; nil selects the embedded store.
     package var redisURL: String?
     /// TLS, replication confirmation and read preference for ``redisURL``.
