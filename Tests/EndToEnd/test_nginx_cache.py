@@ -77,9 +77,10 @@ def test_a_revoked_token_passes_for_at_most_the_hint_plus_one_second(gateway, ke
     revoked = time.monotonic()
     last_pass = None
     while time.monotonic() - revoked < gateway["hint"] + 3:
+        sent = time.monotonic() - revoked  # when the request left: nginx judged it after that
         status, headers, _ = call(gateway["port"], "GET", "/", token)
         if status == 200:
-            last_pass = time.monotonic() - revoked
+            last_pass = sent
         else:
             assert status == 401 and headers["x-veto-error"] == "token_revoked"
             break
