@@ -9,9 +9,11 @@ Modes:
   (default)  the full run: HTTP ceiling, openssl speed, HS256/RS256/ES256 x cold/warm x strict/bounded
              consistency (with Redis commands per check from INFO commandstats), HS256 warm at default
              settings without and with --threads 1 (Benchmarks/cores.py), the abuse rows
-             (Benchmarks/abuse.py: a flood of invalid tokens, a 64 KiB body of many names), and the
+             (Benchmarks/abuse.py: a flood of invalid tokens, a 64 KiB body of many names), the
              propagation run (Benchmarks/propagation.py: three bounded instances, revoke on one, time
-             until the others deny).
+             until the others deny), and the gateway rows (Benchmarks/gateways.py: gRPC Check direct
+             with h2load against /v1/check with the same token; wrk at a real Envoy alone, with HTTP
+             ext_authz and with gRPC ext_authz to Veto).
   --smoke    the same rows, a few hundred tokens and about a second each: checks that the machinery
              works and that the report is well formed (Scripts/test runs it). Its numbers mean nothing.
   --scale    1,000,000 revoked entries in the embedded store, in Redis, and in a bounded instance's
@@ -22,7 +24,7 @@ Results: Benchmarks/results/<name>.json and .md; the Markdown table is also prin
 
 The code: this file (the modes, the speed run and the command line), harness.py (processes,
 tokens, wrk, openssl), report.py (targets, the Markdown table, the result files), scale.py (--scale),
-cores.py (the default-settings rows) and abuse.py (the abuse rows).
+cores.py (the default-settings rows), abuse.py (the abuse rows) and gateways.py (the gateway rows).
 """
 import argparse
 import datetime
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import abuse
 import cores
+import gateways
 import propagation
 from harness import (ALGORITHMS, CONNECTIONS, Keys, Pinning, Process, Redis, Veto, clean_up, free_port, http_request,
                      load_average, log, machine_facts, make_tokens, openssl_speed, replica_state, run_wrk, summarise, wait_for)
@@ -116,11 +119,12 @@ def run_speed(args, profile):
         report["abuse_rows"] = abuse.run(args, profile, pinning, workdir, keys, ["--redis", redis.url],
                                          processes, warm["requests_per_second"])
         report["propagation"] = propagation.run(args, profile, pinning, workdir, keys, redis, processes)
+        report["gateways"] = gateways.run(args, profile, pinning, workdir, keys, ["--redis", redis.url], processes, token_files, revoked)
     finally:
         clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()
     report["all_targets_met"] = (all(row["all_targets_met"] for row in report["rows"] + report["default_rows"] + report["abuse_rows"])
-                                 and report["default_ratio"]["met"])
+                                 and report["default_ratio"]["met"] and report["gateways"]["all_targets_met"])
     text = markdown(report)
     name = "smoke" if profile.name == "smoke" else "bench-" + report["started"].replace(":", "").replace("-", "")
     write_report(report, name, text)

@@ -4,6 +4,7 @@ import json
 
 import abuse
 import cores
+import gateways
 import propagation
 from harness import CONNECTIONS, ROOT, log
 
@@ -86,6 +87,9 @@ def markdown(report):
         lines += abuse.markdown(report["abuse_rows"])
     if report.get("propagation"):
         lines += propagation.markdown(report["propagation"])
+    if report.get("gateways"):
+        warm = next(row for row in report["rows"] if row["algorithm"] == "HS256" and row["mode"] == "warm" and row.get("consistency") == "strict")
+        lines += gateways.markdown(report["gateways"], warm["requests_per_second"])
     return "\n".join(lines) + "\n"
 
 
