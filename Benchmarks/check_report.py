@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Checks that a Scripts/bench report is well formed and that the run was correct (not fast):
 every row present, every revoked token answered 401, nothing else refused, no socket errors; the
-default-settings rows present, with the event loops the server chose and their ratio judged; and the
-abuse rows present, nothing of theirs allowed, their ratio to the HS256 warm row judged.
+default-settings rows present, with the event loops the server chose and their ratio judged; the
+abuse rows present, nothing of theirs allowed, their ratio to the HS256 warm row judged; and the gateway
+rows present (gRPC Check direct and its HTTP same-token row, Envoy alone and with HTTP and gRPC
+ext_authz), every check counted by Veto, no revoked token allowed, no wrong answer, their ratios judged.
 Usage: check_report.py Benchmarks/results/smoke.json   (exit 1 with the reasons when it is not)"""
 import json
 import sys
@@ -11,6 +13,8 @@ from pathlib import Path
 ROWS = {(alg, mode, consistency) for alg in ("HS256", "RS256", "ES256") for mode in ("cold", "warm") for consistency in ("strict", "bounded")}
 DEFAULT_ROWS = {"default", "threads1"}
 ABUSE_ROWS = {"flood", "body"}
+GRPC_ROWS = {"http_same_token", "grpc", "grpc_revoked"}
+ENVOY_ROWS = {"none", "http", "grpc"}
 ABUSE_FIELDS = {"row": str, "requests_per_second": float, "requests": int, "refused_as_expected": int, "answered_200": int,
                 "wrong_allow": int, "wrong_deny": int, "answered_other": int, "socket_errors": int, "warm_per_request_us": float,
                 "ratio_limit": float, "targets": dict, "all_targets_met": bool}
@@ -48,6 +52,73 @@ def problems(report, markdown):
     found += default_problems(report, markdown)
     found += abuse_problems(report, markdown)
     found += propagation_problems(report, markdown)
+    found += gateway_problems(report, markdown)
+    return found
+
+
+def gateway_problems(report, markdown):
+    """The gateway rows (Benchmarks/gateways.py): correctness, not speed; the targets judged from the rows."""
+    run = report.get("gateways")
+    if not isinstance(run, dict):
+        return ["missing the gateway rows"]
+    found = []
+    rows = run.get("grpc_rows", {})
+    if set(rows) != GRPC_ROWS:
+        return [f"gRPC rows {sorted(rows)} are not {sorted(GRPC_ROWS)}"]
+    for name, row in rows.items():
+        if not row.get("requests", 0) > 0 or not row.get("requests_per_second", 0) > 0:
+            found.append(f"{name}: no requests")
+        if row.get("wrong") != 0:
+            found.append(f"{name}: {row.get('wrong')} wrong answers")
+        if row.get("socket_errors", 0) or row.get("errored", 0) or row.get("failed", 0):
+            found.append(f"{name}: socket errors or failed requests")
+        if f"| {row.get('label')} |" not in markdown:
+            found.append(f"{name}: missing from the Markdown table")
+    grpc_row, revoked = rows["grpc"], rows["grpc_revoked"]
+    if not grpc_row.get("veto_allowed", 0) >= grpc_row.get("requests", 1) or grpc_row.get("veto_denied") != 0:
+        found.append(f"gRPC direct: Veto counted {grpc_row.get('veto_allowed')} allowed, {grpc_row.get('veto_denied')} denied "
+                     f"for {grpc_row.get('requests')} requests of a valid token")
+    if revoked.get("veto_allowed") != 0 or not revoked.get("veto_token_revoked", 0) >= revoked.get("requests", 1):
+        found.append(f"gRPC direct: Veto counted {revoked.get('veto_allowed')} allowed, {revoked.get('veto_token_revoked')} "
+                     f"token_revoked for {revoked.get('requests')} requests of a revoked token")
+    summary = run.get("grpc", {})
+    if rows["http_same_token"].get("requests_per_second"):
+        expected = grpc_row["requests_per_second"] / rows["http_same_token"]["requests_per_second"]
+        if summary.get("ratio") is None or abs(summary["ratio"] - expected) > 0.001 or \
+                summary.get("targets", {}).get("ratio") != (expected >= summary.get("limit", 0.7)):
+            found.append("gRPC direct: the ratio to the HTTP same-token row is not judged from the two rows")
+    envoy = {row.get("name"): row for row in run.get("envoy_rows", [])}
+    if set(envoy) != ENVOY_ROWS:
+        return found + [f"Envoy rows {sorted(envoy)} are not {sorted(ENVOY_ROWS)}"]
+    for name, row in envoy.items():
+        found += [f"Envoy {name}: {problem}" for problem in envoy_row_problems(name, row, report)]
+        if f"| {row.get('label')} |" not in markdown:
+            found.append(f"Envoy {name}: missing from the Markdown table")
+    targets = run.get("envoy", {}).get("targets", {})
+    if targets.get("grpc_at_least_http") != (envoy["grpc"]["requests_per_second"] >= envoy["http"]["requests_per_second"]):
+        found.append("Envoy: the gRPC-against-HTTP target is not judged from the two rows")
+    return found
+
+
+def envoy_row_problems(name, row, report):
+    found = []
+    if not row.get("requests", 0) > 0 or row.get("per_request_us") is None:
+        return ["no requests"]
+    if row.get("wrong") != 0 or row.get("wrong_allow") or row.get("wrong_deny") or row.get("answered_other"):
+        found.append(f"{row.get('wrong')} wrong answers ({row.get('wrong_allow')} revoked tokens allowed)")
+    if row.get("socket_errors"):
+        found.append(f"{row['socket_errors']} socket errors")
+    cpu = row.get("cpu_us_per_request", {})
+    parts = {"envoy", "upstream"} | ({"veto"} if name != "none" else set())
+    if set(cpu) != parts or not all(isinstance(value, (int, float)) and value >= 0 for value in cpu.values()):
+        found.append(f"CPU per request {cpu!r} is not for {sorted(parts)}")
+    if name == "none":
+        if row.get("answered_401"):
+            found.append(f"{row['answered_401']} 401s without ext_authz")
+    elif row.get("answered_401") != row.get("revoked_401") or row.get("revoked_401", 0) < 1 \
+            or not 0 <= row["sent_revoked"] - row["revoked_401"] <= report.get("connections", 64):
+        found.append(f"{row.get('answered_401')} 401s, {row.get('revoked_401')} of them for revoked tokens, "
+                     f"{row.get('sent_revoked')} revoked tokens sent")
     return found
 
 
