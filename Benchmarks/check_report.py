@@ -223,7 +223,8 @@ def main():
     if found:
         print("bench report check failed:\n  " + "\n  ".join(found), file=sys.stderr)
         sys.exit(1)
-    print(f"bench report {path} is well formed: {len(report['rows'])} rows, every revoked token answered 401, no other failure")
+    print(f"bench report {path} is well formed: {len(report['rows'])} rows, every revoked token answered 401, no other failure; "
+          "gateway rows correct")
 
 
 if __name__ == "__main__":

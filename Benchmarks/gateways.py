@@ -426,6 +426,7 @@ def markdown(run, warm_rps):
                  "changed; the route copies Veto's X-Auth-Jti into the response so an allowed revoked token is seen). Envoy, Veto and the "
                  f"upstream share the server core ({run['pinning']}): 'added to Envoy alone' = µs per request − Envoy alone's "
                  f"({alone['per_request_us'] or 0:.1f} µs), Veto's work plus Envoy's ext_authz filter; 'CPU µs/req' = each process's "
-                 "user + system CPU time during the row / answers. Targets: gRPC ext_authz rate ≥ HTTP ext_authz rate, 0 revoked tokens "
-                 "allowed, 0 wrong answers (Envoy alone: every request reaches the upstream).")
+                 f"user + system CPU time during the row (/proc, in {1000 // CLOCK_TICKS} ms ticks: coarse on a one-second row) / "
+                 "answers. Targets: gRPC ext_authz rate ≥ HTTP ext_authz rate, 0 revoked tokens allowed, 0 wrong answers (Envoy alone: "
+                 "every request reaches the upstream).")
     return lines

@@ -72,7 +72,7 @@ def http_request(port, method, path, token=None, timeout=10):
 
 
 class Pinning:
-    """Server on the first allowed core, wrk and redis-server on the second."""
+    """Server on the first allowed core, wrk, h2load and redis-server on the second."""
 
     def __init__(self):
         cores = sorted(os.sched_getaffinity(0))
@@ -89,7 +89,7 @@ class Pinning:
     def describe(self):
         if not self.enabled:
             return "no pinning (fewer than 2 cores or no taskset)"
-        return f"server on core {self.server_core}; wrk and redis-server on core {self.client_core}"
+        return f"server on core {self.server_core}; wrk, h2load and redis-server on core {self.client_core}"
 
 
 class Process:
