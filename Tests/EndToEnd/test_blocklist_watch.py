@@ -27,6 +27,10 @@ class Watch:
         threading.Thread(target=self._read, daemon=True).start()
         # It says on stderr where it starts once it has asked Redis: anything written later is shown.
         started = self.process.stderr.readline()
+        # Writes append to the feed only once it exists: the first watcher (or replica) makes it.
+        self.made_feed = started.startswith("Made the feed veto:feed")
+        if self.made_feed:
+            started = self.process.stderr.readline()
         assert started.startswith("Watching veto:feed after "), started
 
     def _read(self):
@@ -124,6 +128,8 @@ def test_watch_text_uses_the_columns_of_ls_and_escapes_control_characters(servic
 
 def test_watch_from_start_replays_the_feed_then_follows(service, veto_bin, keyring):
     redis, server = service["redis"], service["server"]
+    first = Watch(veto_bin, redis.url)       # the feed exists from the first watcher on
+    assert first.interrupt() == 0
     tokens = [keyring.token("RS256") for _ in range(3)]
     for token in tokens:
         logout(server, token)
@@ -164,4 +170,29 @@ def test_watch_keeps_following_across_a_redis_restart(veto_bin):
     finally:
         if watch:
             watch.stop()
+        redis.stop()
+
+
+def test_no_feed_is_written_until_a_watcher_or_a_replica_makes_it(veto_bin, keyring):
+    """A strict deployment with nobody following writes no feed (no extra key, no extra work); the first
+    watcher makes it, and from then on every write appends to it."""
+    redis = Redis()
+    try:
+        server = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", keyring.flag("RS256"), "--redis", redis.url,
+                                       "--threads", "1"], cwd=keyring.dir, env={"VETO_ADMIN_TOKEN": ADMIN_TOKEN})
+        try:
+            logout(server, keyring.token("RS256"))
+            assert redis.cli("EXISTS", "veto:feed") == "0", "a write appended to a feed nobody follows"
+            watch = Watch(veto_bin, redis.url, "--json")
+            try:
+                assert watch.made_feed and redis.cli("TYPE", "veto:feed") == "stream"
+                jti = f"after-watch-{time.time_ns()}"
+                logout(server, keyring.token("RS256", jti=jti))
+                assert json.loads(watch.line())["jti"] == jti
+                assert watch.interrupt() == 0
+            finally:
+                watch.process.kill()
+        finally:
+            server.stop()
+    finally:
         redis.stop()

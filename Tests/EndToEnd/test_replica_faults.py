@@ -249,3 +249,25 @@ def test_a_feed_entry_veto_did_not_write_makes_the_replica_load_again_not_guess(
         assert check(bounded, revoked) == (401, "token_revoked")
         assert check(bounded, keyring.token("RS256", jti="forged")) == (200, ""), "an unreadable set is not a revocation"
         print(f"\nunreadable feed entries: resyncs {resyncs(bounded)}")
+
+
+def test_a_forged_feed_deletion_does_not_unrevoke_what_redis_still_revokes(veto_bin, keyring):
+    """Someone who can append to the feed but did not delete the key writes `op del` for a revoked
+    token: the replica asks Redis whether the key is gone before it believes the deletion."""
+    with running() as keep:
+        redis = keep(Redis())
+        bounded = keep(serve(veto_bin, keyring, redis.url))
+        exp = int(time.time()) + 3600
+        jti = f"forged-del-{exp}"
+        token = keyring.token("RS256", jti=jti, exp=exp)
+        logout(bounded, token)
+        key = f"veto:j:{len(ISS)}:{ISS}:{jti}"
+        assert redis.cli("EXISTS", key) == "1"
+        redis.cli("XADD", FEED, "*", "op", "del", "key", key)
+        time.sleep(0.5)
+        assert replica(bounded)["state"] == "current"
+        assert check(bounded, token) == (401, "token_revoked"), "a forged deletion un-revoked the token on the replica"
+        # A real deletion (the key gone, then its feed entry) is believed.
+        redis.cli("DEL", key)
+        redis.cli("XADD", FEED, "*", "op", "del", "key", key)
+        poll(lambda: check(bounded, token) == (200, ""), BOUND, "a real deletion reaching the replica")

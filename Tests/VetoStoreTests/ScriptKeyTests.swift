@@ -26,7 +26,7 @@ import VetoRedis
         }
         #expect(!keyReferences.isEmpty, "\(name) declares no key")
         #expect(keyReferences.allSatisfy { $0 == "1" || $0 == "2" }, "\(name) uses KEYS[\(keyReferences)]")
-        #expect(source.contains("if KEYS[2]") || source.contains("and KEYS[2]"), "\(name) touches the feed without checking it was given")
+        #expect(source.contains("if KEYS[2] and") || source.contains("and KEYS[2] and"), "\(name) touches the feed without checking it was given")
         // Every redis.call names KEYS[1] as its key: no key is built from ARGV or a literal.
         rest = Substring(source)
         var calls = 0
@@ -34,7 +34,7 @@ import VetoRedis
             let tail = rest[range.upperBound...]
             let close = tail.firstIndex(of: ")") ?? tail.endIndex
             let arguments = tail[..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let feedWrite = arguments.first == "'XADD'" && arguments.count >= 2 && arguments[1] == "KEYS[2]"
+            let feedWrite = ["'XADD'", "'TYPE'"].contains(arguments.first) && arguments.count >= 2 && arguments[1] == "KEYS[2]"
             #expect(arguments.count >= 2 && (arguments[1] == "KEYS[1]" || feedWrite), "\(name): redis.call(\(tail[..<close]))")
             calls += 1
             rest = tail

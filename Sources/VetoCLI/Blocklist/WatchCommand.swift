@@ -63,6 +63,11 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
         let feed = Array(keyPrefix.utf8) + Array("feed".utf8)
         let rows = FeedRows(keyPrefix: keyPrefix, json: json)
         do {
+            // Writes append to the feed only once it exists: a deployment without a replica has none yet.
+            let store = RedisBlocklist(client: client, configuration: BlocklistConfiguration(keyPrefix: keyPrefix))
+            if try await store.createFeed(on: loop).get() {
+                StandardStreams.printError("Made the feed \(BlocklistOutput.display(keyPrefix))feed: from now on every write appends to it.")
+            }
             var cursor = fromStart ? "0-0" : try await lastID(client, feed: feed, on: loop)
             StandardStreams.printError("Watching \(BlocklistOutput.display(keyPrefix))feed after \(cursor); Ctrl-C stops.")
             if !json { Self.write(rows.header) }

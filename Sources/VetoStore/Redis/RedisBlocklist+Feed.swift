@@ -1,7 +1,8 @@
 import NIOCore
 import VetoRedis
 
-/// Writes with their feed entry (KEYS.md, "The feed").
+/// Writes with their feed entry (KEYS.md, "The feed"). The feed exists once a replica or a watcher
+/// made it; until then writes append nothing.
 extension RedisBlocklist {
     /// About how many entries the feed keeps (`XADD … MAXLEN ~`): a replica more than this many writes
     /// behind finds its cursor trimmed and resyncs from the keys.
@@ -50,9 +51,19 @@ extension RedisBlocklist {
     }
 
     private func appendToFeed(key: [UInt8], _ operation: FeedEntry.Operation, on eventLoop: any EventLoop) -> EventLoopFuture<RedisValue> {
-        let arguments =
-            [feedKey, Array("MAXLEN".utf8), Array("~".utf8), feedLengthArgument, Array("*".utf8)] + FeedEntry.fields(key: key, operation: operation)
-        return client.send(RedisCommand("XADD", arguments, routingKey: feedKey), on: eventLoop)
+        client.evaluate(
+            Self.appendToFeedScript, keys: [feedKey], arguments: [feedLengthArgument] + FeedEntry.fields(key: key, operation: operation),
+            on: eventLoop)
+    }
+
+    /// Makes the feed if it does not exist yet: writes append to it only once it exists, so a deployment
+    /// with no replica and nobody watching writes no feed at all. Replicas call it before every load (a
+    /// feed deleted by hand comes back before the keys are scanned), `veto blocklist watch` when it starts.
+    /// Returns whether it made the feed.
+    package func createFeed(on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        client.evaluate(Self.createFeedScript, keys: [feedKey], arguments: [], on: eventLoop)
+            .flatMapErrorThrowing { throw StoreError(redis: $0, key: self.feedKey) }
+            .map { $0.integer == 1 }
     }
 
     /// `XREAD [BLOCK ms] COUNT n STREAMS <feed> <after>`: the entries after `after`, waiting up to

@@ -10,11 +10,12 @@ import VetoRedis
 /// TTLs would let an identical revoke replace the entry. Scripts run atomically, so racing revokes
 /// cannot interleave between the read and the write.
 extension RedisBlocklist {
-    /// `feed(value, ttl)`: appends a set of KEYS[1] to the feed, KEYS[2], when the script was given one.
-    /// The last ARGV is then the feed's length.
+    /// `feed(value, ttl)`: appends a set of KEYS[1] to the feed, KEYS[2], when the script was given one
+    /// and the feed exists (a replica or `veto blocklist watch` made it). The last ARGV is then the
+    /// feed's length.
     static let feedFunction = """
         local function feed(value, ttl)
-          if KEYS[2] then
+          if KEYS[2] and redis.call('TYPE', KEYS[2]).ok == 'stream' then
             redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[#ARGV], '*', 'op', 'set', 'key', KEYS[1],
               'ttl_ms', string.format('%d', ttl), 'value', value)
           end
@@ -103,10 +104,29 @@ extension RedisBlocklist {
     static let removeScript = RedisScript(
         """
         local removed = redis.call('DEL', KEYS[1])
-        if removed == 1 and KEYS[2] then
+        if removed == 1 and KEYS[2] and redis.call('TYPE', KEYS[2]).ok == 'stream' then
           redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'op', 'del', 'key', KEYS[1])
         end
         return removed
+        """
+    )
+
+    /// Appends to the feed if it exists: Redis Cluster's separate feed entry. KEYS[1] = feed;
+    /// ARGV[1] = feed length, then the entry's fields and values.
+    static let appendToFeedScript = RedisScript(
+        """
+        if redis.call('TYPE', KEYS[1]).ok ~= 'stream' then return false end
+        return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+        """
+    )
+
+    /// Creates the feed, empty, unless it exists: from then on every write appends to it. KEYS[1] = feed.
+    /// Returns 1 when it made it. (XADD then trims its own entry away: `MAXLEN 0`.)
+    static let createFeedScript = RedisScript(
+        """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('XADD', KEYS[1], 'MAXLEN', '0', '*', 'op', 'start')
+        return 1
         """
     )
 }

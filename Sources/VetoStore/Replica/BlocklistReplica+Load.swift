@@ -13,6 +13,18 @@ extension BlocklistReplica {
     /// Loads every key into a new state and swaps it in; returns the cursor to follow the feed from.
     func resync(_ reason: ReplicaResync.Reason) async throws -> (cursor: FeedID, loadedAt: FeedID, masters: [String]) {
         let started = NIODeadline.now()
+        // The feed first (writes append to it only once it exists), then its last id, then the keys: a
+        // write either reached the feed after that id or its key before the scan.
+        if try await blocklist.createFeed(on: loop).get() {
+            logger.notice(
+                "replica made the blocklist feed: from now on every write appends to it",
+                metadata: ["key": "\(BlocklistKeys.display(blocklist.feedKey))"])
+            // In a cluster a write's feed entry goes first and its key a round trip later: a write that
+            // found no feed just now may still be landing its key. Let it land before the scan.
+            if !blocklist.feedInScript {
+                try await Task.sleep(nanoseconds: UInt64(blocklist.client.configuration.commandTimeout.nanoseconds) + 100_000_000)
+            }
+        }
         // The feed's last id before the scan (XINFO's last-generated-id, which a trimmed or emptied feed
         // keeps): entries after it are replayed on top of what the scan finds.
         let head = try await feedInfo().lastGenerated

@@ -197,15 +197,33 @@ package final class BlocklistReplica: Sendable {
         if let unreadable = entries.first(where: { $0.isUnreadable && $0.id > loadedAt }) {
             throw ReplicaResync(.unreadable, "feed entry \(unreadable.id) is not one Veto writes")
         }
+        let kept = try await deletionsNotDone(in: entries)
         let now = WallClock.now()
         shared.withLockedValue { shared in
-            for entry in entries { shared.state.apply(key: entry.key, entry.operation, now: now) }
+            for entry in entries where !(entry.isDeletion && kept.contains(entry.key)) {
+                shared.state.apply(key: entry.key, entry.operation, now: now)
+            }
             // Fewer than asked: nothing was left after them when the XREAD ran.
             if entries.count < Self.readCount { shared.lastProof = sent }
             shared.state.sweep(now: now, budget: 20_000)
         }
         for entry in entries { observer.applied(max(0, now - entry.id.time)) }
         return entries.last?.id ?? cursor
+    }
+
+    /// The keys of `entries`' deletions that still exist in Redis. A deletion un-revokes, so the replica
+    /// believes it only once Redis confirms the key is gone: a feed entry written by someone who cannot
+    /// delete the key itself must not un-revoke on replicas what Redis still revokes. (A key deleted and
+    /// written again since is there too, and its later set follows in the feed.)
+    private func deletionsNotDone(in entries: [FeedEntry]) async throws -> Set<[UInt8]> {
+        let keys = entries.filter(\.isDeletion).map(\.key)
+        guard !keys.isEmpty else { return [] }
+        let replies = follower.send(keys.map { RedisCommand("EXISTS", [$0], routingKey: $0) }, on: loop)
+        var kept: Set<[UInt8]> = []
+        for (key, reply) in zip(keys, replies) where try await reply.get().integer != 0 {
+            kept.insert(key)
+        }
+        return kept
     }
 
     /// `XINFO STREAM <feed>`: the last id given, the largest one deleted by XDEL (Redis 7), and the

@@ -28,6 +28,11 @@ package struct FeedEntry: Sendable, Equatable {
         self.operation = operation
     }
 
+    var isDeletion: Bool {
+        if case .delete = operation { return true }
+        return false
+    }
+
     var isUnreadable: Bool {
         if case .unreadable = operation { return true }
         return false
