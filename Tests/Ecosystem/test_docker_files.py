@@ -49,7 +49,7 @@ def stages():
     for instruction, argument in dockerfile_instructions():
         if instruction == "FROM":
             result.append({"from": argument, "steps": []})
-        else:
+        elif result:  # ARGs before the first FROM are build_arguments()
             result[-1]["steps"].append((instruction, argument))
     return result
 
@@ -61,24 +61,48 @@ def test_hadolint_accepts_the_dockerfile():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def build_arguments():
+    """The ARGs declared before the first FROM, with their defaults."""
+    result = {}
+    for instruction, argument in dockerfile_instructions():
+        if instruction == "FROM":
+            break
+        if instruction == "ARG":
+            name, _, default = argument.partition("=")
+            result[name] = default
+    return result
+
+
 def test_dockerfile_builds_on_swift_and_runs_slim_as_non_root():
-    build, runtime = stages()
+    """Stages: build (Swift image), prebuilt (a host binary), binary (one of the two, chosen by
+    VETO_BINARY), and the runtime on RUNTIME_BASE, debian:bookworm-slim unless Scripts/image says."""
+    build, prebuilt, binary, runtime = stages()
+    assert build_arguments() == {"VETO_BINARY": "build", "RUNTIME_BASE": "debian:bookworm-slim"}
     assert re.match(r"swift:6\.\d+-bookworm AS build$", build["from"]), build["from"]
-    assert runtime["from"] == "debian:bookworm-slim"
     build_runs = " ".join(arg for ins, arg in build["steps"] if ins == "RUN")
     assert "swift build -c release --product veto --static-swift-stdlib" in build_runs
+    assert prebuilt["from"] == "scratch AS prebuilt"
+    assert prebuilt["steps"] == [("COPY", ".build/image/veto /out/veto")]
+    assert binary == {"from": "${VETO_BINARY} AS binary", "steps": []}
+    assert runtime["from"] == "${RUNTIME_BASE}"
     steps = dict((ins, arg) for ins, arg in runtime["steps"] if ins != "RUN")
     user = steps["USER"].split(":")[0]
     assert user not in ("0", "root") and int(user) >= 1000
     assert json.loads(steps["ENTRYPOINT"]) == ["/usr/local/bin/veto", "serve"]
-    assert "--from=build /out/veto /usr/local/bin/veto" in steps["COPY"]
+    assert "--from=binary /out/veto /usr/local/bin/veto" in steps["COPY"]
     assert steps["HEALTHCHECK"].split()[0].startswith("--interval")
 
 
+def test_dockerignore_sends_only_what_the_dockerfile_copies():
+    lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines == ["*", "!Package.swift", "!Sources", "!.build/image/veto"]
+
+
 def runtime_packages():
-    _, runtime = stages()
+    runtime = stages()[-1]
     runs = " ".join(arg for ins, arg in runtime["steps"] if ins == "RUN")
-    match = re.search(r"apt-get install -y --no-install-recommends ([^&]+)&&", runs)
+    match = re.search(r"for package in ([^;]+); do", runs)
+    assert "apt-get install -y --no-install-recommends $missing" in runs
     return set(match.group(1).split())
 
 
@@ -110,7 +134,7 @@ def test_runtime_packages_cover_what_the_binary_links(veto_bin):
 
 
 def healthcheck_command():
-    _, runtime = stages()
+    runtime = stages()[-1]
     argument = dict((ins, arg) for ins, arg in runtime["steps"] if ins != "RUN")["HEALTHCHECK"]
     return json.loads(argument.split("CMD", 1)[1].strip())
 
