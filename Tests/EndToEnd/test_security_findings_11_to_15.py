@@ -74,6 +74,9 @@ def test_finding_15_connections_beyond_max_connections_are_closed(veto_bin, keyr
     server = serve(veto_bin, tmp_path, config, "--data-dir", tmp_path / "data")
     held = []
     try:
+        # serve() asked /healthz on a connection of its own: until the server has seen it close, it holds
+        # a slot, and the eighth connection below would be refused in its place (then the ninth admitted).
+        time.sleep(0.3)
         for _ in range(8):
             connection = socket.create_connection(("127.0.0.1", server.port))
             held.append(connection)
@@ -87,6 +90,11 @@ def test_finding_15_connections_beyond_max_connections_are_closed(veto_bin, keyr
             answer = b""
         assert answer == b"", "the ninth connection was served"
         extra.close()
+        # The eight admitted connections are served.
+        for connection in held:
+            connection.settimeout(5)
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert connection.recv(100).startswith(b"HTTP/1.1 200"), "one of the first eight connections was not served"
         for connection in held:
             connection.close()
         wait_for(lambda: request(server.port, "GET", "/healthz")[0] == 200, what="a slot freed")
