@@ -58,17 +58,22 @@ struct BlocklistStoreOptions: ParsableArguments {
             for warning in store.recovery.warnings { StandardStreams.printError("warning: \(warning)") }
             return store
         }
-        let environment = ProcessInfo.processInfo.environment["VETO_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let url = redis ?? environment else {
+        guard let redis = try Self.redisConfiguration(url: redis, flags: redisFlags) else {
             throw UsageFailure("No blocklist given: pass --redis URL (or set VETO_REDIS_URL), or --data-dir DIR.")
-        }
-        let redis: RedisConfiguration
-        do {
-            redis = try redisFlags.options.configuration(url: url)
-        } catch {
-            throw UsageFailure("\(error.field): \(error.problem)")
         }
         // Writes take the larger of these rules and those the services publish (RedisBlocklist+Rules).
         return RedisBlocklist(redis: redis, configuration: configuration, logger: quiet)
+    }
+
+    /// The Redis configuration of `--redis URL` (else `$VETO_REDIS_URL`) and the Redis flags; nil when no
+    /// URL is given. A bad URL or flag is a usage failure naming it.
+    static func redisConfiguration(url flag: String?, flags: RedisFlags) throws -> RedisConfiguration? {
+        let environment = ProcessInfo.processInfo.environment["VETO_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = flag ?? environment else { return nil }
+        do {
+            return try flags.options.configuration(url: url)
+        } catch {
+            throw UsageFailure("\(error.field): \(error.problem)")
+        }
     }
 }

@@ -60,22 +60,22 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
         }
         let stop = StopSignals()
         let loop = client.eventLoopGroup.next()
-        let feed = Array(keyPrefix.utf8) + Array("feed".utf8)
         let rows = FeedRows(keyPrefix: keyPrefix, json: json)
+        let store = RedisBlocklist(client: client, configuration: BlocklistConfiguration(keyPrefix: keyPrefix))
         do {
             // Writes append to the feed only once it exists: a deployment without a replica has none yet.
-            let store = RedisBlocklist(client: client, configuration: BlocklistConfiguration(keyPrefix: keyPrefix))
             if try await store.createFeed(on: loop).get() {
                 StandardStreams.printError("Made the feed \(BlocklistOutput.display(keyPrefix))feed: from now on every write appends to it.")
             }
-            var cursor = fromStart ? "0-0" : try await lastID(client, feed: feed, on: loop)
+            var cursor = fromStart ? FeedID.zero : try await lastID(store, on: loop)
             StandardStreams.printError("Watching \(BlocklistOutput.display(keyPrefix))feed after \(cursor); Ctrl-C stops.")
             if !json { Self.write(rows.header) }
             var failing = false
             while !stop.requested {
-                let reply: RedisValue
+                let entries: [FeedEntry]
                 do {
-                    reply = try await client.send(readCommand(feed: feed, after: cursor), on: loop).get()
+                    let reply = try await client.send(store.readFeedCommand(after: cursor, count: 1000, block: Self.block), on: loop).get()
+                    entries = try FeedEntry.entries(ofXREAD: reply)
                 } catch {
                     if !failing { StandardStreams.printError("warning: reading the feed failed (\(error)); retrying.") }
                     failing = true
@@ -84,10 +84,9 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
                 }
                 if failing { StandardStreams.printError("Reading the feed again.") }
                 failing = false
-                for item in Self.items(ofXREAD: reply) {
-                    guard let id = item.array?.first?.string else { continue }
-                    cursor = id
-                    Self.write(rows.line(item, now: Date().timeIntervalSince1970))
+                for entry in entries {
+                    cursor = entry.id
+                    Self.write(rows.line(entry, now: Date().timeIntervalSince1970))
                 }
             }
         } catch {
@@ -98,15 +97,8 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
     }
 
     private func openClient() throws -> RedisClient {
-        let environment = ProcessInfo.processInfo.environment["VETO_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let url = redis ?? environment else {
+        guard var configuration = try BlocklistStoreOptions.redisConfiguration(url: redis, flags: redisFlags) else {
             throw UsageFailure("No blocklist given: pass --redis URL (or set VETO_REDIS_URL).")
-        }
-        var configuration: RedisConfiguration
-        do {
-            configuration = try redisFlags.options.configuration(url: url)
-        } catch {
-            throw UsageFailure("\(error.field): \(error.problem)")
         }
         configuration.commandTimeout = max(configuration.commandTimeout, Self.block + .seconds(1))
         let quiet = Logger(label: "veto.blocklist") { _ in SwiftLogNoOpLogHandler() }
@@ -114,30 +106,13 @@ struct BlocklistWatchCommand: AsyncParsableCommand {
         return RedisClient(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton.next(), logger: quiet)
     }
 
-    /// The id of the feed's newest entry, so watching starts after it; "0-0" for an empty or missing feed.
-    private func lastID(_ client: RedisClient, feed: [UInt8], on loop: any EventLoop) async throws -> String {
-        let newest = try await client.send(
-            RedisCommand("XREVRANGE", [feed, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)]), on: loop
+    /// The id of the feed's newest entry, so watching starts after it; 0-0 for an empty feed.
+    private func lastID(_ store: RedisBlocklist, on loop: any EventLoop) async throws -> FeedID {
+        let newest = try await store.client.send(
+            RedisCommand("XREVRANGE", [store.feedKey, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)]), on: loop
         )
         .get()
-        return newest.array?.first?.array?.first?.string ?? "0-0"
-    }
-
-    private func readCommand(feed: [UInt8], after cursor: String) -> RedisCommand {
-        let wait = String(Self.block.nanoseconds / 1_000_000)
-        return RedisCommand(
-            "XREAD",
-            [Array("BLOCK".utf8), Array(wait.utf8), Array("COUNT".utf8), Array("1000".utf8), Array("STREAMS".utf8), feed, Array(cursor.utf8)],
-            routingKey: feed)
-    }
-
-    /// The `[id, fields]` items of an XREAD reply, unparsed: each is parsed on its own, so one entry
-    /// Veto did not write is shown as unreadable instead of hiding the others.
-    private static func items(ofXREAD reply: RedisValue) -> [RedisValue] {
-        (reply.array ?? []).flatMap { stream -> [RedisValue] in
-            guard let pair = stream.array, pair.count == 2 else { return [] }
-            return pair[1].array ?? []
-        }
+        return try FeedEntry.entries(ofXRANGE: newest).last?.id ?? .zero
     }
 
     /// Unbuffered, so a line is out as soon as the change is read (also into a pipe).
@@ -180,16 +155,10 @@ private struct FeedRows {
 
     var header: String { Self.row(["CHANGE", "JTI", "ISS", "SUB", "REASON", "REVOKED AT", "EXPIRES"]) }
 
-    func line(_ item: RedisValue, now: Double) -> String {
-        let id = item.array?.first?.string ?? "?"
-        let change: FeedChange
-        do {
-            let entries = try FeedEntry.entries(ofXRANGE: .array([item]))
-            change = entries.first.map { $0.change(keyPrefix: keyPrefix) } ?? .unreadable(key: "-", problem: "empty feed entry")
-        } catch {
-            change = .unreadable(key: "-", problem: "\(error)")
-        }
-        return json ? jsonLine(change, id: id) : textLine(change, now: now)
+    /// An entry Veto did not write comes out as `unreadable` (``FeedEntry/entries(ofXREAD:)`` keeps it).
+    func line(_ entry: FeedEntry, now: Double) -> String {
+        let change = entry.change(keyPrefix: keyPrefix)
+        return json ? jsonLine(change, id: entry.id.description) : textLine(change, now: now)
     }
 
     private func textLine(_ change: FeedChange, now: Double) -> String {

@@ -31,8 +31,9 @@ extension BlocklistReplica {
         let cursor = FeedID(
             milliseconds: head.milliseconds > Self.replayWindowMilliseconds ? head.milliseconds - Self.replayWindowMilliseconds : 0, sequence: 0)
         var state = ReplicaState(keys: blocklist.keys)
-        let masters = try await self.masters()
-        for master in try await follower.masters(on: loop).get() {
+        let handles = try await follower.masters(on: loop).get()
+        let masters = Self.endpoints(of: handles)
+        for master in handles {
             try await load(from: master, into: &state)
         }
         let entries = state.count

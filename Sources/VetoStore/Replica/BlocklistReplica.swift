@@ -112,7 +112,11 @@ package final class BlocklistReplica: Sendable {
 
     /// The masters' endpoints, as the follower's client knows them (no round trip once known).
     func masters() async throws -> [String] {
-        try await follower.masters(on: loop).get().map { "\($0.endpoint)" }.sorted()
+        Self.endpoints(of: try await follower.masters(on: loop).get())
+    }
+
+    static func endpoints(of masters: [RedisServerHandle]) -> [String] {
+        masters.map { "\($0.endpoint)" }.sorted()
     }
 
     static func seconds(from start: UInt64, to end: UInt64) -> Double {
