@@ -87,6 +87,7 @@ def test_logout_with_sid_ends_that_session_only(veto, providers):
     assert check(veto.port, user.later(logout_at)) == (401, "session_revoked"), "iat equal to the cut-off is refused"
     status, rule = cutoff(veto.port, op.issuer, "sid", user.sid)
     assert status == 200 and rule["created_by"] == "backchannel_logout", (status, rule)
+    assert rule["cutoff_unix"] == logout_at, rule
     assert signal_events(veto.port, source="backchannel_logout", outcome="applied") == applied + 1
 
 

@@ -105,7 +105,8 @@ def test_each_kind_refuses_what_it_matches_up_to_before(stack, providers, kind):
     status, rule = admin(port, "POST", "/v1/admin/cutoffs", {"iss": iss, "by": by, "value": value, "before": before,
                                                              "reason": "incident 42"})
     assert status == 201, (status, rule)
-    assert rule["created_by"] == "admin", rule
+    assert rule["created_by"] == "admin" and rule["cutoff_unix"] == before, rule
+    assert (rule["iss"], rule["by"], rule["value"]) == (iss, by, value), rule
     try:
         assert check(port, victim(before - 5)) == (401, code)
         assert check(port, victim(before)) == (401, code), "iat equal to before is refused"

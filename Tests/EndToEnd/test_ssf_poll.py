@@ -178,7 +178,7 @@ ssf:
       {stream}
       verify: true
 """, "embedded"))
-        wait_for(lambda: any(m["path"] == "/verify" for m in tx.management), timeout=20, what="the verification request")
+        wait_for(lambda: tx.verifications, timeout=20, what="the verification request")
         [stream_id] = tx.streams
         calls = [m for m in tx.management if m["path"] == "/streams"]
         if mode == "read":

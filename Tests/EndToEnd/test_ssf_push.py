@@ -132,7 +132,7 @@ def test_each_event_kind_cuts_off_from_its_event_timestamp(veto, sims, case):
     assert check(veto.port, user.other_session) == ((200, "") if kind == "sid" else (401, code))
     assert check(veto.port, user.later(at + 1)) == (200, ""), "a token issued after event_timestamp is allowed"
     status, rule = cutoff(veto.port, op.issuer, kind, value_of(user, kind))
-    assert status == 200 and rule["created_by"] == f"ssf:{tx.issuer}", (status, rule)
+    assert status == 200 and rule["created_by"] == f"ssf:{tx.issuer}" and rule["cutoff_unix"] == at, (status, rule)
     assert signal_events(veto.port, source="ssf", outcome="applied") == applied + 1
 
 
@@ -178,7 +178,8 @@ REFUSALS = {
     "unknown-iss": ("invalid_issuer", "issuer_unknown",
                     lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, iss="https://nobody.test", sub_id=s)),
     # tx2 is a configured receiver, but the Authorization value is tx's: the SET must come from tx
-    "other-receivers-iss": ("invalid_issuer", "issuer_unknown", lambda tx, tx2, s: tx2.set_token(ACCOUNT_DISABLED, sub_id=s)),
+    "other-receivers-iss": ("invalid_issuer", "issuer_unknown",
+                            lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, iss=tx2.issuer, sub_id=s)),
     "typ-JWT": ("invalid_request", "token_type_mismatch", lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, typ="JWT", sub_id=s)),
     "no-typ": ("invalid_request", "token_type_mismatch", lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, typ=OMIT, sub_id=s)),
     "no-events": ("invalid_request", "events_missing", lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, events=OMIT, sub_id=s)),
