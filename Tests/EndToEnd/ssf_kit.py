@@ -37,8 +37,10 @@ def complex_subject(user, session=None, **members):
 class Transmitter(Stub):
     """An SSF transmitter. Records: `management` (every stream/verification call: method, path, the
     Authorization header, the JSON body), `polls` (every poll: authorization, ack, setErrs, the jtis
-    delivered, moreAvailable, when), `acked`, `errors` (setErrs by jti) and `deliveries` (its own
-    pushes: jti, status). `queue` holds the SETs not acknowledged yet, in order."""
+    delivered, moreAvailable, when), `acked`, `errors` (setErrs by jti), `verifications` (stream_id,
+    state and jti of each verification SET it made) and `deliveries` (its own pushes: jti, status).
+    `stray` lists the acks and setErrs of jtis it never delivered. `queue` holds the SETs not
+    acknowledged yet, in order."""
 
     def __init__(self, issuer="https://tx.test", audience="https://veto.test/ssf", manage_token=None, read_token=None,
                  page_size=10):
@@ -50,6 +52,7 @@ class Transmitter(Stub):
         self.page_size = page_size
         self.streams, self.management, self.polls, self.deliveries = {}, [], [], []
         self.queue, self.acked, self.errors, self.verifications = {}, [], {}, []
+        self.sent, self.stray = set(), []  # every jti delivered by a poll; acks and setErrs of jtis never delivered
         self.lock = threading.Lock()
         self.start()
 
@@ -117,7 +120,8 @@ class Transmitter(Stub):
     def _verify(self, authorization, document):
         if authorization not in (f"Bearer {self.read_token}", f"Bearer {self.manage_token}"):
             return 401, {"WWW-Authenticate": "Bearer"}, {"err": "authentication_failed"}
-        stream = self.streams.get((document or {}).get("stream_id"))
+        document = document or {}
+        stream = self.streams.get(document.get("stream_id"))
         if stream is None:
             return 404, {}, {"err": "not_found"}
         members = {"state": document["state"]} if "state" in document else {}
@@ -161,8 +165,10 @@ class Transmitter(Stub):
             for jti, err in errs.items():
                 self.errors[jti] = err
                 self.queue.pop(jti, None)
+            self.stray += [jti for jti in [*ack, *errs] if jti not in self.sent]
             limit = min(int(document.get("maxEvents", self.page_size)), self.page_size)
             delivered = list(self.queue)[:limit]
+            self.sent.update(delivered)
             more = len(self.queue) > len(delivered)
             self.polls.append({"authorization": authorization, "request": document, "ack": ack, "setErrs": errs,
                                "delivered": delivered, "moreAvailable": more, "at": time.monotonic()})
@@ -210,11 +216,6 @@ class Transmitter(Stub):
     def delivered(self, jti):
         with self.lock:
             return sum(jti in poll.get("delivered", ()) for poll in self.polls)
-
-    def answered(self):
-        """The polls that were answered (not refused)."""
-        with self.lock:
-            return [poll for poll in self.polls if not poll.get("refused")]
 
 
 def push(port, token, authorization=OMIT, content_type="application/secevent+jwt"):

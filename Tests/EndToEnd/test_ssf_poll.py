@@ -88,6 +88,7 @@ def test_polled_events_take_effect_and_are_acked_once(stack, op):
     assert check(server.port, untouched.token) == (200, "")
     for jti in jtis:
         assert tx.acked.count(jti) == 1 and tx.delivered(jti) == 1 and jti not in tx.errors, jti
+    assert not tx.stray, f"acknowledged SETs it was never given: {tx.stray}"
     polls = tx.polls[since:]
     for poll in polls:
         assert not poll.get("refused"), poll
@@ -123,6 +124,7 @@ def test_refused_sets_are_reported_in_setErrs_and_not_acked(stack, op):
         assert isinstance(tx.errors[jti].get("description"), str) and tx.errors[jti]["description"], tx.errors[jti]
     assert tx.acked.count(replayed) == 1, "the replayed jti was acknowledged again"
     assert not [jti for jti in expected if jti != replayed and jti in tx.acked], "a refused SET was acknowledged"
+    assert not tx.stray, f"acknowledged or refused SETs it was never given: {tx.stray}"
     assert check(server.port, user.token) == (200, ""), "a refused SET had an effect"
 
 
@@ -217,7 +219,7 @@ def test_poll_survives_the_transmitter_restarting(stack, op):
     wait_for(lambda: bad in tx.errors, timeout=10, what="the refused SET in setErrs")
     assert tx.errors[bad]["err"] == "invalid_key"
     assert a not in tx.errors and b not in tx.errors, tx.errors
-    assert bad not in tx.acked
+    assert bad not in tx.acked and not tx.stray, tx.stray
     assert check(server.port, first.token) == (401, "subject_revoked")
     assert check(server.port, second.token) == (401, "session_revoked")
     assert check(server.port, second.other_session) == (200, "")
