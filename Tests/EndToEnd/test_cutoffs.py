@@ -40,7 +40,7 @@ def stack(request, veto_bin, providers, tmp_path_factory):
     with running() as keep:
         redis = keep(Redis()) if request.param == "redis" else None
         server = keep(start_veto(veto_bin, tmp_path_factory.mktemp("cutoffs"), config(op, op2), request.param, redis))
-        yield {"veto": server, "redis": redis, "store": request.param}
+        yield {"veto": server, "store": request.param}
 
 
 def cli(veto_bin, cwd, *args):
@@ -177,11 +177,17 @@ def test_admin_subjects_is_an_alias_of_a_sub_cutoff(stack, providers):
     assert status == 200 and rule["created_by"] == "admin" and rule["reason"] == "password reset", (status, rule)
 
 
-def test_cli_cutoff_and_ls_on_redis(stack, providers, veto_bin, tmp_path):
-    if stack["store"] != "redis":
-        pytest.skip("veto serve holds the embedded data dir; test_cli_cutoff_and_ls_on_the_embedded_store covers it")
+def test_cli_cutoff_and_ls_on_redis(providers, veto_bin, tmp_path):
+    """The CLI writes to the Redis a running veto serve reads (test_cli_cutoff_and_ls_on_the_embedded_store
+    is the data dir's case)."""
     op, op2 = providers
-    port, url = stack["veto"].port, stack["redis"].url
+    with running() as keep:
+        redis = keep(Redis())
+        server = keep(start_veto(veto_bin, tmp_path, config(op, op2), "redis", redis))
+        cli_cutoffs_on_redis(veto_bin, tmp_path, op, server.port, redis.url)
+
+
+def cli_cutoffs_on_redis(veto_bin, tmp_path, op, port, url):
     before = int(time.time()) - 10
     user, sid, client, mail = unique("user"), unique("sid"), unique("client"), unique("mail") + "@example.com"
     made = cli(veto_bin, tmp_path, "blocklist", "cutoff", "--redis", url, "--iss", op.issuer, "--by", "sid", "--value", sid,
