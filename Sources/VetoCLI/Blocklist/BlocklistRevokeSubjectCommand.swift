@@ -8,8 +8,8 @@ struct BlocklistRevokeSubjectCommand: AsyncParsableCommand {
         commandName: "revoke-subject",
         abstract: "Log a subject out everywhere: reject its tokens issued up to now.",
         discussion: """
-            Tokens of the subject with iat at or before the cut-off, or with no
-            iat, are rejected; tokens issued later pass. The cut-off lasts
+            The subject form of `veto blocklist cutoff --by sub`. Tokens of the
+            subject with iat at or before the cut-off, or with no iat, are rejected; tokens issued later pass. The cut-off lasts
             --max-token-lifetime + --leeway, after which every token it rejects
             has expired anyway. A later cut-off never moves it backwards.
             """
@@ -47,7 +47,7 @@ struct BlocklistRevokeSubjectCommand: AsyncParsableCommand {
         let actor = self.actor ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
         try await BlocklistRun.run(options) { store in
             let stored = try await store.revokeSubject(
-                SubjectRevocationRequest(issuer: iss, subject: sub, cutoff: cutoff, reason: reason, actor: actor)
+                SubjectRevocationRequest(issuer: iss, subject: sub, cutoff: cutoff, reason: reason, actor: actor, createdBy: "cli")
             )
             if json {
                 print(JSONWriter.pretty(BlocklistOutput.json(stored)))
