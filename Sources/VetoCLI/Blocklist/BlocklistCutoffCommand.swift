@@ -10,7 +10,7 @@ struct BlocklistCutoffCommand: AsyncParsableCommand {
         discussion: """
             --by sub      the token's sub (log a user out everywhere)
             --by sid      the token's sid claim (one session)
-            --by kid      the JWS header's kid (a leaked signing key)
+            --by kid      the kid of the key that verified the token (a leaked key)
             --by client   the token's azp or client_id (a compromised client)
             --by email    the token's email claim (weaker: addresses can move)
             --by issuer   every token of the issuer (no --value)

@@ -8,7 +8,8 @@ package enum CutoffKind: String, CaseIterable, Sendable, Hashable, CustomStringC
     case subject = "sub"
     /// The token's `sid` claim (OpenID Connect session): one session of a user.
     case session = "sid"
-    /// The JWS header's `kid`: everything signed with a key that leaked.
+    /// The `kid` of the configured key that verified the token: everything signed with a key that leaked,
+    /// including tokens whose header names no kid (or another one) but verify with that key.
     case key = "kid"
     /// The token's `azp` or `client_id`: everything issued to a compromised client.
     case client = "client"
@@ -63,7 +64,7 @@ package struct CutoffValues: Sendable, Equatable {
         self.email = email
     }
 
-    /// From the verified token's claims and JWS header. Only string claims count: a cut-off's value is a string,
+    /// From the verified token's claims and the kid of the key that verified it. Only string claims count: a cut-off's value is a string,
     /// and an issuer that writes `sid` as a number has no session to cut off by text.
     package init(claims: JWTClaims, keyID: String?) {
         func string(_ name: String) -> String? { claims.object[name]?.stringValue }

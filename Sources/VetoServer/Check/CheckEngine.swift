@@ -172,7 +172,7 @@ final class CheckEngine: Sendable {
         guard report.isValid, let claims = report.claims, let origin = report.issuer else { return nil }
         let revocationID = revocationID(of: report) ?? ""
         return VerifiedToken(
-            origin: origin, revocationID: revocationID, claims: claims, keyID: report.jws?.header.keyID,
+            origin: origin, revocationID: revocationID, claims: claims, keyID: report.key?.keyID,
             answer: AllowedAnswer(
                 issuer: origin.name, revocationID: revocationID, claims: claims,
                 claimHeaders: origin.claimHeaders, budget: dependencies.identityHeaderBudget,

@@ -10,7 +10,9 @@ struct VerifiedToken: Sendable {
     let revocationID: String
     let issuer: String
     let subject: String?
-    /// The claims cut-offs match it by (sub, sid, kid, azp/client_id, email).
+    /// The claims cut-offs match it by (sub, sid, azp/client_id, email), and the kid of the configured key
+    /// that verified it: not the header's kid, which a token minted with a leaked key could leave out (every
+    /// key is then a candidate) to slip past a cut-off of that key.
     let cutoffValues: CutoffValues
     let issuedAt: Double?
     let expiresAt: Double?
