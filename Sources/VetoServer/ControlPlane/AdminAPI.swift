@@ -25,7 +25,9 @@ struct AdminAPI: Sendable {
         group.delete("revocations") { request, context in try await remove(request, context) }
         group.post("subjects") { request, context in try await revokeSubject(request, context) }
         group.get("subjects") { request, context in try await readSubject(request, context) }
-        registerCutoffs(on: group)
+        group.post("cutoffs") { request, context in try await createCutoff(request, context) }
+        group.get("cutoffs") { request, context in try await readCutoffs(request, context) }
+        group.delete("cutoffs") { request, context in try await removeCutoff(request, context) }
     }
 
     func storeFailure(_ error: any Error) -> APIError {

@@ -8,15 +8,9 @@ import VetoStore
 /// `/v1/admin/cutoffs`: refuse every token of an issuer matching a claim (sub, sid, kid, client, email) or
 /// every token of the issuer, issued up to a time. `/v1/admin/subjects` is the subject form of the same.
 extension AdminAPI {
-    func registerCutoffs(on group: RouterGroup<BasicRequestContext>) {
-        group.post("cutoffs") { request, context in try await createCutoff(request, context) }
-        group.get("cutoffs") { request, context in try await readCutoffs(request, context) }
-        group.delete("cutoffs") { request, context in try await removeCutoff(request, context) }
-    }
-
     /// Body `{"iss", "by", "value", "before"?, "reason"?}`. `before` is a NumericDate or RFC 3339 text and
     /// defaults to now; `value` is absent or empty for `by: issuer`.
-    private func createCutoff(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func createCutoff(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = try await RequestInput.jsonObject(request, limit: maxBodyBytes)
         let issuer = try configuredIssuer(try RequestInput.string(body, "iss", required: true)!)
         let kind = try Self.kind(try RequestInput.string(body, "by", required: true)!)
@@ -50,7 +44,7 @@ extension AdminAPI {
     }
 
     /// `?iss=&by=&value=` reads one rule; with only `iss` and/or `by`, lists the live rules.
-    private func readCutoffs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func readCutoffs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let issuer = query["iss"].map(String.init)
         let kind = try query["by"].map { try Self.kind(String($0)) }
@@ -71,7 +65,7 @@ extension AdminAPI {
         return JSONResponse.make(.object(body))
     }
 
-    private func removeCutoff(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func removeCutoff(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         guard let issuer = query["iss"].map(String.init), let by = query["by"].map(String.init) else {
             throw APIError.badRequest("Removing a cut-off needs iss, by and value query parameters (no value for by=issuer).")
@@ -100,7 +94,7 @@ extension AdminAPI {
     }
 
     private static func emptyValue(_ body: JSONObject) throws -> String {
-        guard let value = body["value"], value != .null else { return "" }
+        guard let value = body["value"] else { return "" }
         guard value.stringValue == "" else {
             throw APIError.badRequest("An issuer cut-off covers every token of the issuer: leave \"value\" out.")
         }
@@ -109,7 +103,7 @@ extension AdminAPI {
 
     /// A NumericDate (seconds since 1970) or RFC 3339 text.
     static func instant(_ body: JSONObject, _ name: String) throws -> Double? {
-        guard let value = body[name], value != .null else { return nil }
+        guard let value = body[name] else { return nil }
         if let text = value.stringValue {
             guard let seconds = UTCTime.parse(text) else {
                 throw APIError.badRequest("The field \"\(name)\" is not an RFC 3339 time such as 2026-12-05T10:00:00Z: \(JSONWriter.quoted(text)).")
