@@ -54,6 +54,17 @@ struct BlocklistCutoffCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let kind = CutoffKind(rawValue: by)!
+        let what = kind == .issuer ? "Every token" : "Tokens of \(kind.describe(BlocklistOutput.display(value ?? "")))"
+        try await Self.store(
+            options: options, issuer: iss, kind: kind, value: value ?? "", before: before, reason: reason, actor: actor, json: json, what: what)
+    }
+
+    /// Stores a cut-off made from the command line and says what it does (`cutoff` and `revoke-subject`).
+    static func store(
+        options: BlocklistStoreOptions, issuer: String, kind: CutoffKind, value: String, before: String?, reason: String, actor: String?,
+        json: Bool, what: String
+    ) async throws {
         let now = Date().timeIntervalSince1970
         let cutoff: Double
         do {
@@ -62,18 +73,16 @@ struct BlocklistCutoffCommand: AsyncParsableCommand {
             StandardStreams.printError("error: \(usage.message)")
             throw ExitCode(2)
         }
-        let kind = CutoffKind(rawValue: by)!
-        let actor = self.actor ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+        let actor = actor ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
         try await BlocklistRun.run(options) { store in
             let stored = try await store.cutoff(
-                CutoffRequest(issuer: iss, kind: kind, value: value ?? "", before: cutoff, reason: reason, actor: actor, createdBy: "cli"))
+                CutoffRequest(issuer: issuer, kind: kind, value: value, before: cutoff, reason: reason, actor: actor, createdBy: "cli"))
             if json {
                 print(JSONWriter.pretty(BlocklistOutput.json(stored)))
                 return
             }
-            let what = kind == .issuer ? "Every token" : "Tokens of \(kind.describe(BlocklistOutput.display(stored.value)))"
             print(
-                "\(what) from \(BlocklistOutput.display(iss)) issued at or before \(UTCTime.iso8601(stored.cutoff)) are rejected until "
+                "\(what) from \(BlocklistOutput.display(issuer)) issued at or before \(UTCTime.iso8601(stored.cutoff)) are rejected until "
                     + "\(BlocklistOutput.moment(stored.entryExpiresAt, now: now)).")
             if stored.cutoff > cutoff + 0.001 {
                 print("A later cut-off was already in place and was kept.")
