@@ -55,7 +55,7 @@ struct BlocklistCutoffCommand: AsyncParsableCommand {
 
     func run() async throws {
         let kind = CutoffKind(rawValue: by)!
-        let what = kind == .issuer ? "Every token" : "Tokens of \(kind.describe(BlocklistOutput.display(value ?? "")))"
+        let what = kind == .issuer ? "All tokens" : "Tokens of \(kind.describe(BlocklistOutput.display(value ?? "")))"
         try await Self.store(
             options: options, issuer: iss, kind: kind, value: value ?? "", before: before, reason: reason, actor: actor, json: json, what: what)
     }
