@@ -198,7 +198,7 @@ def cli_cutoffs_on_redis(veto_bin, tmp_path, op, port, url):
     assert admin(port, "POST", "/v1/admin/cutoffs", {"iss": op.issuer, "by": "email", "value": mail})[0] == 201
     alias = cli(veto_bin, tmp_path, "blocklist", "revoke-subject", user, "--iss", op.issuer, "--redis", url)
     assert alias.returncode == 0, alias.stderr
-    assert check(port, op.access_token(user, sid=sid, iat=before - 5)) == (401, "session_revoked")
+    assert check(port, op.access_token(unique("u"), sid=sid, iat=before - 5)) == (401, "session_revoked")
     assert check(port, op.access_token(unique("u"), sid=sid, iat=before + 1)) == (200, "")
     assert check(port, op.access_token(unique("u"), azp=client, iat=int(time.time()) - 5)) == (401, "client_revoked")
     assert check(port, op.access_token(user, iat=int(time.time()) - 5)) == (401, "subject_revoked")
@@ -219,7 +219,7 @@ def test_cli_refuses_an_unknown_kind(veto_bin, tmp_path):
                   "--by", "jti", "--value", "x")
     # 2 is the documented usage error; ArgumentParser's own parse errors exit 64 (EX_USAGE) today
     assert refused.returncode in (2, 64), (refused.returncode, refused.stderr)
-    assert "jti" in refused.stderr, refused.stderr
+    assert "--by" in refused.stderr and "sid" in refused.stderr, refused.stderr
 
 
 def test_cli_cutoff_and_ls_on_the_embedded_store(veto_bin, providers, tmp_path):
@@ -239,7 +239,7 @@ def test_cli_cutoff_and_ls_on_the_embedded_store(veto_bin, providers, tmp_path):
                    "--value", value, "--before", before)
         assert made.returncode == 0, made.stderr
     made = cli(veto_bin, tmp_path, "blocklist", "cutoff", "--data-dir", "data", "--iss", op2.issuer, "--by", "issuer",
-               "--value", "", "--before", before)
+               "--before", before)
     assert made.returncode == 0, made.stderr
     listed = cli(veto_bin, tmp_path, "blocklist", "ls", "--cutoffs", "--data-dir", "data")
     assert listed.returncode == 0, listed.stderr
@@ -248,7 +248,7 @@ def test_cli_cutoff_and_ls_on_the_embedded_store(veto_bin, providers, tmp_path):
     with running() as keep:
         port = keep(start_veto(veto_bin, tmp_path, config(op, op2), "embedded")).port
         user = unique("user")
-        assert check(port, op.access_token(user, sid=sid, iat=before - 5)) == (401, "session_revoked")
+        assert check(port, op.access_token(unique("u"), sid=sid, iat=before - 5)) == (401, "session_revoked")
         assert check(port, op.access_token(user, key=op.keys[1], iat=before - 5)) == (401, "key_revoked")
         assert check(port, op.access_token(user, email=mail, iat=before - 5)) == (401, "email_revoked")
         assert check(port, op2.access_token(user, iat=before - 5)) == (401, "issuer_cutoff")
