@@ -47,6 +47,20 @@ def cli(veto_bin, cwd, *args):
     return subprocess.run([veto_bin, *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
+def listed_rules(veto_bin, cwd, *store):
+    """{(by, value): created_by} of every rule `veto blocklist ls --cutoffs --json` prints."""
+    listed = cli(veto_bin, cwd, "blocklist", "ls", "--cutoffs", "--json", *store)
+    assert listed.returncode == 0, listed.stderr
+    found, pending = {}, [json.loads(listed.stdout)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict) and "by" in item and "value" in item:
+            found[(item["by"], item["value"])] = item.get("created_by")
+        elif isinstance(item, (dict, list)):
+            pending.extend(item.values() if isinstance(item, dict) else item)
+    return found
+
+
 # kind -> (by, reason code, a function of (op, op2) giving (iss, value, victim(iat), other(iat)))
 def _sub(op, op2):
     value = unique("user")
@@ -204,14 +218,13 @@ def cli_cutoffs_on_redis(veto_bin, tmp_path, op, port, url):
     assert check(port, op.access_token(user, iat=int(time.time()) - 5)) == (401, "subject_revoked")
     assert cutoff(port, op.issuer, "sid", sid)[1]["created_by"] == "cli"
     assert cutoff(port, op.issuer, "client", client)[1]["created_by"] == "cli"
+    expected = {("sid", sid, "cli"), ("client", client, "cli"), ("email", mail, "admin"), ("sub", user, "cli")}
     listed = cli(veto_bin, tmp_path, "blocklist", "ls", "--cutoffs", "--redis", url)
     assert listed.returncode == 0, listed.stderr
     for value in (sid, client, mail, user):
         assert value in listed.stdout, f"{value} missing from `veto blocklist ls --cutoffs`:\n{listed.stdout}"
-    as_json = cli(veto_bin, tmp_path, "blocklist", "ls", "--cutoffs", "--json", "--redis", url)
-    assert as_json.returncode == 0, as_json.stderr
-    text = json.dumps(json.loads(as_json.stdout))
-    assert all(value in text for value in (sid, client, mail, user)), as_json.stdout
+    rules = listed_rules(veto_bin, tmp_path, "--redis", url)
+    assert {(by, value, rules.get((by, value))) for by, value, _ in expected} == expected, rules
 
 
 def test_cli_refuses_an_unknown_kind(veto_bin, tmp_path):
@@ -245,6 +258,9 @@ def test_cli_cutoff_and_ls_on_the_embedded_store(veto_bin, providers, tmp_path):
     assert listed.returncode == 0, listed.stderr
     for value in (sid, key, mail, op2.issuer):
         assert value in listed.stdout, f"{value} missing from `veto blocklist ls --cutoffs`:\n{listed.stdout}"
+    rules = listed_rules(veto_bin, tmp_path, "--data-dir", "data")
+    expected = {("sid", sid, "cli"), ("kid", key, "cli"), ("email", mail, "admin"), ("issuer", "", "cli")}
+    assert {(by, value, rules.get((by, value))) for by, value, _ in expected} == expected, rules
     with running() as keep:
         port = keep(start_veto(veto_bin, tmp_path, config(op, op2), "embedded")).port
         user = unique("user")
