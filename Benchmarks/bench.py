@@ -13,7 +13,8 @@ Modes:
              propagation run (Benchmarks/propagation.py: three bounded instances, revoke on one, time
              until the others deny), and the gateway rows (Benchmarks/gateways.py: gRPC Check direct
              with h2load against /v1/check with the same token; wrk at a real Envoy alone, with HTTP
-             ext_authz and with gRPC ext_authz to Veto).
+             ext_authz and with gRPC ext_authz to Veto), and last the cut-off row (Benchmarks/cutoffs.py:
+             OIDC tokens whose checks read seven keys, with live cut-offs of several kinds).
   --smoke    the same rows, a few hundred tokens and about a second each: checks that the machinery
              works and that the report is well formed (Scripts/test runs it). Its numbers mean nothing.
   --scale    1,000,000 revoked entries in the embedded store, in Redis, and in a bounded instance's
@@ -24,7 +25,8 @@ Results: Benchmarks/results/<name>.json and .md; the Markdown table is also prin
 
 The code: this file (the modes, the speed run and the command line), harness.py (processes,
 tokens, wrk, openssl), report.py (targets, the Markdown table, the result files), scale.py (--scale),
-cores.py (the default-settings rows), abuse.py (the abuse rows) and gateways.py (the gateway rows).
+cores.py (the default-settings rows), abuse.py (the abuse rows), gateways.py (the gateway rows) and
+cutoffs.py (the cut-off row).
 """
 import argparse
 import datetime
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import abuse
 import cores
+import cutoffs
 import gateways
 import propagation
 from harness import (ALGORITHMS, CONNECTIONS, Keys, Pinning, Process, Redis, Veto, clean_up, free_port, http_request,
@@ -120,10 +123,13 @@ def run_speed(args, profile):
                                          processes, warm["requests_per_second"])
         report["propagation"] = propagation.run(args, profile, pinning, workdir, keys, redis, processes)
         report["gateways"] = gateways.run(args, profile, pinning, workdir, keys, ["--redis", redis.url], processes, token_files, revoked)
+        report["cutoff_row"] = cutoffs.run(args, profile, pinning, workdir, keys, redis, processes, report["ceiling"]["requests_per_second"],
+                                           report["openssl"], judge, warm)
     finally:
         clean_up(processes, workdir, args.keep)
     report["load_after"] = load_average()
-    report["all_targets_met"] = (all(row["all_targets_met"] for row in report["rows"] + report["default_rows"] + report["abuse_rows"])
+    report["all_targets_met"] = (all(row["all_targets_met"] for row in report["rows"] + report["default_rows"] + report["abuse_rows"]
+                                     + [report["cutoff_row"]])
                                  and report["default_ratio"]["met"] and report["gateways"]["all_targets_met"])
     text = markdown(report)
     name = "smoke" if profile.name == "smoke" else "bench-" + report["started"].replace(":", "").replace("-", "")

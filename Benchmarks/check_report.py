@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that a Scripts/bench report is well formed and that the run was correct (not fast):
 every row present, every revoked token answered 401, nothing else refused, no socket errors; the
-default-settings rows present, with the event loops the server chose and their ratio judged; the
+default-settings rows present, with the event loops the server chose and their ratio judged; the cut-off
+row present (an OIDC token, seven GETs per check); the
 abuse rows present, nothing of theirs allowed, their ratio to the HS256 warm row judged; and the gateway
 rows present (gRPC Check direct and its HTTP same-token row, Envoy alone and with HTTP and gRPC
 ext_authz), every check counted by Veto, no revoked token allowed, no wrong answer, their ratios judged.
@@ -50,9 +51,22 @@ def problems(report, markdown):
     if seen != ROWS:
         found.append(f"rows {sorted(seen)} are not HS256/RS256/ES256 x cold/warm x strict/bounded")
     found += default_problems(report, markdown)
+    found += cutoff_problems(report, markdown)
     found += abuse_problems(report, markdown)
     found += propagation_problems(report, markdown)
     found += gateway_problems(report, markdown)
+    return found
+
+
+def cutoff_problems(report, markdown):
+    """The cut-off row (Benchmarks/cutoffs.py): a Veto row like the others, checked in one round trip of seven GETs."""
+    row = report.get("cutoff_row")
+    if not isinstance(row, dict):
+        return ["missing the cut-off row"]
+    found = row_problems(row.get("label", "cut-off row"), row, report, markdown)
+    commands = row.get("redis_commands_per_check")
+    if not isinstance(commands, (int, float)) or not 6.5 <= commands <= 7.5:
+        found.append(f"cut-off row: {commands!r} Redis commands per check, not the 7 GETs of an OIDC token")
     return found
 
 

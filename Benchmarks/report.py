@@ -4,6 +4,7 @@ import json
 
 import abuse
 import cores
+import cutoffs
 import gateways
 import propagation
 from harness import CONNECTIONS, ROOT, log
@@ -65,7 +66,7 @@ def markdown(report):
     c = report["ceiling"]
     lines.append(f"| HTTP ceiling (raw SwiftNIO hello) | {c['requests_per_second']:,.0f} | 1.00 | | | {c['p50_us']} | {c['p99_us']} | "
                  f"{c['p99_us'] / max(c['p50_us'], 1):.2f} | | | | {c['socket_errors']} | {c.get('peak_rss_mib') or 0:.1f} | |")
-    for row in report["rows"] + report.get("default_rows", []):
+    for row in report["rows"] + report.get("default_rows", []) + ([report["cutoff_row"]] if report.get("cutoff_row") else []):
         missed = [name for name, ok in row["targets"].items() if not ok]
         label = row.get("label") or f"{row['algorithm']} {row['mode']} {row.get('consistency', 'strict')}"
         commands = row.get("redis_commands_per_check")
@@ -87,6 +88,8 @@ def markdown(report):
         lines += abuse.markdown(report["abuse_rows"])
     if report.get("propagation"):
         lines += propagation.markdown(report["propagation"])
+    if report.get("cutoff_row"):
+        lines += cutoffs.markdown(report["cutoff_row"])
     if report.get("gateways"):
         warm = next(row for row in report["rows"] if row["algorithm"] == "HS256" and row["mode"] == "warm" and row.get("consistency") == "strict")
         lines += gateways.markdown(report["gateways"], warm["requests_per_second"])

@@ -20,7 +20,11 @@ import VetoStore
                 .post, Self.path, as: .admin,
                 json: #"{"iss":"https://auth.test","sub":"user sub","reason":"password reset"}"#)
             #expect(response.status == .ok)
-            #expect(response.object.names == ["iss", "sub", "cutoff", "cutoff_unix", "reissue_at", "revoked_at", "reason", "actor", "expires_at"])
+            #expect(
+                response.object.names == [
+                    "iss", "by", "value", "sub", "cutoff", "cutoff_unix", "reissue_at", "revoked_at", "reason", "actor", "created_by", "expires_at"
+                ])
+            #expect(response.string("by") == "sub" && response.string("created_by") == "admin")
             #expect(response.string("iss") == ControlPlaneFixture.issuer && response.string("sub") == "user sub")
             #expect(response.string("reason") == "password reset" && response.string("actor") == "admin")
             let cutoff = try #require(response.number("cutoff_unix"))

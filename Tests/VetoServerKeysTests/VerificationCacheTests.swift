@@ -25,7 +25,7 @@ import VetoCore
         let answer = AllowedAnswer(
             issuer: "https://idp.example", revocationID: jti, claims: claims, claimHeaders: [], budget: 4096,
             allocator: ByteBufferAllocator())
-        return VerifiedToken(origin: origin, revocationID: jti, claims: claims, answer: answer)
+        return VerifiedToken(origin: origin, revocationID: jti, claims: claims, keyID: nil, answer: answer)
             .withoutClaims
     }
 

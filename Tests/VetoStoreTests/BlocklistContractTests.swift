@@ -121,9 +121,9 @@ import VetoTestSupport
             let status = { (iat: Double?, subject: String, iss: String) in
                 try await fixture.store.status(issuer: iss, jti: "any", subject: subject, issuedAt: iat)
             }
-            #expect(try await status(cutoff, "user_9", issuer) == .subjectRevoked(stored))
-            #expect(try await status(cutoff - 3600, "user_9", issuer) == .subjectRevoked(stored))
-            #expect(try await status(nil, "user_9", issuer) == .subjectRevoked(stored))
+            #expect(try await status(cutoff, "user_9", issuer) == .cutOff(stored))
+            #expect(try await status(cutoff - 3600, "user_9", issuer) == .cutOff(stored))
+            #expect(try await status(nil, "user_9", issuer) == .cutOff(stored))
             #expect(try await status(cutoff + 0.001, "user_9", issuer) == .notRevoked)
             #expect(try await status(cutoff + 1, "user_9", issuer) == .notRevoked)
             #expect(try await status(cutoff, "user_10", issuer) == .notRevoked)

@@ -12,8 +12,8 @@ import VetoRedis
 
     func cutoffValue(_ subject: String, at cutoff: Double) -> [UInt8] {
         EntryJSON.encode(
-            SubjectCutoff(
-                issuer: "https://iss", subject: subject, cutoff: cutoff, revokedAt: cutoff, reason: "reset", actor: "admin",
+            Cutoff(
+                issuer: "https://iss", value: subject, cutoff: cutoff, revokedAt: cutoff, reason: "reset", actor: "admin",
                 entryExpiresAt: cutoff + 90_000))
     }
 
@@ -55,7 +55,7 @@ import VetoRedis
         let key = keys.subject(issuer: "https://iss", subject: "u")
         state.apply(key: key, .set(value: cutoffValue("u", at: now), ttlMilliseconds: 90_000_000), now: now)
         state.apply(key: key, .set(value: cutoffValue("u", at: now - 100), ttlMilliseconds: 1_000), now: now)
-        guard case .subjectRevoked(let cutoff) = try state.status(issuer: "https://iss", jti: "j", subject: "u", issuedAt: now - 1, now: now) else {
+        guard case .cutOff(let cutoff) = try state.status(issuer: "https://iss", jti: "j", subject: "u", issuedAt: now - 1, now: now) else {
             Issue.record("a token issued before the cut-off passed")
             return
         }

@@ -34,12 +34,13 @@ import VetoStore
     }
 
     @Test func aCutoffNamesTheSecondFromWhichReplacementsAreAccepted() {
-        let cutoff = SubjectCutoff(
-            issuer: "i", subject: "u", cutoff: 1712400123.456, revokedAt: 1712400123.5, reason: "reset",
+        let cutoff = Cutoff(
+            issuer: "i", value: "u", cutoff: 1712400123.456, revokedAt: 1712400123.5, reason: "reset",
             actor: nil, entryExpiresAt: 1712486523.456)
         #expect(
-            JSONWriter.compact(.object(RevocationJSON.cutoff(cutoff))) == #"{"iss":"i","sub":"u","cutoff":"2024-04-06T10:42:03.456Z","#
+            JSONWriter.compact(.object(RevocationJSON.cutoff(cutoff)))
+                == #"{"iss":"i","by":"sub","value":"u","sub":"u","cutoff":"2024-04-06T10:42:03.456Z","#
                 + #""cutoff_unix":1712400123.456,"reissue_at":"2024-04-06T10:42:04Z","revoked_at":"2024-04-06T10:42:03.500Z","#
-                + #""reason":"reset","actor":null,"expires_at":"2024-04-07T10:42:03.456Z"}"#)
+                + #""reason":"reset","actor":null,"created_by":null,"expires_at":"2024-04-07T10:42:03.456Z"}"#)
     }
 }

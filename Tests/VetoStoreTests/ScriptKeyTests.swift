@@ -9,7 +9,7 @@ import VetoRedis
 /// only outside a cluster (and only XADD touches it, behind `if KEYS[2]`).
 @Suite struct ScriptKeyTests {
     static let scripts = [
-        "revokeToken": RedisBlocklist.revokeTokenScript, "revokeSubject": RedisBlocklist.revokeSubjectScript,
+        "revokeToken": RedisBlocklist.revokeTokenScript, "revokeSubject": RedisBlocklist.cutoffScript,
         "remove": RedisBlocklist.removeScript
     ]
 

@@ -172,9 +172,13 @@ import VetoCrypto
             .unknownKeyID, .signatureInvalid, .tokenExpired, .tokenNotYetValid, .issuerUnknown, .audienceMismatch,
             .tokenTypeMismatch, .lifetimeTooLong, .missingClaim, .malformedClaim
         ]
-        // token_revoked, subject_revoked, store_unavailable and missing_token come from the service
-        // (Tests/EndToEnd/test_service.py and test_service_operations.py assert each on real HTTP with a real redis-server).
-        let testedByService: Set<ReasonCode> = [.tokenRevoked, .subjectRevoked, .storeUnavailable, .missingToken]
+        // token_revoked, the cut-off codes, store_unavailable and missing_token come from the service
+        // (Tests/EndToEnd/test_service.py, test_service_operations.py and test_cutoffs.py assert each on real HTTP with a
+        // real redis-server; CutoffCheckTests in VetoStoreTests each cut-off kind against both stores).
+        let testedByService: Set<ReasonCode> = [
+            .tokenRevoked, .subjectRevoked, .sessionRevoked, .keyRevoked, .clientRevoked, .issuerCutoff, .emailRevoked, .storeUnavailable,
+            .missingToken
+        ]
         #expect(testedHere.union(testedByService) == Set(ReasonCode.allCases))
     }
 }

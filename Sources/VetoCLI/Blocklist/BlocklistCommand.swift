@@ -29,7 +29,8 @@ struct BlocklistCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BlocklistListCommand.self, BlocklistShowCommand.self, BlocklistCountCommand.self, BlocklistAddCommand.self,
-            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self, BlocklistRepairCommand.self, BlocklistWatchCommand.self
+            BlocklistRemoveCommand.self, BlocklistRevokeSubjectCommand.self, BlocklistCutoffCommand.self, BlocklistRepairCommand.self,
+            BlocklistWatchCommand.self
         ]
     )
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import Foundation
 import VetoCore
 import VetoStore
 
 struct BlocklistCountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "count",
-        abstract: "Count revoked tokens and subject cut-offs (a full scan)."
+        abstract: "Count revoked tokens and cut-offs of each kind (a full scan)."
     )
 
     @OptionGroup var options: BlocklistStoreOptions
@@ -22,10 +23,21 @@ struct BlocklistCountCommand: AsyncParsableCommand {
                         .object(
                             JSONObject(members: [
                                 .init(name: "tokens", value: .number(JSONNumber(Int64(count.tokens)))),
-                                .init(name: "subjects", value: .number(JSONNumber(Int64(count.subjects))))
+                                .init(name: "subjects", value: .number(JSONNumber(Int64(count.subjects)))),
+                                .init(
+                                    name: "cutoffs",
+                                    value: .object(
+                                        JSONObject(
+                                            members: CutoffKind.allCases.map {
+                                                .init(name: $0.rawValue, value: .number(JSONNumber(Int64(count.cutoffs[$0] ?? 0))))
+                                            })))
                             ]))))
             } else {
-                print("revoked tokens:      \(count.tokens)\nsubject cut-offs:    \(count.subjects)")
+                var lines = ["revoked tokens:      \(count.tokens)", "subject cut-offs:    \(count.subjects)"]
+                for kind in CutoffKind.allCases where kind != .subject && count.cutoffs[kind] != nil {
+                    lines.append("\(kind) cut-offs:".padding(toLength: 21, withPad: " ", startingAt: 0) + "\(count.cutoffs[kind]!)")
+                }
+                print(lines.joined(separator: "\n"))
             }
         }
     }

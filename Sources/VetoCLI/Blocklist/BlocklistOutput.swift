@@ -9,7 +9,7 @@ enum BlocklistOutput {
         .object(RevocationJSON.entry(entry))
     }
 
-    static func json(_ cutoff: SubjectCutoff) -> JSONValue {
+    static func json(_ cutoff: Cutoff) -> JSONValue {
         .object(RevocationJSON.cutoff(cutoff))
     }
 
@@ -26,13 +26,15 @@ enum BlocklistOutput {
         ])
     }
 
-    static func text(_ cutoff: SubjectCutoff, now: Double) -> String {
+    static func text(_ cutoff: Cutoff, now: Double) -> String {
         rows([
-            ("subject", display(cutoff.subject)),
+            ("cut off by", cutoff.kind.rawValue),
+            ("value", cutoff.kind == .issuer ? "(every token of the issuer)" : display(cutoff.value)),
             ("issuer", display(cutoff.issuer)),
             ("rejects tokens issued", "at or before \(moment(cutoff.cutoff, now: now))"),
             ("reason", display(cutoff.reason)),
             ("actor", cutoff.actor.map(display) ?? "-"),
+            ("created by", cutoff.createdBy.map(display) ?? "-"),
             ("revoked at", moment(cutoff.revokedAt, now: now)),
             ("entry expires", moment(cutoff.entryExpiresAt, now: now))
         ])
@@ -47,11 +49,29 @@ enum BlocklistOutput {
                 UTCTime.iso8601(entry.revokedAt), HumanDuration.relative(entry.entryExpiresAt, now: now)
             ]
         }
-        let widths = header.indices.map { column in ([header] + lines).map { $0[column].count }.max() ?? 0 }
-        return ([header] + lines).map { cells in
+        return aligned([header] + lines)
+    }
+
+    /// Rows of cells in columns as wide as their widest cell.
+    private static func aligned(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { cells in
             cells.enumerated().map { index, cell in index == cells.count - 1 ? cell : cell.padded(to: widths[index]) }
                 .joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// One line per cut-off under a header.
+    static func table(_ cutoffs: [Cutoff], now: Double) -> String {
+        let header = ["ISS", "BY", "VALUE", "BEFORE", "CREATED BY", "REASON", "EXPIRES"]
+        let lines = cutoffs.map { cutoff in
+            [
+                display(cutoff.issuer), cutoff.kind.rawValue, cutoff.kind == .issuer ? "*" : display(cutoff.value),
+                UTCTime.iso8601(cutoff.cutoff), cutoff.createdBy.map(display) ?? "-", display(cutoff.reason),
+                HumanDuration.relative(cutoff.entryExpiresAt, now: now)
+            ]
+        }
+        return aligned([header] + lines)
     }
 
     static func moment(_ seconds: Double, now: Double) -> String {

@@ -169,13 +169,18 @@ private struct FeedRows {
                 "revoke", show(entry.jti), show(entry.issuer), entry.subject.map(show) ?? "-", show(entry.reason),
                 UTCTime.iso8601(entry.revokedAt), HumanDuration.relative(entry.entryExpiresAt, now: now)
             ])
-        case .revokeSubject(let cutoff):
+        case .cutoff(let cutoff):
             Self.row([
-                "cut-off", "*", show(cutoff.issuer), show(cutoff.subject), show(cutoff.reason), UTCTime.iso8601(cutoff.revokedAt),
+                cutoff.kind == .subject ? "cut-off" : "cut-off \(cutoff.kind)", "*", show(cutoff.issuer),
+                cutoff.kind == .issuer ? "*" : show(cutoff.value), show(cutoff.reason), UTCTime.iso8601(cutoff.revokedAt),
                 HumanDuration.relative(cutoff.entryExpiresAt, now: now)
             ])
         case .remove(let issuer, let jti): Self.row(["remove", show(jti), show(issuer), "-", "-", "-", "-"])
-        case .removeSubject(let issuer, let subject): Self.row(["remove cut-off", "*", show(issuer), show(subject), "-", "-", "-"])
+        case .removeCutoff(let issuer, let kind, let value):
+            Self.row([
+                kind == .subject ? "remove cut-off" : "remove cut-off \(kind)", "*", show(issuer), kind == .issuer ? "*" : show(value), "-", "-",
+                "-"
+            ])
         case .unreadable(let key, let problem): Self.row(["unreadable", show(key), "-", "-", show(problem), "-", "-"])
         }
     }
@@ -186,10 +191,17 @@ private struct FeedRows {
         func op(_ name: String, _ rest: [JSONObject.Member]) { members += [.init(name: "op", value: .string(name))] + rest }
         switch change {
         case .revoke(let entry): op("revoke", RevocationJSON.entry(entry).members)
-        case .revokeSubject(let cutoff): op("revoke_subject", RevocationJSON.cutoff(cutoff).members)
+        case .cutoff(let cutoff): op(cutoff.kind == .subject ? "revoke_subject" : "cutoff", RevocationJSON.cutoff(cutoff).members)
         case .remove(let issuer, let jti): op("remove", [.init(name: "iss", value: .string(issuer)), .init(name: "jti", value: .string(jti))])
-        case .removeSubject(let issuer, let subject):
+        case .removeCutoff(let issuer, .subject, let subject):
             op("remove_subject", [.init(name: "iss", value: .string(issuer)), .init(name: "sub", value: .string(subject))])
+        case .removeCutoff(let issuer, let kind, let value):
+            op(
+                "remove_cutoff",
+                [
+                    .init(name: "iss", value: .string(issuer)), .init(name: "by", value: .string(kind.rawValue)),
+                    .init(name: "value", value: .string(value))
+                ])
         case .unreadable(let key, let problem):
             op("unreadable", [.init(name: "key", value: .string(key)), .init(name: "problem", value: .string(problem))])
         }

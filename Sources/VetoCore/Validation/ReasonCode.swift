@@ -18,6 +18,13 @@ package enum ReasonCode: String, Sendable, CaseIterable, Hashable, CustomStringC
     case malformedClaim = "malformed_claim"
     case tokenRevoked = "token_revoked"
     case subjectRevoked = "subject_revoked"
+    /// Cut-offs by other claims (`CutoffKind`): the session (`sid`), the signing key (`kid`), the client
+    /// (`azp`/`client_id`), every token of the issuer, the `email` claim.
+    case sessionRevoked = "session_revoked"
+    case keyRevoked = "key_revoked"
+    case clientRevoked = "client_revoked"
+    case issuerCutoff = "issuer_cutoff"
+    case emailRevoked = "email_revoked"
     case storeUnavailable = "store_unavailable"
     /// No bearer token in the request at all (the service answers with a plain `Bearer` challenge).
     case missingToken = "missing_token"

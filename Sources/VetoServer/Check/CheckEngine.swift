@@ -6,7 +6,7 @@ import VetoStore
 /// The decision behind `/v1/check`, shared by the data plane and the control plane (introspection).
 ///
 /// It runs on the caller's event loop without a Task: validation is synchronous, and the
-/// blocklist lookup (one round trip for jti and subject cut-off) and a rare rate-limited JWKS
+/// blocklist lookup (one round trip for the jti and every cut-off that could match) and a rare rate-limited JWKS
 /// refetch are futures. On a loop of the server's group, a verification cache (one per loop)
 /// skips the signature and claims work for tokens verified recently; the blocklist is still
 /// consulted on every check.
@@ -172,7 +172,7 @@ final class CheckEngine: Sendable {
         guard report.isValid, let claims = report.claims, let origin = report.issuer else { return nil }
         let revocationID = revocationID(of: report) ?? ""
         return VerifiedToken(
-            origin: origin, revocationID: revocationID, claims: claims,
+            origin: origin, revocationID: revocationID, claims: claims, keyID: report.key?.keyID,
             answer: AllowedAnswer(
                 issuer: origin.name, revocationID: revocationID, claims: claims,
                 claimHeaders: origin.claimHeaders, budget: dependencies.identityHeaderBudget,
@@ -181,18 +181,15 @@ final class CheckEngine: Sendable {
 
     private func lookUpRevocation(_ verified: VerifiedToken, on eventLoop: any EventLoop, then: @escaping @Sendable (CheckOutcome) -> Void) {
         let failOpen = dependencies.failOpen
-        blocklist.status(
-            issuer: verified.issuer, jti: verified.revocationID, subject: verified.subject, issuedAt: verified.issuedAt,
-            on: eventLoop
-        ) { result in
+        blocklist.status(verified.revocationQuery, on: eventLoop) { result in
             switch result {
             case .success(.notRevoked):
                 if let expired = self.expiredDuringLookup(verified) { return then(expired) }
                 then(.allowed(verified, degraded: false))
             case let .success(.tokenRevoked(entry)):
                 then(.denied(Self.revokedFailure(verified, entry), verified.facts))
-            case let .success(.subjectRevoked(cutoff)):
-                then(.denied(Self.subjectFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
+            case let .success(.cutOff(cutoff)):
+                then(.denied(Self.cutoffFailure(issuedAt: verified.issuedAt, cutoff), verified.facts))
             case let .failure(error):
                 guard failOpen else { return then(.unavailable(reason: "\(error)", verified.facts)) }
                 if let expired = self.expiredDuringLookup(verified) { return then(expired) }
@@ -222,11 +219,13 @@ final class CheckEngine: Sendable {
         return ValidationFailure(.tokenRevoked, .revocation, message + ".", hint: "Sign in again to get a new token.")
     }
 
-    static func subjectFailure(issuedAt: Double?, _ cutoff: SubjectCutoff) -> ValidationFailure {
+    static func cutoffFailure(issuedAt: Double?, _ cutoff: Cutoff) -> ValidationFailure {
         let issued = issuedAt.map { "was issued at \(UTCTime.iso8601($0))" } ?? "has no iat, so it cannot prove it is newer"
-        var message = "Every token of subject \"\(cutoff.subject)\" issued at or before \(UTCTime.iso8601(cutoff.cutoff)) was revoked"
+        let what = cutoff.kind == .issuer ? "Every token of the issuer" : "Every token of \(cutoff.kind.describe(cutoff.value))"
+        var message = "\(what) issued at or before \(UTCTime.iso8601(cutoff.cutoff)) was revoked"
         if !cutoff.reason.isEmpty { message += " (reason: \(cutoff.reason))" }
-        return ValidationFailure(.subjectRevoked, .revocation, message + "; this token \(issued).", hint: "Sign in again to get a new token.")
+        return ValidationFailure(
+            cutoff.kind.reasonCode, .revocation, message + "; this token \(issued).", hint: "Sign in again to get a new token.")
     }
 
     private static let allocator = ByteBufferAllocator()

@@ -25,16 +25,19 @@ struct AdminAPI: Sendable {
         group.delete("revocations") { request, context in try await remove(request, context) }
         group.post("subjects") { request, context in try await revokeSubject(request, context) }
         group.get("subjects") { request, context in try await readSubject(request, context) }
+        group.post("cutoffs") { request, context in try await createCutoff(request, context) }
+        group.get("cutoffs") { request, context in try await readCutoffs(request, context) }
+        group.delete("cutoffs") { request, context in try await removeCutoff(request, context) }
     }
 
-    private func storeFailure(_ error: any Error) -> APIError {
+    func storeFailure(_ error: any Error) -> APIError {
         APIError.storeFailure(error, metrics: metrics, logger: logger)
     }
 
     /// The configured issuer with exactly these bytes. A spelling that is only canonically
     /// equivalent (a decomposed é, U+212A for K) is another issuer: revoking under it would store a
     /// key no check ever reads, and answer 200 for nothing (security finding 6).
-    private func configuredIssuer(_ issuer: String) throws -> String {
+    func configuredIssuer(_ issuer: String) throws -> String {
         guard let configured = tokens.issuers.first(where: { $0.hasSameBytes(as: issuer) }) else {
             let known = tokens.issuers.map(JSONWriter.quoted).joined(separator: ", ")
             throw APIError(
@@ -128,25 +131,15 @@ struct AdminAPI: Sendable {
         return JSONResponse.make(.object(body))
     }
 
-    /// Body `{"iss": "…", "sub": "…", "reason": "…"}`: every token of the subject issued up to now is refused.
+    /// Body `{"iss": "…", "sub": "…", "reason": "…"}`: every token of the subject issued up to now is refused
+    /// (`/v1/admin/cutoffs` with `by: sub`).
     private func revokeSubject(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = try await RequestInput.jsonObject(request, limit: maxBodyBytes)
         let issuer = try configuredIssuer(try RequestInput.string(body, "iss", required: true)!)
         let subject = try RequestInput.string(body, "sub", required: true)!
         let reason = try RequestInput.string(body, "reason", required: false) ?? "admin"
-        let cutoff: SubjectCutoff
-        do {
-            cutoff = try await blocklist.revokeSubject(
-                SubjectRevocationRequest(issuer: issuer, subject: subject, reason: reason, actor: "admin"),
-                on: eventLoopGroup.any()
-            ).get()
-        } catch let error as StoreError where error.code == .invalidArgument {
-            throw APIError.badRequest(error.message)
-        } catch {
-            throw storeFailure(error)
-        }
-        metrics.revocation("subject")
-        logger.info("subject revoked by admin", metadata: ["iss": .string(issuer), "sub": .string(subject), "code": .string(reason)])
+        let cutoff = try await store(
+            CutoffRequest(issuer: issuer, kind: .subject, value: subject, reason: reason, actor: "admin", createdBy: "admin"))
         return JSONResponse.make(.object(RevocationJSON.cutoff(cutoff)))
     }
 
@@ -155,7 +148,7 @@ struct AdminAPI: Sendable {
         guard let issuer = query["iss"].map(String.init), let subject = query["sub"].map(String.init) else {
             throw APIError.badRequest("Reading a subject cut-off needs iss and sub query parameters.")
         }
-        let cutoff: SubjectCutoff?
+        let cutoff: Cutoff?
         do { cutoff = try await blocklist.subjectCutoff(issuer: issuer, subject: subject) } catch { throw storeFailure(error) }
         guard let cutoff else { throw APIError(.notFound, "not_found", "Subject \"\(subject)\" of issuer \"\(issuer)\" has no cut-off.") }
         return JSONResponse.make(.object(RevocationJSON.cutoff(cutoff)))

@@ -85,6 +85,15 @@ final class ServiceMetrics: Sendable {
         revocations[kind]?.increment()
     }
 
+    /// veto_cutoffs_written_total{kind, created_by}: cut-offs stored, by kind and by the signal that made
+    /// them (`admin`, `backchannel_logout`, `ssf:<transmitter>`). Writes are rare: the counter is looked up
+    /// (the registry returns the same one for the same labels) rather than made up front.
+    func cutoff(_ kind: CutoffKind, createdBy: String) {
+        CoreMetrics.Counter(
+            label: "veto_cutoffs_written_total", dimensions: [("kind", kind.rawValue), ("created_by", createdBy)], factory: factory
+        ).increment()
+    }
+
     /// The Prometheus text exposition of every metric.
     func exposition() -> String {
         var buffer: [UInt8] = []

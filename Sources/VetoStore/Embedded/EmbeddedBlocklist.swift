@@ -63,19 +63,13 @@ package final class EmbeddedBlocklist: Blocklist {
     // MARK: Hot path
 
     package func status(
-        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
-        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+        _ query: RevocationQuery, on eventLoop: any EventLoop, then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
-        let subjectKey = subject.map { EntryKey(issuer: issuer, id: $0) }
         then(
             Result<RevocationStatus, any Error> {
                 try core.read { state, now -> RevocationStatus in
-                    if let jti, let entry = state.token(issuer: issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
-                    if let subjectKey, let cutoff = state.subject(subjectKey, now: now),
-                        RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff)
-                    {
-                        return .subjectRevoked(cutoff)
-                    }
+                    if let jti = query.jti, let entry = state.token(issuer: query.issuer, jti: jti, now: now) { return .tokenRevoked(entry) }
+                    if let cutoff = state.refusingCutoff(query, now: now) { return .cutOff(cutoff) }
                     return .notRevoked
                 }
             })
@@ -95,16 +89,16 @@ package final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+    package func cutoff(_ request: CutoffRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff> {
         core.write(on: eventLoop) { state, now throws(StoreError) in
             let candidate = try validator.cutoff(for: request, now: now)
-            guard let existing = state.subject(EntryKey(issuer: request.issuer, id: request.subject), now: now) else {
-                return (candidate, .revokeSubject(candidate))
+            guard let existing = state.cutoff(CutoffKey(issuer: request.issuer, kind: request.kind, value: request.value), now: now) else {
+                return (candidate, .cutoff(candidate))
             }
             // The later cut-off wins with its metadata; the entry lives as long as the longer of the two.
             var merged = existing.cutoff >= candidate.cutoff ? existing : candidate
             merged.entryExpiresAt = RevocationRules.mergedExpiry(existing: existing.entryExpiresAt, requested: candidate.entryExpiresAt)
-            return merged == existing ? (existing, nil) : (merged, .revokeSubject(merged))
+            return merged == existing ? (existing, nil) : (merged, .cutoff(merged))
         }
     }
 
@@ -114,10 +108,10 @@ package final class EmbeddedBlocklist: Blocklist {
         }
     }
 
-    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    package func removeCutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         core.write(on: eventLoop) { state, now in
-            state.subject(EntryKey(issuer: issuer, id: subject), now: now) == nil
-                ? (false, nil) : (true, .removeSubject(issuer: issuer, subject: subject))
+            state.cutoff(CutoffKey(issuer: issuer, kind: kind, value: value), now: now) == nil
+                ? (false, nil) : (true, .removeCutoff(issuer: issuer, kind: kind, value: value))
         }
     }
 
@@ -136,8 +130,12 @@ package final class EmbeddedBlocklist: Blocklist {
         readFuture(on: eventLoop) { state, now in state.token(issuer: issuer, jti: jti, now: now) }
     }
 
-    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
-        readFuture(on: eventLoop) { state, now in state.subject(EntryKey(issuer: issuer, id: subject), now: now) }
+    package func cutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff?> {
+        readFuture(on: eventLoop) { state, now in state.cutoff(CutoffKey(issuer: issuer, kind: kind, value: value), now: now) }
+    }
+
+    package func cutoffs(issuer: String?, kind: CutoffKind?, on eventLoop: any EventLoop) -> EventLoopFuture<[Cutoff]> {
+        readFuture(on: eventLoop) { state, now in state.liveCutoffs(issuer: issuer, kind: kind, now: now) }
     }
 
     /// Entries in (issuer, jti) byte order; the cursor is the last key returned, so a page never repeats
@@ -164,10 +162,9 @@ package final class EmbeddedBlocklist: Blocklist {
 
     package func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         readFuture(on: eventLoop) { state, now in
-            BlocklistCount(
-                tokens: state.liveTokenCount(now: now),
-                subjects: state.subjects.values.count { !RevocationRules.isExpired($0.entryExpiresAt, now: now) }
-            )
+            var count = BlocklistCount(tokens: state.liveTokenCount(now: now), cutoffs: [:])
+            for cutoff in state.liveCutoffs(issuer: nil, kind: nil, now: now) { count.add(cutoff.kind) }
+            return count
         }
     }
 

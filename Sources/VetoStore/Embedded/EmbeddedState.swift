@@ -9,14 +9,14 @@ import VetoCore
 /// when it is read.
 struct EmbeddedState: Sendable {
     private var tokens = TokenTable<StoredToken>()
-    private(set) var subjects = [EntryKey: SubjectCutoff]()
+    private(set) var cutoffs = [CutoffKey: Cutoff]()
     private var issuers = InternTable()
     /// "logout", "password reset"…
     private var reasons = InternTable()
     /// "self", an admin's name…
     private var actors = InternTable()
 
-    var count: Int { tokens.count + subjects.count }
+    var count: Int { tokens.count + cutoffs.count }
     var tokenCount: Int { tokens.count }
 
     /// Room for `count` token entries without growing (replay reserves what the journal holds).
@@ -36,9 +36,30 @@ struct EmbeddedState: Sendable {
         token(issuer: String(decoding: key.issuer, as: UTF8.self), jti: String(decoding: key.id, as: UTF8.self), now: now)
     }
 
-    func subject(_ key: EntryKey, now: Double) -> SubjectCutoff? {
-        guard let cutoff = subjects[key], !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) else { return nil }
+    func cutoff(_ key: CutoffKey, now: Double) -> Cutoff? {
+        guard !cutoffs.isEmpty, let cutoff = cutoffs[key], !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) else { return nil }
         return cutoff
+    }
+
+    /// The first cut-off of `query` that refuses its token, in ``CutoffValues/forEach(_:)`` order.
+    func refusingCutoff(_ query: RevocationQuery, now: Double) -> Cutoff? {
+        guard !cutoffs.isEmpty else { return nil }
+        var refusing: Cutoff?
+        query.values.forEach { kind, value in
+            guard refusing == nil, let cutoff = cutoff(CutoffKey(issuer: query.issuer, kind: kind, value: value), now: now),
+                RevocationRules.cutoffRejects(issuedAt: query.issuedAt, cutoff: cutoff.cutoff)
+            else { return }
+            refusing = cutoff
+        }
+        return refusing
+    }
+
+    /// Live cut-offs, optionally of one issuer and kind, in (issuer, kind, value) order.
+    func liveCutoffs(issuer: String?, kind: CutoffKind?, now: Double) -> [Cutoff] {
+        cutoffs.values.filter { cutoff in
+            !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) && (kind == nil || cutoff.kind == kind)
+                && (issuer.map { cutoff.issuer.utf8.elementsEqual($0.utf8) } ?? true)
+        }.sorted { ($0.issuer, $0.kind.rawValue, $0.value) < ($1.issuer, $1.kind.rawValue, $1.value) }
     }
 
     mutating func apply(_ record: JournalRecord) {
@@ -48,19 +69,19 @@ struct EmbeddedState: Sendable {
                 entry, issuer: issuers.intern(entry.issuer), reason: reasons.intern(entry.reason),
                 actor: entry.actor.map { actors.intern($0) + 1 } ?? 0)
             tokens.upsert(stored)
-        case .revokeSubject(let cutoff):
-            subjects[EntryKey(issuer: cutoff.issuer, id: cutoff.subject)] = cutoff
+        case .cutoff(let cutoff):
+            cutoffs[CutoffKey(issuer: cutoff.issuer, kind: cutoff.kind, value: cutoff.value)] = cutoff
         case .remove(let issuer, let jti):
             if let issuerID = issuers.id(of: issuer) { tokens.remove(StoredToken.probe(issuer: issuerID, jti: jti)) }
-        case .removeSubject(let issuer, let subject):
-            subjects[EntryKey(issuer: issuer, id: subject)] = nil
+        case .removeCutoff(let issuer, let kind, let value):
+            cutoffs[CutoffKey(issuer: issuer, kind: kind, value: value)] = nil
         }
     }
 
     /// Removes expired entries in place (no copy of the whole set).
     mutating func dropExpired(now: Double) {
         tokens.removeAll { RevocationRules.isExpired($0.entryExpiresAt, now: now) }
-        subjects = subjects.filter { !RevocationRules.isExpired($0.value.entryExpiresAt, now: now) }
+        cutoffs = cutoffs.filter { !RevocationRules.isExpired($0.value.entryExpiresAt, now: now) }
     }
 
     /// The first `limit` live token entries in (issuer, jti) byte order after `after` that match the
@@ -109,8 +130,8 @@ struct EmbeddedState: Sendable {
         for stored in tokens.all where !RevocationRules.isExpired(stored.entryExpiresAt, now: now) {
             try body(.revoke(entry(stored)))
         }
-        for cutoff in subjects.values where !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) {
-            try body(.revokeSubject(cutoff))
+        for cutoff in cutoffs.values where !RevocationRules.isExpired(cutoff.entryExpiresAt, now: now) {
+            try body(.cutoff(cutoff))
         }
     }
 

@@ -1,3 +1,5 @@
+import VetoCore
+
 /// (issuer, jti) or (issuer, subject) compared byte for byte, as Redis compares keys. Swift strings
 /// compare by canonical equivalence, which would merge ids that differ only in Unicode normalisation.
 struct EntryKey: Hashable, Sendable {
@@ -48,5 +50,16 @@ struct EntryKey: Hashable, Sendable {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         default: nil
         }
+    }
+}
+
+/// A cut-off's identity: (kind, issuer, value), bytes compared as Redis compares keys.
+struct CutoffKey: Hashable, Sendable {
+    let kind: CutoffKind
+    let key: EntryKey
+
+    init(issuer: String, kind: CutoffKind, value: String) {
+        self.kind = kind
+        self.key = EntryKey(issuer: issuer, id: value)
     }
 }

@@ -12,11 +12,11 @@ extension JournalRecord {
             let wanted = rules.entryExpiry(tokenExpiresAt: entry.tokenExpiresAt, now: entry.revokedAt)
             entry.entryExpiresAt = RevocationRules.mergedExpiry(existing: entry.entryExpiresAt, requested: wanted)
             return .revoke(entry)
-        case var .revokeSubject(cutoff):
+        case var .cutoff(cutoff):
             cutoff.entryExpiresAt = RevocationRules.mergedExpiry(
                 existing: cutoff.entryExpiresAt, requested: rules.cutoffExpiry(cutoff: cutoff.cutoff))
-            return .revokeSubject(cutoff)
-        case .remove, .removeSubject:
+            return .cutoff(cutoff)
+        case .remove, .removeCutoff:
             return self
         }
     }

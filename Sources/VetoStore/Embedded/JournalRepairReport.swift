@@ -1,3 +1,5 @@
+import VetoCore
+
 /// What `JournalRepair.run` found in a journal and what it did about it.
 package struct JournalRepairReport: Sendable, Equatable {
     /// A stretch of the journal that is not a good record.
@@ -21,10 +23,11 @@ package struct JournalRepairReport: Sendable, Equatable {
     package struct GivenUp: Sendable, Equatable {
         /// Where its payload starts in the journal as it was found.
         package var offset: Int
-        /// `revoke`, `revoke_subject`, `remove` or `remove_subject`.
+        /// `revoke`, `revoke_subject`, `cutoff`, `remove`, `remove_subject` or `remove_cutoff`.
         package var op: String?
         package var issuer: String?
         package var jti: String?
+        /// The subject; for a cut-off of another kind, `<by> <value>` (`sid abc`).
         package var subject: String?
         /// Its payload still matches the checksum stored before it: the fields are what was written
         /// (only the header was damaged). Otherwise they may be damaged too.
@@ -78,12 +81,14 @@ extension JournalRepairReport.GivenUp {
             switch JournalRecord(payload: payload) {
             case .revoke(let entry)?:
                 (given.op, given.issuer, given.jti, given.subject) = ("revoke", entry.issuer, entry.jti, entry.subject)
-            case .revokeSubject(let cutoff)?:
-                (given.op, given.issuer, given.subject) = ("revoke_subject", cutoff.issuer, cutoff.subject)
+            case .cutoff(let cutoff)?:
+                (given.op, given.issuer, given.subject) = (
+                    cutoff.kind == .subject ? "revoke_subject" : "cutoff", cutoff.issuer, Self.shown(cutoff.kind, cutoff.value)
+                )
             case .remove(let issuer, let jti)?:
                 (given.op, given.issuer, given.jti) = ("remove", issuer, jti)
-            case .removeSubject(let issuer, let subject)?:
-                (given.op, given.issuer, given.subject) = ("remove_subject", issuer, subject)
+            case .removeCutoff(let issuer, let kind, let value)?:
+                (given.op, given.issuer, given.subject) = (kind == .subject ? "remove_subject" : "remove_cutoff", issuer, Self.shown(kind, value))
             case nil:
                 // Damaged content: pick out what still looks like the members.
                 given.op = member("op", in: payload)
@@ -93,6 +98,10 @@ extension JournalRepairReport.GivenUp {
             }
             return given
         }
+    }
+
+    private static func shown(_ kind: CutoffKind, _ value: String) -> String {
+        kind == .subject ? value : "\(kind.rawValue) \(value)"
     }
 
     /// The text of `"name":"…"` in damaged JSON, up to the next quote (escapes are not decoded).

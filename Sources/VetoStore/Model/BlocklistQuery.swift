@@ -1,3 +1,5 @@
+import VetoCore
+
 /// A page request for ``Blocklist/list(_:on:)``: token entries matching every filter that is set.
 package struct BlocklistQuery: Sendable, Equatable {
     package var issuer: String?
@@ -31,10 +33,25 @@ package struct BlocklistPage: Sendable, Equatable {
 /// How many live entries a store holds.
 package struct BlocklistCount: Sendable, Equatable {
     package var tokens: Int
-    package var subjects: Int
+    /// Live cut-offs by kind; kinds without any are absent.
+    package var cutoffs: [CutoffKind: Int]
+
+    package init(tokens: Int, cutoffs: [CutoffKind: Int]) {
+        self.tokens = tokens
+        self.cutoffs = cutoffs.filter { $0.value > 0 }
+    }
 
     package init(tokens: Int, subjects: Int) {
-        self.tokens = tokens
-        self.subjects = subjects
+        self.init(tokens: tokens, cutoffs: [.subject: subjects])
+    }
+
+    /// Subject cut-offs.
+    package var subjects: Int { cutoffs[.subject] ?? 0 }
+
+    /// Cut-offs of every kind.
+    package var allCutoffs: Int { cutoffs.values.reduce(0, +) }
+
+    package mutating func add(_ kind: CutoffKind) {
+        cutoffs[kind, default: 0] += 1
     }
 }

@@ -1,14 +1,46 @@
+import VetoCore
+
 /// The Redis key layout (KEYS.md):
 ///
 ///     <prefix>j:<issuer byte length>:<issuer>:<jti>      token entry
 ///     <prefix>s:<issuer byte length>:<issuer>:<subject>  subject cut-off
+///     <prefix>x:…:<sid>  k:…:<kid>  c:…:<client>  m:…:<email>  i:…:(empty)   the other cut-off kinds
 ///
 /// The decimal length makes the split unambiguous whatever bytes the issuer and jti hold (colons
 /// included), and keeps all keys of one issuer under one prefix, so SCAN MATCH can filter by issuer.
 struct BlocklistKeys: Sendable {
-    enum Kind: UInt8, Sendable {
+    enum Kind: UInt8, Sendable, CaseIterable {
         case token = 0x6A  // "j"
         case subject = 0x73  // "s"
+        case session = 0x78  // "x"
+        case key = 0x6B  // "k"
+        case client = 0x63  // "c"
+        case issuer = 0x69  // "i"
+        case email = 0x6D  // "m"
+
+        init(_ kind: CutoffKind) {
+            switch kind {
+            case .subject: self = .subject
+            case .session: self = .session
+            case .key: self = .key
+            case .client: self = .client
+            case .issuer: self = .issuer
+            case .email: self = .email
+            }
+        }
+
+        /// The cut-off kind of this key; nil for a token entry.
+        var cutoffKind: CutoffKind? {
+            switch self {
+            case .token: nil
+            case .subject: .subject
+            case .session: .session
+            case .key: .key
+            case .client: .client
+            case .issuer: .issuer
+            case .email: .email
+            }
+        }
     }
 
     let prefix: [UInt8]
@@ -23,6 +55,10 @@ struct BlocklistKeys: Sendable {
 
     func subject(issuer: String, subject: String) -> [UInt8] {
         key(.subject, issuer: issuer, id: subject)
+    }
+
+    func cutoff(issuer: String, kind: CutoffKind, value: String) -> [UInt8] {
+        key(Kind(kind), issuer: issuer, id: value)
     }
 
     private func key(_ kind: Kind, issuer: String, id: String) -> [UInt8] {

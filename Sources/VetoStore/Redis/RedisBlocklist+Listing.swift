@@ -1,4 +1,5 @@
 import NIOCore
+import VetoCore
 import VetoRedis
 
 /// Listing and counting with SCAN and a cursor, never KEYS: Redis keeps serving checks in between.
@@ -26,18 +27,15 @@ extension RedisBlocklist {
 
     package func count(on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistCount> {
         eventLoop.makeFutureWithTask {
-            var count = BlocklistCount(tokens: 0, subjects: 0)
+            var count = BlocklistCount(tokens: 0, cutoffs: [:])
             do {
                 for master in try await self.client.masters(on: eventLoop).get() {
                     var cursor = "0"
                     repeat {
                         let batch = try await self.scan(master, cursor, pattern: self.keys.everything, on: eventLoop)
                         for key in batch.keys {
-                            switch self.keys.parse(key)?.kind {
-                            case .token: count.tokens += 1
-                            case .subject: count.subjects += 1
-                            case nil: break
-                            }
+                            guard let kind = self.keys.parse(key)?.kind else { continue }
+                            if let cutoffKind = kind.cutoffKind { count.add(cutoffKind) } else { count.tokens += 1 }
                         }
                         cursor = batch.next
                     } while cursor != "0"
@@ -47,6 +45,47 @@ extension RedisBlocklist {
             }
             return count
         }
+    }
+
+    package func cutoffs(issuer: String?, kind: CutoffKind?, on eventLoop: any EventLoop) -> EventLoopFuture<[Cutoff]> {
+        eventLoop.makeFutureWithTask {
+            do {
+                return try await self.allCutoffs(issuer: issuer, kind: kind, on: eventLoop)
+            } catch {
+                throw StoreError(redis: error)
+            }
+        }
+    }
+
+    /// Every cut-off key of the wanted kinds on every master, read with its TTL. Keys that expired meanwhile
+    /// are skipped; an unreadable value is shown as such (the key still refuses tokens).
+    private func allCutoffs(issuer: String?, kind: CutoffKind?, on eventLoop: any EventLoop) async throws -> [Cutoff] {
+        if let issuer, !validator.isStorable(issuer) { return [] }
+        let kinds = kind.map { [$0] } ?? CutoffKind.allCases
+        var found = [Cutoff]()
+        for master in try await client.masters(on: eventLoop).get() {
+            for kind in kinds {
+                var cursor = "0"
+                repeat {
+                    let batch = try await scan(master, cursor, pattern: keys.pattern(.init(kind), issuer: issuer), on: eventLoop)
+                    for key in batch.keys {
+                        guard let parsed = keys.parse(key), parsed.kind.cutoffKind == kind,
+                            let stored = try await read(key, on: eventLoop).get()
+                        else { continue }
+                        var cutoff =
+                            EntryJSON.cutoff(stored.value)
+                            ?? Cutoff(
+                                issuer: parsed.issuer, kind: kind, value: parsed.id, cutoff: 0, revokedAt: 0,
+                                reason: "(unreadable value)", actor: nil, entryExpiresAt: stored.expiry ?? RevocationRules.latestExpiry)
+                        (cutoff.issuer, cutoff.kind, cutoff.value) = (parsed.issuer, kind, parsed.id)
+                        cutoff.entryExpiresAt = Self.expiry(stored: cutoff.entryExpiresAt, fromTTL: stored.expiry)
+                        found.append(cutoff)
+                    }
+                    cursor = batch.next
+                } while cursor != "0"
+            }
+        }
+        return found.sorted { ($0.issuer, $0.kind.rawValue, $0.value) < ($1.issuer, $1.kind.rawValue, $1.value) }
     }
 
     private func listPage(_ query: BlocklistQuery, on eventLoop: any EventLoop) async throws -> BlocklistPage {

@@ -60,12 +60,12 @@ extension RedisBlocklist {
         """
     )
 
-    /// Stores a subject cut-off: the later cut-off wins, with its value, and the key keeps the longer
+    /// Stores a cut-off (of any kind): the later cut-off wins, with its value, and the key keeps the longer
     /// of the two lifetimes.
     /// KEYS[1] = cut-off key, KEYS[2] = feed (optional); ARGV[1] = JSON value; ARGV[2] = wanted cut-off;
     /// ARGV[3] = wanted PTTL (ms); ARGV[4] = wanted expires_at; ARGV[5] = feed length.
     /// Returns {stored value, PTTL in ms (-1: none)}.
-    static let revokeSubjectScript = RedisScript(
+    static let cutoffScript = RedisScript(
         """
         \(feedFunction)
         local kind = redis.call('TYPE', KEYS[1]).ok

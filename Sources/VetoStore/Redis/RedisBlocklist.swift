@@ -55,64 +55,59 @@ package final class RedisBlocklist: Blocklist {
     // MARK: Hot path
 
     package func status(
-        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
-        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+        _ query: RevocationQuery, on eventLoop: any EventLoop, then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
-        let issuerStorable = validator.isStorable(issuer)
-        let tokenKey = jti.flatMap { issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.token(issuer: issuer, jti: $0) : nil }
-        let subjectKey = subject.flatMap {
-            issuerStorable && !$0.isEmpty && validator.isStorable($0) ? keys.subject(issuer: issuer, subject: $0) : nil
-        }
-        var commands = [RedisCommand]()
-        if let tokenKey { commands.append(RedisCommand("GET", [tokenKey])) }
-        if let subjectKey { commands.append(RedisCommand("GET", [subjectKey])) }
-        guard !commands.isEmpty else {
-            then(.success(.notRevoked))
+        guard validator.isStorable(query.issuer) else {
+            then(.success(.notRevoked))  // no entry of this issuer can have been stored
             return
         }
-
-        // Two GETs written back to back: one round trip, and unlike MGET a key of the wrong type is an
-        // error (WRONGTYPE), not a silent nil that would read as "not revoked".
+        var keys = [[UInt8]]()
+        var kinds = [CutoffKind?]()
+        if let jti = query.jti, !jti.isEmpty, validator.isStorable(jti) {
+            keys.append(self.keys.token(issuer: query.issuer, jti: jti))
+            kinds.append(nil)
+        }
+        query.values.forEach { kind, value in
+            guard (kind == .issuer || !value.isEmpty) && validator.isStorable(value) else { return }
+            keys.append(self.keys.cutoff(issuer: query.issuer, kind: kind, value: value))
+            kinds.append(kind)
+        }
+        // One GET per key written back to back: one round trip, and unlike MGET a key of the wrong type is
+        // an error (WRONGTYPE), not a silent nil that would read as "not revoked".
         // `read: true`: with Sentinel and `read_from: replica` these may go to a replica (stale by the
         // replication lag; see README, Production).
-        // One callback for both replies, no future: on the hot path a future costs more than decoding a reply.
-        client.send(commands, on: eventLoop, read: true) { replies in
-            then(Result { try Self.interpret(replies, tokenKey: tokenKey, subjectKey: subjectKey, issuedAt: issuedAt) })
+        // One callback for all replies, no future: on the hot path a future costs more than decoding a reply.
+        let issuedAt = query.issuedAt
+        let (lookedUp, lookedUpKinds) = (keys, kinds)
+        client.send(keys.map { RedisCommand("GET", [$0]) }, on: eventLoop, read: true) { replies in
+            then(Result { try Self.interpret(replies, keys: lookedUp, kinds: lookedUpKinds, issuedAt: issuedAt) })
         }
     }
 
-    /// The status from the replies to the jti and subject GETs, in that order (either may be absent).
+    /// The status from the replies to the GETs of `keys` (a token entry where `kinds` has nil).
+    ///
+    /// A refusal found in any reply wins over a failed or unreadable one: the token is refused either way,
+    /// and refusing is certain. Otherwise any failure or unreadable cut-off fails the check (closed).
     private static func interpret(
-        _ results: [Result<RedisValue, any Error>], tokenKey: [UInt8]?, subjectKey: [UInt8]?,
-        issuedAt: Double?
+        _ results: [Result<RedisValue, any Error>], keys: [[UInt8]], kinds: [CutoffKind?], issuedAt: Double?
     ) throws -> RevocationStatus {
-        var index = 0
-        if let tokenKey {
-            switch results[index] {
+        var problem: StoreError?
+        for (index, result) in results.enumerated() {
+            switch result {
             case .success(.null):
-                break
+                continue
             case .success(let value):
-                return .tokenRevoked(value.bytes.flatMap(EntryJSON.entry))
-            case .failure(let error):
-                throw StoreError(redis: error, key: tokenKey)
-            }
-            index += 1
-        }
-        if let subjectKey {
-            switch results[index] {
-            case .success(.null):
-                break
-            case .success(let value):
+                guard kinds[index] != nil else { return .tokenRevoked(value.bytes.flatMap(EntryJSON.entry)) }
                 guard let cutoff = value.bytes.flatMap(EntryJSON.cutoff) else {
-                    throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(subjectKey))")
+                    problem = problem ?? StoreError(.corruptEntry, "unreadable cut-off at key \(BlocklistKeys.display(keys[index]))")
+                    continue
                 }
-                if RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) {
-                    return .subjectRevoked(cutoff)
-                }
+                if RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) { return .cutOff(cutoff) }
             case .failure(let error):
-                throw StoreError(redis: error, key: subjectKey)
+                problem = problem ?? StoreError(redis: error, key: keys[index])
             }
         }
+        if let problem { throw problem }
         return .notRevoked
     }
 
@@ -144,22 +139,20 @@ package final class RedisBlocklist: Blocklist {
         }
     }
 
-    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
+    package func cutoff(_ request: CutoffRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff> {
         do { _ = try validator.cutoff(for: request, now: WallClock.now()) } catch { return eventLoop.makeFailedFuture(error) }
-        return effectiveRules(on: eventLoop).flatMap { rules in self.revokeSubject(request, rules: rules, on: eventLoop) }
+        return effectiveRules(on: eventLoop).flatMap { rules in self.cutoff(request, rules: rules, on: eventLoop) }
     }
 
-    private func revokeSubject(_ request: SubjectRevocationRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<
-        SubjectCutoff
-    > {
+    private func cutoff(_ request: CutoffRequest, rules: RevocationRules, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff> {
         let now = WallClock.now()
-        let candidate: SubjectCutoff
+        let candidate: Cutoff
         do { candidate = try validator.cutoff(for: request, now: now, rules: rules) } catch { return eventLoop.makeFailedFuture(error) }
-        let key = keys.subject(issuer: request.issuer, subject: request.subject)
+        let key = keys.cutoff(issuer: request.issuer, kind: request.kind, value: request.value)
         let ttl = RevocationRules.timeToLive(until: candidate.entryExpiresAt, now: now)
         let value = EntryJSON.encode(candidate)
         return writeWithFeed(
-            Self.revokeSubjectScript, key: key, value: value, ttl: ttl,
+            Self.cutoffScript, key: key, value: value, ttl: ttl,
             arguments: [
                 value, Array(EntryJSON.numberText(candidate.cutoff).utf8), Array(String(ttl).utf8),
                 Array(EntryJSON.numberText(candidate.entryExpiresAt).utf8)
@@ -169,7 +162,7 @@ package final class RedisBlocklist: Blocklist {
         .flatMapErrorThrowing { throw StoreError(redis: $0, key: key) }
         .flatMapThrowing { reply in
             guard let stored = Self.storedValue(reply), var cutoff = EntryJSON.cutoff(stored) else {
-                throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(key))")
+                throw StoreError(.corruptEntry, "unreadable cut-off at key \(BlocklistKeys.display(key))")
             }
             // The script keeps the later cut-off's value but the longer of the two lifetimes.
             cutoff.entryExpiresAt = max(cutoff.entryExpiresAt, candidate.entryExpiresAt)
@@ -181,8 +174,8 @@ package final class RedisBlocklist: Blocklist {
         delete(keys.token(issuer: issuer, jti: jti), on: eventLoop)
     }
 
-    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        delete(keys.subject(issuer: issuer, subject: subject), on: eventLoop)
+    package func removeCutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        delete(keys.cutoff(issuer: issuer, kind: kind, value: value), on: eventLoop)
     }
 
     // MARK: Reads for operators
@@ -199,13 +192,15 @@ package final class RedisBlocklist: Blocklist {
         }
     }
 
-    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
-        let key = keys.subject(issuer: issuer, subject: subject)
+    package func cutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff?> {
+        let key = keys.cutoff(issuer: issuer, kind: kind, value: value)
         return read(key, on: eventLoop).flatMapThrowing { stored in
             guard let stored else { return nil }
             guard var cutoff = EntryJSON.cutoff(stored.value) else {
-                throw StoreError(.corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(key))")
+                throw StoreError(.corruptEntry, "unreadable cut-off at key \(BlocklistKeys.display(key))")
             }
+            // The key names the rule; the value only describes it.
+            (cutoff.issuer, cutoff.kind, cutoff.value) = (issuer, kind, value)
             cutoff.entryExpiresAt = Self.expiry(stored: cutoff.entryExpiresAt, fromTTL: stored.expiry)
             return cutoff
         }

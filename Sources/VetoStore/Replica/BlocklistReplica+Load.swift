@@ -57,7 +57,7 @@ extension BlocklistReplica {
             var commands: [RedisCommand] = []
             for (key, kind) in pending {
                 commands.append(RedisCommand("PTTL", [key]))
-                if kind == .subject { commands.append(RedisCommand("GET", [key])) }
+                if kind != .token { commands.append(RedisCommand("GET", [key])) }
             }
             if let scanCursor {
                 commands.append(
@@ -70,7 +70,7 @@ extension BlocklistReplica {
                 let ttl = try replies[index].get().integer ?? -2
                 index += 1
                 var value: [UInt8] = []
-                if kind == .subject {
+                if kind != .token {
                     value = try replies[index].get().bytes ?? []
                     index += 1
                 }

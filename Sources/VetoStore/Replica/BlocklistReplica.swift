@@ -9,7 +9,7 @@ import VetoRedis
 /// It loads every key (SCAN on every master), then follows the feed (`XREAD BLOCK` on a connection of
 /// its own) from a cursor taken before the scan. It is *current* while its last proof, a successful XREAD
 /// round trip that reached the end of the feed, is at most `maxStaleness` old; otherwise
-/// ``answer(issuer:jti:subject:issuedAt:now:)`` returns nil and the caller asks Redis (ARCHITECTURE.md,
+/// ``answer(_:now:)`` returns nil and the caller asks Redis (ARCHITECTURE.md,
 /// "The replica"). It loads again, into a new state swapped in whole, on start, after any error
 /// (reconnect, failover), when the feed was trimmed past its cursor, and when the feed went backwards.
 package final class BlocklistReplica: Sendable {
@@ -71,24 +71,23 @@ package final class BlocklistReplica: Sendable {
     // MARK: Checks
 
     /// The status from memory, or nil when the replica is not current (the caller asks Redis).
-    func answer(issuer: String, jti: String?, subject: String?, issuedAt: Double?, now: Double) -> Result<ReplicaState.Answer, StoreError>? {
+    func answer(_ query: RevocationQuery, now: Double) -> Result<ReplicaState.Answer, StoreError>? {
         let uptime = NIODeadline.now().uptimeNanoseconds
         return shared.withLockedValue { shared in
             guard shared.loaded, Self.seconds(from: shared.lastProof, to: uptime) <= maxStaleness else { return nil }
-            return Result { () throws(StoreError) in try shared.state.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: now)
-            }
+            return Result { () throws(StoreError) in try shared.state.status(query, now: now) }
         }
     }
 
     /// A revocation the replica knows of, however stale it is: when Redis cannot be asked, a token the
     /// replica saw revoked is still refused (only a removal could have changed that, and refusing it a
     /// little longer is the safe side). nil when the replica knows no revocation of this token.
-    func knownRevocation(issuer: String, jti: String?, subject: String?, issuedAt: Double?, now: Double) -> RevocationStatus? {
-        shared.withLockedValue { shared in
+    func knownRevocation(_ query: RevocationQuery, now: Double) -> RevocationStatus? {
+        shared.withLockedValue { shared -> RevocationStatus? in
             guard shared.loaded else { return nil }
-            switch try? shared.state.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: now) {
+            switch try? shared.state.status(query, now: now) {
             case .tokenRevoked?: return .tokenRevoked(nil)
-            case .subjectRevoked(let cutoff)?: return .subjectRevoked(cutoff)
+            case .cutOff(let cutoff)?: return .cutOff(cutoff)
             case .notRevoked?, nil: return nil
             }
         }

@@ -1,9 +1,11 @@
+import VetoCore
+
 /// A feed entry read as the blocklist change it records, for people (`veto blocklist watch`).
 package enum FeedChange: Sendable, Equatable {
     case revoke(RevocationEntry)
-    case revokeSubject(SubjectCutoff)
+    case cutoff(Cutoff)
     case remove(issuer: String, jti: String)
-    case removeSubject(issuer: String, subject: String)
+    case removeCutoff(issuer: String, kind: CutoffKind, value: String)
     /// Not a change Veto writes: `key` as text, and what is wrong with it.
     case unreadable(key: String, problem: String)
 }
@@ -16,13 +18,15 @@ extension FeedEntry {
         guard let (kind, issuer, id) = BlocklistKeys(prefix: keyPrefix).parse(key) else {
             return .unreadable(key: shownKey, problem: "not a blocklist key")
         }
-        switch (kind, operation) {
-        case (.token, .delete): return .remove(issuer: issuer, jti: id)
-        case (.subject, .delete): return .removeSubject(issuer: issuer, subject: id)
-        case (.token, .set(let value, _)):
+        switch (kind.cutoffKind, operation) {
+        case (nil, .delete): return .remove(issuer: issuer, jti: id)
+        case (let cutoffKind?, .delete): return .removeCutoff(issuer: issuer, kind: cutoffKind, value: id)
+        case (nil, .set(let value, _)):
             return EntryJSON.entry(value).map(FeedChange.revoke) ?? .unreadable(key: shownKey, problem: "value is not an entry")
-        case (.subject, .set(let value, _)):
-            return EntryJSON.cutoff(value).map(FeedChange.revokeSubject) ?? .unreadable(key: shownKey, problem: "value is not a cut-off")
+        case (let cutoffKind?, .set(let value, _)):
+            guard var cutoff = EntryJSON.cutoff(value) else { return .unreadable(key: shownKey, problem: "value is not a cut-off") }
+            (cutoff.issuer, cutoff.kind, cutoff.value) = (issuer, cutoffKind, id)
+            return .cutoff(cutoff)
         case (_, .unreadable(let problem)): return .unreadable(key: shownKey, problem: problem)
         }
     }

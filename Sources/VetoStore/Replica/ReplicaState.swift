@@ -1,6 +1,6 @@
 import VetoCore
 
-/// What a replica knows of the Redis blocklist: every token entry and subject cut-off, each until its
+/// What a replica knows of the Redis blocklist: every token entry and cut-off, each until its
 /// key's TTL. Pure: the follower (``BlocklistReplica``) feeds it the keys it scans and the feed entries it
 /// reads, and checks ask it with their own clock.
 ///
@@ -12,13 +12,13 @@ struct ReplicaState: Sendable {
     enum Answer: Sendable, Equatable {
         case notRevoked
         case tokenRevoked
-        case subjectRevoked(SubjectCutoff)
+        case cutOff(Cutoff)
     }
 
-    private enum Cutoff: Sendable {
+    private enum Rule: Sendable {
         /// The stored value, as Redis would return it, and when its key goes.
-        case readable(SubjectCutoff, expiresAt: Double)
-        /// A value that is not a cut-off: checks of that subject fail (`corrupt_entry`), as in Redis.
+        case readable(Cutoff, expiresAt: Double)
+        /// A value that is not a cut-off: checks it could match fail (`corrupt_entry`), as in Redis.
         case unreadable(expiresAt: Double)
 
         var expiresAt: Double {
@@ -32,7 +32,7 @@ struct ReplicaState: Sendable {
     private let keys: BlocklistKeys
     private var issuers = InternTable()
     private var tokens = TokenTable<ReplicaToken>()
-    private var cutoffs: [EntryKey: Cutoff] = [:]
+    private var cutoffs: [CutoffKey: Rule] = [:]
     private var sweepPosition = 0
 
     init(keys: BlocklistKeys) {
@@ -59,41 +59,58 @@ struct ReplicaState: Sendable {
         case (.token, .delete):
             guard let issuerID = issuers.id(of: issuer) else { return }
             tokens.remove(ReplicaToken(issuer: issuerID, jti: id.utf8, expiresAt: 0))
-        case let (.subject, .set(value, ttl)):
+        case let (_, .set(value, ttl)):
+            guard let kind = kind.cutoffKind else { return }
             let expiresAt = Self.expiry(ttl, now: now)
-            let entryKey = EntryKey(issuer: issuer, id: id)
+            let entryKey = CutoffKey(issuer: issuer, kind: kind, value: id)
             let longest = max(expiresAt, cutoffs[entryKey]?.expiresAt ?? 0)
             guard var cutoff = EntryJSON.cutoff(value) else {
                 cutoffs[entryKey] = .unreadable(expiresAt: longest)
                 return
             }
+            // The key names the rule; the value only describes it.
+            (cutoff.issuer, cutoff.kind, cutoff.value) = (issuer, kind, id)
             if case .readable(let existing, _)? = cutoffs[entryKey], existing.cutoff > cutoff.cutoff { cutoff = existing }
             cutoffs[entryKey] = .readable(cutoff, expiresAt: longest)
-        case (.subject, .delete):
-            cutoffs[EntryKey(issuer: issuer, id: id)] = nil
+        case (_, .delete):
+            guard let kind = kind.cutoffKind else { return }
+            cutoffs[CutoffKey(issuer: issuer, kind: kind, value: id)] = nil
         case (_, .unreadable):
             break  // the follower decides (BlocklistReplica.follow)
         }
     }
 
-    /// The revocation status of a token, as the Redis blocklist would answer it now.
-    func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, now: Double) throws(StoreError) -> Answer {
-        if let jti, let issuerID = issuers.id(of: issuer),
+    /// The revocation status of a token, as the Redis blocklist would answer it now: a refusing rule wins
+    /// over an unreadable one, which fails the check (`corrupt_entry`).
+    func status(_ query: RevocationQuery, now: Double) throws(StoreError) -> Answer {
+        if let jti = query.jti, let issuerID = issuers.id(of: query.issuer),
             let token = tokens.find(ReplicaToken(issuer: issuerID, jti: jti.utf8, expiresAt: 0)),
             !RevocationRules.isExpired(token.expiresAt, now: now)
         {
             return .tokenRevoked
         }
-        guard let subject, !cutoffs.isEmpty, let rule = cutoffs[EntryKey(issuer: issuer, id: subject)],
-            !RevocationRules.isExpired(rule.expiresAt, now: now)
-        else { return .notRevoked }
-        switch rule {
-        case .unreadable:
-            throw StoreError(
-                .corruptEntry, "unreadable subject cut-off at key \(BlocklistKeys.display(keys.subject(issuer: issuer, subject: subject)))")
-        case .readable(let cutoff, _):
-            return RevocationRules.cutoffRejects(issuedAt: issuedAt, cutoff: cutoff.cutoff) ? .subjectRevoked(cutoff) : .notRevoked
+        guard !cutoffs.isEmpty else { return .notRevoked }
+        var refusing: Cutoff?
+        var unreadable: [UInt8]?
+        query.values.forEach { kind, value in
+            guard refusing == nil, let rule = cutoffs[CutoffKey(issuer: query.issuer, kind: kind, value: value)],
+                !RevocationRules.isExpired(rule.expiresAt, now: now)
+            else { return }
+            switch rule {
+            case .unreadable:
+                unreadable = unreadable ?? keys.cutoff(issuer: query.issuer, kind: kind, value: value)
+            case .readable(let cutoff, _):
+                if RevocationRules.cutoffRejects(issuedAt: query.issuedAt, cutoff: cutoff.cutoff) { refusing = cutoff }
+            }
         }
+        if let refusing { return .cutOff(refusing) }
+        if let unreadable { throw StoreError(.corruptEntry, "unreadable cut-off at key \(BlocklistKeys.display(unreadable))") }
+        return .notRevoked
+    }
+
+    /// The status of a token known by jti and subject only.
+    func status(issuer: String, jti: String?, subject: String?, issuedAt: Double?, now: Double) throws(StoreError) -> Answer {
+        try status(RevocationQuery(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt), now: now)
     }
 
     /// Drops up to `budget` expired token entries (and every expired cut-off) and remembers where it

@@ -17,20 +17,19 @@ package final class ReplicatedBlocklist: Blocklist {
     }
 
     package func status(
-        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
-        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+        _ query: RevocationQuery, on eventLoop: any EventLoop, then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
-        guard let answer = replica.answer(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: WallClock.now()) else {
+        guard let answer = replica.answer(query, now: WallClock.now()) else {
             replica.observer.answered(false)
-            askRedis(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop, then: then)
+            askRedis(query, on: eventLoop, then: then)
             return
         }
         replica.observer.answered(true)
         switch answer {
         case .success(.notRevoked):
             then(.success(.notRevoked))
-        case .success(.subjectRevoked(let cutoff)):
-            then(.success(.subjectRevoked(cutoff)))
+        case .success(.cutOff(let cutoff)):
+            then(.success(.cutOff(cutoff)))
         case .success(.tokenRevoked):
             // The entry's details (when, why) live only in Redis: asking for them would cost every
             // refusal a round trip, and a replayed revoked token could then load Redis as in strict
@@ -49,14 +48,13 @@ package final class ReplicatedBlocklist: Blocklist {
     /// The strict lookup, failed after ``fallbackTimeout``. Both callbacks run on `eventLoop`, so the
     /// first one to run answers and the other does nothing.
     private func askRedis(
-        issuer: String, jti: String?, subject: String?, issuedAt: Double?, on eventLoop: any EventLoop,
-        then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
+        _ query: RevocationQuery, on eventLoop: any EventLoop, then: @escaping @Sendable (Result<RevocationStatus, any Error>) -> Void
     ) {
         let answered = NIOLoopBoundBox(false, eventLoop: eventLoop)
         // Redis cannot say: a revocation the stale replica knows of still refuses the token (a 401, not
         // a 503, and never a degraded 200 under fail-open).
         let fail = { @Sendable (error: any Error) in
-            if let known = self.replica.knownRevocation(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, now: WallClock.now()) {
+            if let known = self.replica.knownRevocation(query, now: WallClock.now()) {
                 then(.success(known))
             } else {
                 then(.failure(error))
@@ -67,7 +65,7 @@ package final class ReplicatedBlocklist: Blocklist {
             answered.value = true
             fail(StoreError(.timeout, "the replica is stale and Redis did not answer within \(Self.fallbackTimeout.nanoseconds / 1_000_000) ms"))
         }
-        redis.status(issuer: issuer, jti: jti, subject: subject, issuedAt: issuedAt, on: eventLoop) { result in
+        redis.status(query, on: eventLoop) { result in
             guard !answered.value else { return }
             answered.value = true
             timer.cancel()
@@ -86,11 +84,11 @@ package final class ReplicatedBlocklist: Blocklist {
         }
     }
 
-    package func revokeSubject(_ request: SubjectRevocationRequest, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff> {
-        redis.revokeSubject(request, on: eventLoop).map { cutoff in
+    package func cutoff(_ request: CutoffRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff> {
+        redis.cutoff(request, on: eventLoop).map { cutoff in
             let ttl = RevocationRules.timeToLive(until: cutoff.entryExpiresAt, now: WallClock.now())
             self.replica.applyOwnWrite(
-                key: self.redis.keys.subject(issuer: cutoff.issuer, subject: cutoff.subject),
+                key: self.redis.keys.cutoff(issuer: request.issuer, kind: request.kind, value: request.value),
                 .set(value: EntryJSON.encode(cutoff), ttlMilliseconds: ttl))
             return cutoff
         }
@@ -103,9 +101,9 @@ package final class ReplicatedBlocklist: Blocklist {
         }
     }
 
-    package func removeSubjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        redis.removeSubjectCutoff(issuer: issuer, subject: subject, on: eventLoop).map { removed in
-            self.replica.applyOwnWrite(key: self.redis.keys.subject(issuer: issuer, subject: subject), .delete)
+    package func removeCutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        redis.removeCutoff(issuer: issuer, kind: kind, value: value, on: eventLoop).map { removed in
+            self.replica.applyOwnWrite(key: self.redis.keys.cutoff(issuer: issuer, kind: kind, value: value), .delete)
             return removed
         }
     }
@@ -114,8 +112,12 @@ package final class ReplicatedBlocklist: Blocklist {
         redis.entry(issuer: issuer, jti: jti, on: eventLoop)
     }
 
-    package func subjectCutoff(issuer: String, subject: String, on eventLoop: any EventLoop) -> EventLoopFuture<SubjectCutoff?> {
-        redis.subjectCutoff(issuer: issuer, subject: subject, on: eventLoop)
+    package func cutoff(issuer: String, kind: CutoffKind, value: String, on eventLoop: any EventLoop) -> EventLoopFuture<Cutoff?> {
+        redis.cutoff(issuer: issuer, kind: kind, value: value, on: eventLoop)
+    }
+
+    package func cutoffs(issuer: String?, kind: CutoffKind?, on eventLoop: any EventLoop) -> EventLoopFuture<[Cutoff]> {
+        redis.cutoffs(issuer: issuer, kind: kind, on: eventLoop)
     }
 
     package func list(_ query: BlocklistQuery, on eventLoop: any EventLoop) -> EventLoopFuture<BlocklistPage> {

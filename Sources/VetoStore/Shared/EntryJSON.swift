@@ -19,23 +19,29 @@ enum EntryJSON {
         ]
     }
 
-    static func members(_ cutoff: SubjectCutoff) -> [JSONObject.Member] {
-        [
-            .init(name: "iss", value: .string(cutoff.issuer)),
-            .init(name: "sub", value: .string(cutoff.subject)),
+    /// A subject cut-off keeps its `sub` member (what Veto wrote before other kinds existed); every kind
+    /// has `by` and `value`.
+    static func members(_ cutoff: Cutoff) -> [JSONObject.Member] {
+        var members: [JSONObject.Member] = [.init(name: "iss", value: .string(cutoff.issuer))]
+        if cutoff.kind == .subject { members.append(.init(name: "sub", value: .string(cutoff.value))) }
+        members += [
+            .init(name: "by", value: .string(cutoff.kind.rawValue)),
+            .init(name: "value", value: .string(cutoff.value)),
             .init(name: "cutoff", value: number(cutoff.cutoff)),
             .init(name: "revoked_at", value: number(cutoff.revokedAt)),
             .init(name: "reason", value: .string(cutoff.reason)),
             .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
+            .init(name: "created_by", value: cutoff.createdBy.map(JSONValue.string) ?? .null),
             .init(name: "expires_at", value: number(cutoff.entryExpiresAt))
         ]
+        return members
     }
 
     static func encode(_ entry: RevocationEntry) -> [UInt8] {
         Array(JSONWriter.compact(.object(JSONObject(members: members(entry)))).utf8)
     }
 
-    static func encode(_ cutoff: SubjectCutoff) -> [UInt8] {
+    static func encode(_ cutoff: Cutoff) -> [UInt8] {
         Array(JSONWriter.compact(.object(JSONObject(members: members(cutoff)))).utf8)
     }
 
@@ -50,14 +56,23 @@ enum EntryJSON {
         )
     }
 
-    static func cutoff(_ object: JSONObject) -> SubjectCutoff? {
-        guard let issuer = object["iss"]?.stringValue, let subject = object["sub"]?.stringValue,
+    /// A cut-off without `by` is a subject cut-off written before other kinds existed (`sub` names it).
+    static func cutoff(_ object: JSONObject) -> Cutoff? {
+        let kind: CutoffKind
+        if let by = object["by"] {
+            guard let name = by.stringValue, let known = CutoffKind(rawValue: name) else { return nil }
+            kind = known
+        } else {
+            kind = .subject
+        }
+        guard let issuer = object["iss"]?.stringValue,
+            let value = object["value"]?.stringValue ?? (kind == .subject ? object["sub"]?.stringValue : nil),
             let cutoff = time(object["cutoff"]), let revokedAt = time(object["revoked_at"]),
             let reason = object["reason"]?.stringValue, let expiresAt = time(object["expires_at"])
         else { return nil }
-        return SubjectCutoff(
-            issuer: issuer, subject: subject, cutoff: cutoff, revokedAt: revokedAt, reason: reason,
-            actor: object["actor"]?.stringValue, entryExpiresAt: expiresAt
+        return Cutoff(
+            issuer: issuer, kind: kind, value: value, cutoff: cutoff, revokedAt: revokedAt, reason: reason,
+            actor: object["actor"]?.stringValue, createdBy: object["created_by"]?.stringValue, entryExpiresAt: expiresAt
         )
     }
 
@@ -65,7 +80,7 @@ enum EntryJSON {
         (try? JSONReader().parseObject(bytes)).flatMap(entry)
     }
 
-    static func cutoff(_ bytes: [UInt8]) -> SubjectCutoff? {
+    static func cutoff(_ bytes: [UInt8]) -> Cutoff? {
         (try? JSONReader().parseObject(bytes)).flatMap(cutoff)
     }
 

@@ -26,17 +26,24 @@ struct RequestValidator: Sendable {
         )
     }
 
-    /// The cut-off a subject revocation asks for, before merging with an existing one.
-    func cutoff(for request: SubjectRevocationRequest, now: Double, rules: RevocationRules? = nil) throws(StoreError) -> SubjectCutoff {
+    /// The cut-off a request asks for, before merging with an existing one.
+    func cutoff(for request: CutoffRequest, now: Double, rules: RevocationRules? = nil) throws(StoreError) -> Cutoff {
         let rules = rules ?? configuration.rules
         try checkKey(request.issuer, "issuer", allowEmpty: true)
-        try checkKey(request.subject, "sub", allowEmpty: false)
+        if request.kind == .issuer {
+            guard request.value.isEmpty else {
+                throw StoreError(.invalidArgument, "an issuer cut-off has no value (it covers every token of the issuer)")
+            }
+        } else {
+            try checkKey(request.value, request.kind.rawValue, allowEmpty: false)
+        }
         try checkText(request.reason, "reason")
         if let actor = request.actor { try checkText(actor, "actor") }
-        let cutoff = try milliseconds(request.cutoff ?? now, "cutoff")
-        return SubjectCutoff(
-            issuer: request.issuer, subject: request.subject, cutoff: cutoff, revokedAt: milliseconds(now),
-            reason: request.reason, actor: request.actor, entryExpiresAt: rules.cutoffExpiry(cutoff: cutoff)
+        try checkText(request.createdBy, "created_by")
+        let cutoff = try milliseconds(request.before ?? now, "before")
+        return Cutoff(
+            issuer: request.issuer, kind: request.kind, value: request.value, cutoff: cutoff, revokedAt: milliseconds(now),
+            reason: request.reason, actor: request.actor, createdBy: request.createdBy, entryExpiresAt: rules.cutoffExpiry(cutoff: cutoff)
         )
     }
 

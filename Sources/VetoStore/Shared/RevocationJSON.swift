@@ -1,11 +1,11 @@
 import VetoCore
 
-/// The one JSON shape in which Veto shows a blocklist entry or a subject cut-off: the HTTP API
+/// The one JSON shape in which Veto shows a blocklist entry or a cut-off: the HTTP API
 /// (`/v1/admin/…`, the logout answer) and `veto blocklist … --json` both print these objects.
 ///
 /// Instants are RFC 3339 UTC text (milliseconds when not whole), with a unix-seconds twin where a
 /// script needs to compute with it (`expires_at_unix`, `cutoff_unix`); `exp` is the token's
-/// NumericDate as it was. Docs/openapi.yaml (`RevocationEntry`, `SubjectCutoff`) describes it.
+/// NumericDate as it was. Docs/openapi.yaml (`RevocationEntry`, `Cutoff`) describes it.
 ///
 /// This is not the stored form: Redis values and journal records are `EntryJSON` (unix seconds).
 package enum RevocationJSON {
@@ -28,21 +28,28 @@ package enum RevocationJSON {
         JSONWriter.compact(.object(JSONObject(members: [.init(name: "revoked", value: .bool(revoked))] + Self.entry(entry).members)))
     }
 
-    package static func cutoff(_ cutoff: SubjectCutoff) -> JSONObject {
-        JSONObject(members: [
+    /// A subject cut-off also has `sub` (what `/v1/admin/subjects` answered before other kinds existed).
+    package static func cutoff(_ cutoff: Cutoff) -> JSONObject {
+        var head: [JSONObject.Member] = [
             .init(name: "iss", value: .string(cutoff.issuer)),
-            .init(name: "sub", value: .string(cutoff.subject)),
-            .init(name: "cutoff", value: .string(UTCTime.iso8601(cutoff.cutoff))),
-            .init(name: "cutoff_unix", value: number(cutoff.cutoff)),
-            // Tokens with iat ≤ cutoff are refused, and iat is usually whole seconds: a token minted in the
-            // cut-off's own second cannot be told from one minted just before it, so it is refused too
-            // (security finding 12). Replacement tokens minted from this second on are accepted.
-            .init(name: "reissue_at", value: .string(UTCTime.iso8601(cutoff.cutoff.rounded(.down) + 1))),
-            .init(name: "revoked_at", value: .string(UTCTime.iso8601(cutoff.revokedAt))),
-            .init(name: "reason", value: .string(cutoff.reason)),
-            .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
-            .init(name: "expires_at", value: .string(UTCTime.iso8601(cutoff.entryExpiresAt)))
-        ])
+            .init(name: "by", value: .string(cutoff.kind.rawValue)),
+            .init(name: "value", value: .string(cutoff.value))
+        ]
+        if cutoff.kind == .subject { head.append(.init(name: "sub", value: .string(cutoff.value))) }
+        return JSONObject(
+            members: head + [
+                .init(name: "cutoff", value: .string(UTCTime.iso8601(cutoff.cutoff))),
+                .init(name: "cutoff_unix", value: number(cutoff.cutoff)),
+                // Tokens with iat ≤ cutoff are refused, and iat is usually whole seconds: a token minted in the
+                // cut-off's own second cannot be told from one minted just before it, so it is refused too
+                // (security finding 12). Replacement tokens minted from this second on are accepted.
+                .init(name: "reissue_at", value: .string(UTCTime.iso8601(cutoff.cutoff.rounded(.down) + 1))),
+                .init(name: "revoked_at", value: .string(UTCTime.iso8601(cutoff.revokedAt))),
+                .init(name: "reason", value: .string(cutoff.reason)),
+                .init(name: "actor", value: cutoff.actor.map(JSONValue.string) ?? .null),
+                .init(name: "created_by", value: cutoff.createdBy.map(JSONValue.string) ?? .null),
+                .init(name: "expires_at", value: .string(UTCTime.iso8601(cutoff.entryExpiresAt)))
+            ])
     }
 
     /// An integer when whole, else the shortest decimal that reads back as the same Double.
