@@ -110,10 +110,28 @@ let package = Package(
             exclude: ["Protos"],
             swiftSettings: swiftSettings
         ),
+        // The identity-provider receivers: OIDC Back-Channel Logout and Shared Signals (SSF, CAEP, RISC),
+        // as a service add-on of VetoServer (control-plane routes and background services).
+        .target(
+            name: "VetoSignals",
+            dependencies: [
+                "VetoCore", "VetoCrypto", "VetoStore", "VetoServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VetoCLI",
             dependencies: [
-                "VetoCore", "VetoCrypto", "VetoStore", "VetoServer", "VetoRedis", "VetoGRPC",
+                "VetoCore", "VetoCrypto", "VetoStore", "VetoServer", "VetoRedis", "VetoGRPC", "VetoSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,6 +228,22 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VetoSignalsTests",
+            dependencies: [
+                "VetoSignals", "VetoServer", "VetoCore", "VetoCrypto", "VetoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -32,8 +32,14 @@ def spec():
 
 
 def registered_routes():
-    """(METHOD, path) pairs the control plane registers, read from its Swift sources."""
+    """(METHOD, path) pairs the control plane registers, read from its Swift sources (VetoSignals's
+    routes name their path in a `static let path`)."""
     routes = set()
+    for source in (ROOT / "Sources/VetoSignals/Routes").glob("*.swift"):
+        text = source.read_text()
+        for path in re.findall(r'static let path = "([^"]+)"', text):
+            for method in re.findall(r'\brouter\.(get|post|put|delete|patch|head)\(RouterPath\(Self\.path\)\)', text):
+                routes.add((method.upper(), path))
     for source in (ROOT / "Sources/VetoServer/ControlPlane").glob("*.swift"):
         text = source.read_text()
         groups = dict(re.findall(r'let (\w+) = router\.group\("([^"]+)"\)', text))

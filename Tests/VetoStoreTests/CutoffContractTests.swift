@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import VetoCore
+import VetoRedis
 import VetoStore
+import VetoTestSupport
 
 /// Cut-offs of every kind, against every store (Redis, Redis with a replica, embedded): a check refuses a
 /// token when any cut-off matching it is at or after its `iat`, and only then.
@@ -102,5 +104,73 @@ import VetoStore
             let count = try await fixture.store.count()
             #expect(count == BlocklistCount(tokens: 0, cutoffs: [:]))
         }
+    }
+}
+
+/// Cut-offs written by another instance reach a replica through the feed, and their removal too; and the
+/// embedded journal keeps every kind across a restart.
+@Suite struct CutoffPropagationTests {
+    @Test(.requiresRedisServer) func aReplicaLearnsEveryKindFromAnotherWriter() async throws {
+        try await withStore(.replicated) { fixture in
+            guard let server = fixture.redis else { return }
+            let writer = RedisBlocklist(redis: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/0"))
+            let before = now().rounded(.down) - 30
+            for kind in CutoffKind.allCases {
+                let value = Self.value(of: kind)
+                _ = try await writer.cutoff(CutoffRequest(issuer: issuer, kind: kind, value: value, before: before, createdBy: "cli"))
+                let answer = try await Self.eventually { try await fixture.store.status(CutoffContractTests.query(iat: before)) }
+                guard case .cutOff(let rule) = answer else {
+                    Issue.record("the replica did not learn the \(kind) cut-off written elsewhere: \(answer)")
+                    continue
+                }
+                #expect(rule.kind == kind && rule.createdBy == "cli")
+                #expect(try await writer.removeCutoff(issuer: issuer, kind: kind, value: value))
+                let after = try await Self.eventually(until: .notRevoked) {
+                    try await fixture.store.status(CutoffContractTests.query(iat: before))
+                }
+                #expect(after == .notRevoked, "the replica kept the \(kind) cut-off removed elsewhere")
+            }
+            await writer.close()
+        }
+    }
+
+    @Test func theJournalKeepsEveryKindAcrossARestart() async throws {
+        try await withDataDirectory { directory in
+            let before = now().rounded(.down) - 30
+            let first = try await EmbeddedBlocklist.open(directory: directory.path)
+            for kind in CutoffKind.allCases {
+                _ = try await first.cutoff(
+                    CutoffRequest(issuer: issuer, kind: kind, value: kind == .issuer ? "" : Self.value(of: kind), before: before, createdBy: "admin"))
+            }
+            #expect(try await first.removeCutoff(issuer: issuer, kind: .key, value: Self.value(of: .key)))
+            await first.close()
+            let reopened = try await EmbeddedBlocklist.open(directory: directory.path)
+            let kinds = Set(try await reopened.cutoffs().map(\.kind))
+            #expect(kinds == Set(CutoffKind.allCases).subtracting([.key]))
+            #expect(try await reopened.cutoffs().allSatisfy { $0.createdBy == "admin" && $0.cutoff == before })
+            await reopened.close()
+        }
+    }
+
+    static func value(of kind: CutoffKind) -> String {
+        switch kind {
+        case .subject: "alice"
+        case .session: "s-1"
+        case .key: "k-1"
+        case .client: "app"
+        case .issuer: ""
+        case .email: "a@example.com"
+        }
+    }
+
+    /// The first answer that is not `.notRevoked` (or is `until`), within 5 s.
+    static func eventually(until wanted: RevocationStatus? = nil, _ body: () async throws -> RevocationStatus) async throws -> RevocationStatus {
+        var last = try await body()
+        for _ in 0..<500 {
+            if let wanted { if last == wanted { return last } } else if last != .notRevoked { return last }
+            try await Task.sleep(for: .milliseconds(10))
+            last = try await body()
+        }
+        return last
     }
 }

@@ -6,6 +6,7 @@ import NIOPosix
 import VetoCore
 import VetoGRPC
 import VetoServer
+import VetoSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -171,7 +172,8 @@ struct ServeCommand: AsyncParsableCommand {
                             },
                             eventLoopGroup: group, logger: logger)
                     ]
-                })
+                },
+                addOns: { context in [try await Signals.addOn(context)] })
             try await built.run()
         } catch let error as ConfigurationError {
             StandardStreams.printError("error: configuration: \(error)")

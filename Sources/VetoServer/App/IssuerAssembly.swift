@@ -8,7 +8,7 @@ import VetoCrypto
 /// The configured issuers, built from the configuration: each with its key files loaded, its remote
 /// JWKS (if any) set up, its rules and its identity headers. Every configuration mistake here is a
 /// `ConfigurationError` naming the field, before anything listens.
-struct IssuerAssembly {
+package struct IssuerAssembly {
     let issuers: [ConfiguredIssuer]
     /// The issuers' remote key sets, refreshed by `KeyRefreshService`.
     let remoteKeys: [IssuerKeys]
@@ -86,7 +86,8 @@ struct IssuerAssembly {
         return remote
     }
 
-    static func loadKeys(_ issuer: IssuerConfiguration, field: String, logger: Logger) throws -> [VerificationKey] {
+    /// Reads `issuer.keys` (`[ALG:]FILE`) and checks them against `issuer.algorithms`; errors name `field`.
+    package static func loadKeys(_ issuer: IssuerConfiguration, field: String, logger: Logger) throws -> [VerificationKey] {
         var keys: [VerificationKey] = []
         for (position, spec) in issuer.keys.enumerated() {
             var algorithm: JWSAlgorithm?

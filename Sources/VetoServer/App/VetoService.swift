@@ -46,7 +46,8 @@ package enum VetoService {
     package static func build(
         _ configuration: ServiceConfiguration, logger: Logger, eventLoopGroup: any EventLoopGroup,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
-        frontDoors: @Sendable (GatewayCheck) throws -> [any Service] = { _ in [] }
+        frontDoors: @Sendable (GatewayCheck) throws -> [any Service] = { _ in [] },
+        addOns: @Sendable (ServiceAddOnContext) async throws -> [ServiceAddOn] = { _ in [] }
     ) async throws -> Built {
         guard !configuration.issuers.isEmpty else {
             throw ConfigurationError("issuers", "no issuer is configured: give --issuer ISS with --key or --jwks-url, or issuers: in --config")
@@ -85,14 +86,20 @@ package enum VetoService {
             cacheHint: CacheHint(
                 seconds: configuration.cacheHint,
                 staleness: configuration.consistency == .bounded ? Int(configuration.maxStaleness.rounded(.down)) : nil))
-        let controlPlane = ControlPlane(
+        let extensions = try await addOns(
+            ServiceAddOnContext(
+                configuration: configuration, issuers: assembled.issuers, blocklist: blocklist, metricsFactory: metrics.factory,
+                logger: logger, eventLoopGroup: eventLoopGroup))
+        var controlPlane = ControlPlane(
             engine: engine, blocklist: blocklist,
             credentials: Credentials(adminToken: configuration.adminToken, clients: configuration.clients),
             metrics: metrics, limits: configuration.limits, logger: logger, eventLoopGroup: eventLoopGroup,
             readiness: { await Readiness.problems(issuers: assembled.issuers, blocklist: blocklist) }, refusalLog: refusalLog)
+        controlPlane.addOnRoutes = extensions.map(\.routes)
 
         // Other front doors (the gRPC ext_authz server) run beside the HTTP server, on the same engine.
         var services: [any Service] = try frontDoors(GatewayCheck(plane: dataPlane))
+        services += extensions.flatMap(\.services)
         if !assembled.remoteKeys.isEmpty {
             services.append(KeyRefreshService(issuers: assembled.remoteKeys, httpClient: assembled.httpClient))
         }

@@ -6,15 +6,15 @@ import VetoStore
 /// the rules the validator applies (`policy`, whose key source is `keys`), where its keys come from,
 /// and its identity headers prepared once. A validation report carries the issuer that judged the
 /// token, so nothing joins parallel arrays by position.
-final class ConfiguredIssuer: ValidatingIssuer {
-    let configuration: IssuerConfiguration
-    let policy: IssuerPolicy
-    let keys: any KeyProvider
+package final class ConfiguredIssuer: ValidatingIssuer {
+    package let configuration: IssuerConfiguration
+    package let policy: IssuerPolicy
+    package let keys: any KeyProvider
     /// Claim → header mappings with their field names parsed at start-up, not per request.
     let claimHeaders: [(name: HTTPField.Name, claim: String)]
 
     /// The issuer as tokens spell it (`iss`).
-    var name: String { configuration.issuer }
+    package var name: String { configuration.issuer }
 
     /// - Parameters:
     ///   - maxTokenLifetime: `max_token_lifetime`: every token's lifetime is bounded by it, because every

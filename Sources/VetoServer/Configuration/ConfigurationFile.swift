@@ -144,9 +144,11 @@ package enum ConfigurationFile {
             if var headers = try entry.object("headers") {
                 item.claimHeaders = try headers.pairs().map { IssuerConfiguration.ClaimHeader(header: $0.0, claim: $0.1) }
             }
+            item.backchannelLogout = try backchannelLogout(&entry)
             try entry.finish()
             config.issuers.append(item)
         }
+        config.ssf = try ssf(&reader)
         try reader.finish()
         return config
     }

@@ -27,6 +27,8 @@ package struct IssuerConfiguration: Sendable {
     package var jtiFromTokenDigest = false
     /// Allow a plain-http `jwks_url` (or discovery issuer) on a host other than loopback.
     package var allowInsecureJWKS = false
+    /// Logout tokens of this issuer are accepted at `POST /oidc/backchannel-logout`; nil: not.
+    package var backchannelLogout: BackchannelLogoutConfiguration?
 
     package init(issuer: String) {
         self.issuer = issuer

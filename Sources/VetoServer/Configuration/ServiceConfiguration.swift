@@ -22,6 +22,8 @@ package struct ServiceConfiguration: Sendable {
     package var adminToken: String?
     /// OAuth clients allowed to call `/oauth2/introspect` and `/oauth2/revoke` with HTTP Basic.
     package var clients: [OAuthClient] = []
+    /// The Shared Signals receivers (`ssf.receivers`).
+    package var ssf = SSFConfiguration()
     /// Let tokens through (marked) when the store cannot be read. Off: fail closed.
     package var failOpen = false
     package var keyPrefix = "veto:"

@@ -20,6 +20,8 @@ struct ControlPlane: Sendable {
     let readiness: @Sendable () async -> [ReadinessProblem]
     /// The data plane's limit on refusal log lines, shared so introspection floods are bounded too.
     let refusalLog: RefusalLog
+    /// Routes other modules contribute (`ServiceAddOn`); they authenticate their callers themselves.
+    var addOnRoutes: [@Sendable (Router<BasicRequestContext>) -> Void] = []
 
     /// Every route, each group given only what it uses; the unmatched-route answer last.
     func router() -> Router<BasicRequestContext> {
@@ -36,6 +38,7 @@ struct ControlPlane: Sendable {
             refusalLog: refusalLog, maxBodyBytes: limits.maxBodyBytes, eventLoopGroup: eventLoopGroup
         ).register(on: router)
         DocumentRoutes.register(on: router)
+        for add in addOnRoutes { add(router) }
         router.add(middleware: UnmatchedRouteMiddleware())
         return router
     }

@@ -1,16 +1,16 @@
 /// An absolute `http` or `https` URL as text, with a rendering that is safe to log.
-struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
+package struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL exactly as given, for the request.
-    let text: String
-    let isHTTPS: Bool
+    package let text: String
+    package let isHTTPS: Bool
     /// Scheme, host, port and path: no user info, query or fragment, which may hold credentials.
-    let redacted: String
+    package let redacted: String
     /// The host, lower-cased, without port or brackets.
-    let host: String
+    package let host: String
 
     /// Whether the host is this machine (127.0.0.0/8, ::1, localhost), where plain http cannot be
     /// intercepted on the network.
-    var isLoopback: Bool {
+    package var isLoopback: Bool {
         if host == "localhost" || host == "::1" { return true }
         // A dotted-quad IPv4 address in 127.0.0.0/8 only: "127.evil.example.com" is a name anyone can point anywhere.
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
@@ -22,7 +22,7 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
             }
     }
 
-    init?(_ text: String) {
+    package init?(_ text: String) {
         // Control characters and spaces would be rejected by the client anyway; refusing them
         // here keeps a broken URL out of log lines too.
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else { return nil }
@@ -55,5 +55,5 @@ struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         self.redacted = "\(isHTTPS ? "https" : "http")://\(authority)\(path)"
     }
 
-    var description: String { redacted }
+    package var description: String { redacted }
 }
