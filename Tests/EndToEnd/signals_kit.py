@@ -216,6 +216,12 @@ def check(port, token):
     return status, headers.get("x-veto-error", "")
 
 
+def cutoffs_written(port, kind, created_by):
+    """veto_cutoffs_written_total{kind, created_by} (0 when absent)."""
+    samples = metrics(types.SimpleNamespace(port=port))
+    return metric(samples, "veto_cutoffs_written_total", kind=kind, created_by=created_by) or 0
+
+
 def signal_events(port, **labels):
     """The sum of veto_signal_events_total samples whose labels include `labels` (0 when none)."""
     return metric(metrics(types.SimpleNamespace(port=port)), "veto_signal_events_total", **labels) or 0

@@ -167,7 +167,9 @@ class Transmitter(Stub):
                 self.queue.pop(jti, None)
             self.stray += [jti for jti in [*ack, *errs] if jti not in self.sent]
             limit = min(int(document.get("maxEvents", self.page_size)), self.page_size)
-            delivered = list(self.queue)[:limit]
+            # SETs never delivered come first, then redeliveries: SETs a receiver keeps failing on
+            # must not starve the ones behind them.
+            delivered = sorted(self.queue, key=lambda jti: jti in self.sent)[:limit]
             self.sent.update(delivered)
             more = len(self.queue) > len(delivered)
             self.polls.append({"authorization": authorization, "request": document, "ack": ack, "setErrs": errs,

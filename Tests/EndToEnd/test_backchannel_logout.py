@@ -8,7 +8,7 @@ import pytest
 
 from replica_kit import running
 from services import Redis
-from signals_kit import OMIT, OpenIDProvider, check, cutoff, signal_events, start_veto, unique
+from signals_kit import OMIT, OpenIDProvider, check, cutoff, cutoffs_written, signal_events, start_veto, unique
 
 CONFIG = """
 issuers:
@@ -79,6 +79,7 @@ def test_logout_with_sid_ends_that_session_only(veto, providers):
     user = Session(op, logout_at - 20)
     assert check(veto.port, user.token) == (200, "")
     applied = signal_events(veto.port, source="backchannel_logout", outcome="applied")
+    written = cutoffs_written(veto.port, "sid", "backchannel_logout")
     assert_accepted(op.send_logout(veto.port, op.logout_token(sid=user.sid, iat=logout_at)))
     assert check(veto.port, user.token) == (401, "session_revoked")
     assert check(veto.port, user.other_session) == (200, "")
@@ -89,6 +90,7 @@ def test_logout_with_sid_ends_that_session_only(veto, providers):
     assert status == 200 and rule["created_by"] == "backchannel_logout", (status, rule)
     assert rule["cutoff_unix"] == logout_at, rule
     assert signal_events(veto.port, source="backchannel_logout", outcome="applied") == applied + 1
+    assert cutoffs_written(veto.port, "sid", "backchannel_logout") == written + 1
 
 
 def test_logout_with_sub_ends_every_session_of_the_user(veto, providers):

@@ -10,7 +10,7 @@ import pytest
 
 from replica_kit import running
 from services import Redis, request
-from signals_kit import ADMIN_TOKEN, OMIT, OpenIDProvider, admin, check, cutoff, start_veto, unique
+from signals_kit import ADMIN_TOKEN, OMIT, OpenIDProvider, admin, check, cutoff, cutoffs_written, start_veto, unique
 
 CONFIG = """
 issuers:
@@ -116,11 +116,13 @@ def test_each_kind_refuses_what_it_matches_up_to_before(stack, providers, kind):
     iss, value, victim, other = make(*providers)
     before = int(time.time()) - 10
     assert check(port, victim(before - 5)) == (200, "")
+    written = cutoffs_written(port, by, "admin")
     status, rule = admin(port, "POST", "/v1/admin/cutoffs", {"iss": iss, "by": by, "value": value, "before": before,
                                                              "reason": "incident 42"})
     assert status == 201, (status, rule)
     assert rule["created_by"] == "admin" and rule["cutoff_unix"] == before, rule
     assert (rule["iss"], rule["by"], rule["value"]) == (iss, by, value), rule
+    assert cutoffs_written(port, by, "admin") == written + 1
     try:
         assert check(port, victim(before - 5)) == (401, code)
         assert check(port, victim(before)) == (401, code), "iat equal to before is refused"

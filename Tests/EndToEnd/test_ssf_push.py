@@ -10,7 +10,7 @@ from replica_kit import running
 from services import Redis, free_port, wait_for
 from signals_kit import (ACCOUNT_DISABLED, ACCOUNT_PURGED, CREDENTIAL_CHANGE, CREDENTIAL_COMPROMISE, OMIT, PUSH_METHOD,
                          SESSION_REVOKED, SESSIONS_REVOKED, TOKEN_CLAIMS_CHANGE, VERIFICATION, OpenIDProvider, check, cutoff,
-                         eventually, signal_events, start_veto, unique)
+                         cutoffs_written, eventually, signal_events, start_veto, unique)
 from ssf_kit import Transmitter, complex_subject, email, iss_sub, opaque, push, push_until_accepted
 
 PUSH_AUTH = "Bearer push-secret-of-tx-0123456789"
@@ -124,6 +124,7 @@ def test_each_event_kind_cuts_off_from_its_event_timestamp(veto, sims, case):
     user = User(op, at - 20)
     assert check(veto.port, user.token) == (200, "")
     applied = signal_events(veto.port, source="ssf", outcome="applied")
+    written = cutoffs_written(veto.port, kind, f"ssf:{tx.issuer}")
     named = names(user)
     set_token = tx.set_token(event, named.get("subject"), sub_id=named.get("sub_id"), payload=members, event_timestamp=at)
     accepted(push(veto.port, set_token, PUSH_AUTH))
@@ -134,6 +135,7 @@ def test_each_event_kind_cuts_off_from_its_event_timestamp(veto, sims, case):
     status, rule = cutoff(veto.port, op.issuer, kind, value_of(user, kind))
     assert status == 200 and rule["created_by"] == f"ssf:{tx.issuer}" and rule["cutoff_unix"] == at, (status, rule)
     assert signal_events(veto.port, source="ssf", outcome="applied") == applied + 1
+    assert cutoffs_written(veto.port, kind, f"ssf:{tx.issuer}") == written + 1
 
 
 def test_without_event_timestamp_the_cutoff_is_the_sets_iat(veto, sims):
