@@ -18,7 +18,8 @@ package enum Signals {
         let limits = configuration.limits
         let processor = SignalProcessor(
             .init(
-                effects: BlocklistSignalEffects(blocklist: context.blocklist), metrics: SignalMetrics(factory: context.metricsFactory),
+                effects: BlocklistSignalEffects(blocklist: context.blocklist, metricsFactory: context.metricsFactory),
+                metrics: SignalMetrics(factory: context.metricsFactory),
                 log: SignalLog(logger: context.logger), eventLoopGroup: context.eventLoopGroup, clock: { Date().timeIntervalSince1970 }))
         let logoutIssuers = context.issuers.compactMap { issuer -> LogoutIssuer? in
             guard let logout = issuer.configuration.backchannelLogout else { return nil }

@@ -4,8 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Testing
 import VetoCore
+import VetoCrypto
 import VetoSignals
 import VetoStore
 
@@ -57,11 +59,52 @@ import VetoStore
                 let token = F.logoutToken(
                     claims: #""iss":"\#(F.op)","aud":"client-a","iat":\#(t),"exp":\#(t + 60),"jti":"j","sub":"user-7",\#(F.logoutEvent)"#)
                 #expect(try await client.logout("logout_token=\(token)").status == .ok)
-                let cutoff = try #require(try await blocklist.subjectCutoff(issuer: F.op, subject: "user-7"))
-                #expect(cutoff.cutoff == Double(t) && cutoff.reason == "backchannel_logout")
+                let cutoff = try #require(try await blocklist.cutoff(issuer: F.op, kind: .subject, value: "user-7"))
+                #expect(cutoff.cutoff == Double(t) && cutoff.createdBy == "backchannel_logout")
+                // With sid, only that session.
+                #expect(try await client.logout("logout_token=\(F.logoutToken())").status == .ok)
+                let session = try #require(try await blocklist.cutoff(issuer: F.op, kind: .session, value: "session-1"))
+                #expect(session.createdBy == "backchannel_logout")
+                #expect(try await blocklist.cutoff(issuer: F.op, kind: .subject, value: "user-1") == nil)
                 // The routes exist with no receiver configured: a push matches none.
                 #expect(try await client.push(F.set()).status == .unauthorized)
             }
+        }
+    }
+
+    @Test func aPushedEventIsStoredAsTheCutoffOfItsKindAndAStoreFailureIs503() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veto-tx-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try F.txKey.publicKeyPEM().write(toFile: directory + "/tx.pem", atomically: true, encoding: .utf8)
+        var receiver = SSFReceiverConfiguration(issuer: F.tx, audience: F.txAudience)
+        receiver.keys = ["RS256:\(directory)/tx.pem"]
+        receiver.pushAuthorization = SignalRoutes.pushAuthorization
+        receiver.tokenIssuers = [F.op, F.other]
+        try await Self.withContext(Self.configuration(receivers: [receiver])) { context, blocklist in
+            let addOn = try await Signals.addOn(context)
+            #expect(addOn.services.count == 1)
+            // The receivers' service owns an HTTP client: run it, and stop it gracefully at the end.
+            let lifecycle = ServiceGroup(services: addOn.services, gracefulShutdownSignals: [], cancellationSignals: [], logger: context.logger)
+            let running = Task { try await lifecycle.run() }
+            let router = Router(context: BasicRequestContext.self)
+            addOn.routes(router)
+            try await Application(router: router).test(.router) { client in
+                let at = Int(F.now) - 30
+                let set = F.set(
+                    SignalEvent.accountDisabled.rawValue, event: #""subject":{"format":"email","email":"a@example.com"},"event_timestamp":\#(at)"#)
+                #expect(try await client.push(set).status == .accepted)
+                for issuer in [F.op, F.other] {
+                    let cutoff = try #require(try await blocklist.cutoff(issuer: issuer, kind: .email, value: "a@example.com"))
+                    #expect(cutoff.cutoff == Double(at) && cutoff.createdBy == "ssf:https://tx.test")
+                }
+                // The store goes away: 503, and the transmitter's retry would be applied (the jti is not recorded).
+                await blocklist.close()
+                let failed = try await client.push(F.set(jti: "after-close"))
+                #expect(failed.status == .serviceUnavailable && failed.vetoError == "store_unavailable")
+            }
+            await lifecycle.triggerGracefulShutdown()
+            try await running.value
         }
     }
 

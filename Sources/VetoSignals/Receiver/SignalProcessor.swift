@@ -103,7 +103,7 @@ package final class SignalProcessor: Sendable {
         switch validator.judge(report, now: now) {
         case let .success(judged): event = judged
         case let .failure(refusal):
-            return finish(.refused(refusal), source, report.isValid ? Self.eventName(report) : SignalEvent.noneName, fields)
+            return finish(.refused(refusal), source, Self.eventName(report), fields)
         }
         fields["jti"] = event.jwtID
         if let state = event.verificationState { fields["state"] = state }
@@ -173,7 +173,8 @@ package final class SignalProcessor: Sendable {
         failure.code == .unknownKeyID || failure.code == .signatureInvalid
     }
 
-    /// The known event a valid SET carries, for the metric label of its refusal.
+    /// The event a SET names, for the metric label of its refusal (also when its signature failed: the
+    /// label is one of the known short names, `unknown` or `none`, never the sender's text).
     private static func eventName(_ report: ValidationReport<IssuerPolicy>) -> String {
         guard let events = report.claims?.object["events"]?.objectValue, events.count == 1, let uri = events.members.first?.name else {
             return SignalEvent.noneName
