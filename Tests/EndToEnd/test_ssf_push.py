@@ -148,6 +148,14 @@ def test_without_event_timestamp_the_cutoff_is_the_sets_iat(veto, sims):
     assert check(veto.port, user.later(iat + 1)) == (200, "")
 
 
+@pytest.mark.parametrize("typ", ["application/secevent+jwt", "SecEvent+JWT"])
+def test_typ_is_case_insensitive_with_an_optional_application_prefix(veto, sims, typ):
+    op, tx, _ = sims
+    user = User(op, int(time.time()) - 30)
+    accepted(push(veto.port, tx.set_token(ACCOUNT_DISABLED, sub_id=iss_sub(op.issuer, user.sub), typ=typ), PUSH_AUTH))
+    assert check(veto.port, user.token) == (401, "subject_revoked")
+
+
 @pytest.mark.parametrize("event", [TOKEN_CLAIMS_CHANGE, "https://events.example.com/secevent/unknown-kind"],
                          ids=["token-claims-change", "unknown"])
 def test_events_without_effect_are_accepted_and_counted(veto, sims, event):
