@@ -101,8 +101,11 @@ import VetoSignals
         #expect(
             code(F.set(SignalEvent.credentialChange.rawValue, event: #""subject":{"format":"opaque","id":"u"}"#), validator: validator)
                 == "subject_unsupported")
-        // iss_sub subjects name their configured issuer themselves.
-        #expect(code(F.set(), validator: validator) == nil)
+        // iss_sub subjects too: a transmitter cuts off users only of its token_issuers, even when the
+        // subject names another configured issuer.
+        #expect(code(F.set(), validator: validator) == "subject_unsupported")
+        #expect(code(F.set(), validator: F.setValidator(tokenIssuers: [F.other])) == "subject_unsupported")
+        #expect(code(F.set()) == nil)
     }
 
     @Test func theSETItselfIsChecked() {

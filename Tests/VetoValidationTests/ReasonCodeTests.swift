@@ -119,6 +119,26 @@ import VetoCrypto
         #expect(failures(try factory.token(header: .header(["typ": .string("application/AT+JWT")])), policy: policy).isEmpty)
     }
 
+    /// A logout token or SET is signed with the issuer's keys and may name an accepted audience (a client id):
+    /// it is still never a credential. Only the signal receivers set `acceptsSecurityEvents`.
+    @Test func securityEventTokensAreNeverAccessTokens() throws {
+        let logoutEvent: JSONValue = .object(
+            JSONObject(members: [.init(name: "http://schemas.openid.net/event/backchannel-logout", value: .object(JSONObject()))]))
+        let tokens = [
+            try factory.token(header: .header(["typ": .string("logout+jwt")])),
+            try factory.token(header: .header(["typ": .string("application/SecEvent+JWT")])),
+            try factory.token(claims: factory.claims(["events": logoutEvent])),
+            try factory.token(claims: factory.claims(["events": .object(JSONObject())]))
+        ]
+        for token in tokens {
+            let failure = try only(.tokenTypeMismatch, in: failures(token))
+            #expect(failure.message.contains("not an access token"))
+            #expect(failures(token, policy: factory.policy { $0.acceptsSecurityEvents = true }).isEmpty)
+        }
+        // An `events` claim that is not an object is an ordinary private claim.
+        #expect(failures(try factory.token(claims: factory.claims(["events": .string("none")]))).isEmpty)
+    }
+
     @Test func lifetimeTooLong() throws {
         let policy = factory.policy { $0.maxLifetime = 1800 }
         let failure = try only(.lifetimeTooLong, in: failures(try factory.token(), policy: policy))

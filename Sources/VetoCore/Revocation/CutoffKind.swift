@@ -33,6 +33,13 @@ package enum CutoffKind: String, CaseIterable, Sendable, Hashable, CustomStringC
         }
     }
 
+    /// The value as cut-offs store and match it: an email address in lower case (an issuer and a Shared
+    /// Signals transmitter may spell one address differently, and refusing a few more tokens is the safe
+    /// side); every other kind byte for byte.
+    package func stored(_ value: String) -> String {
+        self == .email ? value.lowercased() : value
+    }
+
     /// How a refusal names what was cut off: `session "abc"`, `every token of the issuer`.
     package func describe(_ value: String) -> String {
         switch self {
@@ -72,7 +79,8 @@ package struct CutoffValues: Sendable, Equatable {
         for name in ["azp", "client_id"] {
             if let client = string(name), !clients.contains(where: { $0.utf8.elementsEqual(client.utf8) }) { clients.append(client) }
         }
-        self.init(subject: claims.subject, session: string("sid"), keyID: keyID, clients: clients, email: string("email"))
+        self.init(
+            subject: claims.subject, session: string("sid"), keyID: keyID, clients: clients, email: string("email").map(CutoffKind.email.stored))
     }
 
     /// Every (kind, value) to look up, in the order refusals are reported; the issuer cut-off always.

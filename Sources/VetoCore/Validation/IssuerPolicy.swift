@@ -37,6 +37,13 @@ package struct IssuerPolicy: ValidatingIssuer {
     /// so such a token could never be revoked. nil: no limit (the CLI).
     package var maxIdentifierBytes: Int?
 
+    /// Whether security event tokens pass: logout tokens (OIDC Back-Channel Logout) and SETs (RFC 8417),
+    /// told by a `typ` of `logout+jwt` or `secevent+jwt` or an `events` object. Only the receivers of those
+    /// set it: anywhere else such a token is refused (`token_type_mismatch`), since an identity provider signs
+    /// them with the keys of its access tokens and a logout token addressed to a client id would otherwise
+    /// pass where that client id is an accepted audience.
+    package var acceptsSecurityEvents = false
+
     package static let defaultLeeway: Double = 60
 
     package init(

@@ -181,6 +181,13 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
                             ? "RFC 9068 access tokens carry typ \"at+jwt\"; an ID token is not an access token." : nil))
             }
         }
+        if !policy.acceptsSecurityEvents, let kind = Self.securityEventKind(header: header, claims: claims) {
+            failures.append(
+                ValidationFailure(
+                    .tokenTypeMismatch, .type,
+                    "The token is \(kind), not an access token: security event tokens tell a receiver about an event and are never accepted as credentials.",
+                    hint: "Send the access token; logout tokens go to the back-channel logout endpoint, SETs to the Shared Signals receiver."))
+        }
         for name in policy.requiredClaims where claims.object[name] == nil {
             let check: ValidationCheck =
                 switch name {
@@ -242,6 +249,18 @@ package struct TokenValidator<Issuer: ValidatingIssuer>: Sendable {
             }
         }
         return failures
+    }
+
+    /// "a logout token" or "a security event token (SET)" when the header's `typ` or an `events` object says so.
+    private static func securityEventKind(header: JOSEHeader, claims: JWTClaims) -> String? {
+        let type = header.type.map { type in
+            String(decoding: type.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+        if type == "logout+jwt" || type == "application/logout+jwt" { return "a logout token (typ logout+jwt)" }
+        if type == "secevent+jwt" || type == "application/secevent+jwt" { return "a security event token (typ secevent+jwt)" }
+        guard let events = claims.object["events"]?.objectValue else { return nil }
+        return events["http://schemas.openid.net/event/backchannel-logout"] != nil
+            ? "a logout token (its events claim has the back-channel logout event)" : "a security event token (it has an events claim)"
     }
 
     /// RFC 7515 §4.1.9: media types compare ASCII case-insensitively; nothing else is folded.

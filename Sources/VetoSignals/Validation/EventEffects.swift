@@ -60,12 +60,17 @@ package enum EventEffects {
         }
     }
 
-    /// An `iss_sub` subject's issuer, if it is configured (byte for byte): a transmitter cannot make
-    /// Veto store rules for an issuer it does not check tokens of.
+    /// An `iss_sub` subject's issuer, if it is one of this receiver's `token_issuers` (byte for byte): a
+    /// transmitter cuts off users only of the issuers it was configured for, not of every issuer Veto
+    /// checks (one tenant's transmitter must not log out another tenant's users).
     private static func configured(_ issuer: String, scope: SubjectScope) throws(SignalRefusal) -> String {
-        guard let match = scope.configuredIssuers.first(where: { $0.hasSameBytes(as: issuer) }) else {
+        guard let match = scope.tokenIssuers.first(where: { $0.hasSameBytes(as: issuer) }) else {
+            let configured = scope.configuredIssuers.contains { $0.hasSameBytes(as: issuer) }
             throw SignalRefusal(
-                .subjectUnsupported, "The subject's iss \(JSONWriter.quoted(issuer)) is not a configured issuer, so no token of it is checked here.")
+                .subjectUnsupported,
+                configured
+                    ? "The subject's iss \(JSONWriter.quoted(issuer)) is a configured issuer but not one of this transmitter's token_issuers."
+                    : "The subject's iss \(JSONWriter.quoted(issuer)) is not a configured issuer, so no token of it is checked here.")
         }
         return match
     }

@@ -13,9 +13,11 @@ package struct LogoutIssuer: Sendable {
     package init(name: String, audiences: [String], keys: any KeyProvider, leeway: Double, maxTokenBytes: Int) {
         self.name = name
         self.keys = keys
-        self.policy = IssuerPolicy(
+        var policy = IssuerPolicy(
             issuer: name, audiences: audiences, keys: keys, leeway: leeway, requiredClaims: ["iat", "exp", "jti"],
             maxTokenSize: maxTokenBytes, maxIdentifierBytes: SignalIdentifier.maxBytes)
+        policy.acceptsSecurityEvents = true
+        self.policy = policy
     }
 }
 

@@ -42,10 +42,11 @@ package struct SETValidator: Sendable {
         self.maxTokenBytes = maxTokenBytes
         // typ secevent+jwt (compared case-insensitively, application/ optional), iat and jti required,
         // exp checked only when present.
-        self.validator = TokenValidator(
-            policy: IssuerPolicy(
-                issuer: transmitter, audiences: [audience], keys: keys, leeway: Self.leeway, requiredClaims: ["iat", "jti"],
-                requiredType: "secevent+jwt", maxTokenSize: maxTokenBytes, maxIdentifierBytes: SignalIdentifier.maxBytes))
+        var policy = IssuerPolicy(
+            issuer: transmitter, audiences: [audience], keys: keys, leeway: Self.leeway, requiredClaims: ["iat", "jti"],
+            requiredType: "secevent+jwt", maxTokenSize: maxTokenBytes, maxIdentifierBytes: SignalIdentifier.maxBytes)
+        policy.acceptsSecurityEvents = true
+        self.validator = TokenValidator(policy: policy)
     }
 
     /// What is refused before any key is tried: structure, an `iss` other than this receiver's

@@ -60,6 +60,6 @@ struct CutoffKey: Hashable, Sendable {
 
     init(issuer: String, kind: CutoffKind, value: String) {
         self.kind = kind
-        self.key = EntryKey(issuer: issuer, id: value)
+        self.key = EntryKey(issuer: issuer, id: kind.stored(value))
     }
 }

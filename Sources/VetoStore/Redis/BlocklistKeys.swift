@@ -58,7 +58,7 @@ struct BlocklistKeys: Sendable {
     }
 
     func cutoff(issuer: String, kind: CutoffKind, value: String) -> [UInt8] {
-        key(Kind(kind), issuer: issuer, id: value)
+        key(Kind(kind), issuer: issuer, id: kind.stored(value))
     }
 
     private func key(_ kind: Kind, issuer: String, id: String) -> [UInt8] {

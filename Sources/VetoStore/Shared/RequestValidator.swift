@@ -42,7 +42,7 @@ struct RequestValidator: Sendable {
         try checkText(request.createdBy, "created_by")
         let cutoff = try milliseconds(request.before ?? now, "before")
         return Cutoff(
-            issuer: request.issuer, kind: request.kind, value: request.value, cutoff: cutoff, revokedAt: milliseconds(now),
+            issuer: request.issuer, kind: request.kind, value: request.kind.stored(request.value), cutoff: cutoff, revokedAt: milliseconds(now),
             reason: request.reason, actor: request.actor, createdBy: request.createdBy, entryExpiresAt: rules.cutoffExpiry(cutoff: cutoff)
         )
     }
