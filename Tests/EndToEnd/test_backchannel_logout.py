@@ -170,6 +170,13 @@ def test_refusals_have_their_code_and_no_effect(veto, providers, case):
     assert signal_events(veto.port, source="backchannel_logout", outcome="refused") == refused + 1
 
 
+def test_a_logout_token_is_never_taken_for_an_access_token(veto, providers):
+    op, _ = providers
+    user = Session(op, int(time.time()) - 30)
+    status, error = check(veto.port, op.logout_token(sub=user.sub, sid=user.sid, aud="api"))
+    assert (status, error) == (401, "token_type_mismatch")
+
+
 def test_a_request_without_logout_token_is_malformed(veto, providers):
     op, _ = providers
     assert_refused(op.send_logout(veto.port, form="token=abc"), "malformed_token")

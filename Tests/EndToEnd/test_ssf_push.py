@@ -15,9 +15,13 @@ from ssf_kit import Transmitter, complex_subject, email, iss_sub, opaque, push, 
 
 PUSH_AUTH = "Bearer push-secret-of-tx-0123456789"
 PUSH_AUTH_2 = "Bearer push-secret-of-tx2-9876543210"
+OTHER_ISSUER = "https://other-tenant.test"   # configured, but in no receiver's token_issuers
 RECEIVERS = """
 issuers:
   - issuer: {op}
+    audiences: [api]
+    jwks_url: {op_jwks}
+  - issuer: {other}
     audiences: [api]
     jwks_url: {op_jwks}
 ssf:
@@ -36,6 +40,14 @@ ssf:
 """
 
 
+def receivers(op, tx, tx2, workdir):
+    """The configuration of both receivers, with their push Authorization files written in `workdir`."""
+    (workdir / "push.auth").write_text(PUSH_AUTH + "\n")
+    (workdir / "push2.auth").write_text(PUSH_AUTH_2 + "\n")
+    return RECEIVERS.format(other=OTHER_ISSUER, op=op.issuer, op_jwks=op.jwks_url, tx=tx.issuer, tx_aud=tx.audience,
+                            tx_jwks=tx.base + "/jwks", tx2=tx2.issuer, tx2_jwks=tx2.base + "/jwks")
+
+
 @pytest.fixture(scope="module")
 def sims():
     with running() as keep:
@@ -46,13 +58,9 @@ def sims():
 def veto(request, veto_bin, sims, tmp_path_factory):
     op, tx, tx2 = sims
     workdir = tmp_path_factory.mktemp("ssf-push")
-    (workdir / "push.auth").write_text(PUSH_AUTH + "\n")
-    (workdir / "push2.auth").write_text(PUSH_AUTH_2 + "\n")
-    config = RECEIVERS.format(op=op.issuer, op_jwks=op.jwks_url, tx=tx.issuer, tx_aud=tx.audience, tx_jwks=tx.base + "/jwks",
-                              tx2=tx2.issuer, tx2_jwks=tx2.base + "/jwks")
     with running() as keep:
         redis = keep(Redis()) if request.param == "redis" else None
-        yield keep(start_veto(veto_bin, workdir, config, request.param, redis))
+        yield keep(start_veto(veto_bin, workdir, receivers(op, tx, tx2, workdir), request.param, redis))
 
 
 class User:
@@ -109,6 +117,9 @@ KINDS = {
                                       {"credential_type": "password"}, "sub", "subject_revoked"),
     "credential-compromise/email": (CREDENTIAL_COMPROMISE, lambda u: {"sub_id": email(u.email)},
                                     {"credential_type": "password"}, "email", "email_revoked"),
+    # the token's email is in lower case: the address matches whatever its case
+    "account-disabled/email-in-capitals": (ACCOUNT_DISABLED, lambda u: {"sub_id": email(u.email.upper())}, {}, "email",
+                                           "email_revoked"),
 }
 
 
@@ -203,6 +214,11 @@ REFUSALS = {
     "exp-passed": (None, "token_expired", lambda tx, tx2, s: tx.set_token(ACCOUNT_DISABLED, exp=int(time.time()) - 600, sub_id=s)),
     "phone-subject": ("invalid_request", "subject_unsupported", lambda tx, tx2, s: tx.set_token(
         ACCOUNT_DISABLED, sub_id={"format": "phone_number", "phone_number": "+12065550100"})),
+    # iss_sub only under the receiver's token_issuers: one tenant's transmitter cannot log out another's users
+    "iss_sub-of-another-tenant": ("invalid_request", "subject_unsupported", lambda tx, tx2, s: tx.set_token(
+        ACCOUNT_DISABLED, sub_id=iss_sub(OTHER_ISSUER, s["sub"]))),
+    "iss_sub-of-an-unknown-issuer": ("invalid_request", "subject_unsupported", lambda tx, tx2, s: tx.set_token(
+        ACCOUNT_DISABLED, sub_id=iss_sub("https://nobody.test", s["sub"]))),
     "not-a-jws": ("invalid_request", "malformed_token", lambda tx, tx2, s: "this.is-not-a-set"),
 }
 RFC8935_ERRS = {"invalid_request", "invalid_key", "invalid_issuer", "invalid_audience"}
@@ -219,6 +235,7 @@ def test_refused_sets_have_their_codes_and_no_effect(veto, sims, case):
     assert json.loads(body)["err"] in RFC8935_ERRS
     assert check(veto.port, user.token) == (200, ""), "a refused SET had an effect"
     assert cutoff(veto.port, op.issuer, "sub", user.sub)[0] == 404
+    assert cutoff(veto.port, OTHER_ISSUER, "sub", user.sub)[0] == 404
     assert signal_events(veto.port, source="ssf", outcome="refused") == refusals + 1
 
 
@@ -269,13 +286,9 @@ def test_store_down_is_503_and_the_transmitters_retry_applies(veto_bin, sims, tm
     """Redis killed with -9 (append-only file, fsync always): the push is 503 and its jti not recorded,
     so the transmitter's retry of the same SET is applied once Redis is back."""
     op, tx, tx2 = sims
-    (tmp_path / "push.auth").write_text(PUSH_AUTH + "\n")
-    (tmp_path / "push2.auth").write_text(PUSH_AUTH_2 + "\n")
-    config = RECEIVERS.format(op=op.issuer, op_jwks=op.jwks_url, tx=tx.issuer, tx_aud=tx.audience, tx_jwks=tx.base + "/jwks",
-                              tx2=tx2.issuer, tx2_jwks=tx2.base + "/jwks")
     with running() as keep:
         redis = keep(Redis(args=["--appendonly", "yes", "--appendfsync", "always"]))
-        server = keep(start_veto(veto_bin, tmp_path, config, "redis", redis))
+        server = keep(start_veto(veto_bin, tmp_path, receivers(op, tx, tx2, tmp_path), "redis", redis))
         at = int(time.time()) - 10
         user = User(op, at - 20)
         set_token = tx.set_token(CREDENTIAL_COMPROMISE, iss_sub(op.issuer, user.sub), event_timestamp=at,
@@ -314,6 +327,7 @@ ssf:
       manage_token_file: manage.token
       stream: create
       push_endpoint_url: {endpoint}
+      token_issuers: [{op.issuer}]
       verify: true
 """, "embedded", port=port))
         wait_for(lambda: tx.verifications, timeout=20, what="the stream to be created and verified")
