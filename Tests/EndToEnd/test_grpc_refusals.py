@@ -77,6 +77,18 @@ def test_an_oversized_message_is_resource_exhausted(server):
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "4194304" in error.details()
 
 
+def test_refused_messages_do_not_use_up_the_connection_window(server):
+    """Bytes the client sent after a refusal are dropped by NIO but count against the connection's
+    window: Veto must grant them back, or the connection stalls after a few refusals."""
+    with grpc.insecure_channel(f"127.0.0.1:{server['port']}") as channel:
+        check = channel.unary_unary(CHECK, request_serializer=None, response_deserializer=None)
+        for _ in range(6):
+            with pytest.raises(grpc.RpcError) as error:
+                check(b"\x00" * (4 * 1024 * 1024 + 1), timeout=10)
+            assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert check_response(check(check_request(), timeout=10))["code"] == 16
+
+
 def test_compressed_messages_are_refused(server):
     error = refused(server["port"], CHECK, check_request(), compression=grpc.Compression.Gzip)
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED and "compression" in error.details()

@@ -70,8 +70,11 @@ extension GRPCConnectionHandler {
         private(set) var lastStreamID = HTTP2StreamID(0)
         /// GOAWAY sent: no new call, close once the last is answered.
         private(set) var isDraining = false
-        /// Connection-window bytes read whole or dropped, not yet granted back.
-        private var released = 0
+        /// Flow-controlled bytes of the messages still arriving: they stay out of the connection window.
+        private(set) var heldBytes = 0
+        /// The connection's inbound window as NIO counts it (it reports every change, frames it drops
+        /// included); HTTP/2 opens every connection with 65,535 bytes.
+        private(set) var connectionWindow = 65_535
         let windowBytes: Int
 
         init(maxMessageBytes: Int, windowBytes: Int, now: NIODeadline) {
@@ -121,14 +124,14 @@ extension GRPCConnectionHandler {
             lastActivity = now
             guard let index = streams.index(of: id), case .receiving(let method, var reader, let since, let held) = streams[at: index] else {
                 // A call already refused or answered: the client may still be sending; drop it.
-                released += flowControlled
                 return .none
             }
             streams[at: index] = .answering  // while the reader is changed here, so its buffer is not shared
             if let failure = reader.append(bytes) {
-                removeReceiving(id, held: held + flowControlled)
+                removeReceiving(id, held: held)
                 return .refuse(id, .status(Self.status(for: failure)), reset: !endStream)
             }
+            heldBytes += flowControlled
             streams[at: index] = .receiving(method, reader, since: since, held: held + flowControlled)
             return endStream ? finish(id) : .none
         }
@@ -140,7 +143,7 @@ extension GRPCConnectionHandler {
             switch reader.finish() {
             case let .success(message):
                 receivingCount -= 1
-                released += held
+                heldBytes -= held
                 return .dispatch(id, method, message)
             case let .failure(failure):
                 removeReceiving(id, held: held)
@@ -151,7 +154,7 @@ extension GRPCConnectionHandler {
         private mutating func removeReceiving(_ id: HTTP2StreamID, held: Int) {
             streams[id] = nil
             receivingCount -= 1
-            released += held
+            heldBytes -= held
         }
 
         /// The client reset the stream, or NIO closed it (a stream error, or its last frame went out).
@@ -159,7 +162,7 @@ extension GRPCConnectionHandler {
             guard let stream = streams.removeValue(forKey: id) else { return }
             if case .receiving(_, _, _, let held) = stream {
                 receivingCount -= 1
-                released += held
+                heldBytes -= held
             }
         }
 
@@ -206,11 +209,20 @@ extension GRPCConnectionHandler {
         /// Draining and nothing left in flight: time to close.
         var shouldClose: Bool { isDraining && streams.isEmpty }
 
-        /// Flow control: the connection-window bytes to grant back now, if enough were released.
+        /// NIO's count of the connection's inbound window changed (a DATA frame arrived, delivered or
+        /// dropped, or a WINDOW_UPDATE went out).
+        mutating func connectionWindowChanged(to size: Int) {
+            connectionWindow = size
+        }
+
+        /// Flow control: the bytes to grant the client now, if a quarter of the window or more. The
+        /// client may have `windowBytes` in flight, less what incomplete messages hold: bytes come back
+        /// once their message is read whole or dropped, so a connection never makes Veto hold more.
         mutating func windowIncrement() -> Int? {
-            guard released >= windowBytes / 4 else { return nil }
-            defer { released = 0 }
-            return released
+            let increment = windowBytes - heldBytes - connectionWindow
+            guard increment >= windowBytes / 4 else { return nil }
+            connectionWindow += increment
+            return increment
         }
 
         // MARK: Connection

@@ -26,9 +26,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var requestTimer: Scheduled<Void>?
     var drainTimer: Scheduled<Void>?
 
-    /// HTTP/2 opens a connection with a 65,535-byte window; Veto grants the rest at once.
-    static let initialConnectionWindow = 65_535
-
     init(services: GRPCServices, now: NIODeadline) {
         self.services = services
         self.state = StateMachine(
@@ -58,8 +55,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func start(context: ChannelHandlerContext) {
         guard idleTimer == nil else { return }
-        let increment = state.windowBytes - Self.initialConnectionWindow
-        if increment > 0 {
+        // The connection window beyond HTTP/2's initial 65,535 bytes, granted at once.
+        if let increment = state.windowIncrement() {
             context.writeAndFlush(
                 wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))), promise: nil)
         }
@@ -108,8 +105,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // Also fired while an answer's last frame is written: a close waits for the next tick.
             state.streamClosed(closed.streamID)
             closeIfDrained(context: context)
-        } else if type == NIOHTTP2StreamCreatedEvent.self || type == NIOHTTP2WindowUpdatedEvent.self {
-            // Streams are tracked from their frames; flow control is NIO's (and `windowIncrement`).
+        } else if type == NIOHTTP2WindowUpdatedEvent.self, let window = event as? NIOHTTP2WindowUpdatedEvent {
+            // The connection's window is Veto's to grant back (`windowIncrement`); a stream never needs
+            // more than its initial window, for one message.
+            if window.streamID == .rootStream, let inbound = window.inboundWindowSize { state.connectionWindowChanged(to: inbound) }
+        } else if type == NIOHTTP2StreamCreatedEvent.self {
+            // Streams are tracked from their frames.
         } else if event is ChannelShouldQuiesceEvent {
             drain(context: context)
         } else {
