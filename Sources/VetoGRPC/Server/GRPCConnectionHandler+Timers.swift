@@ -80,6 +80,8 @@ extension GRPCConnectionHandler {
             let late = handler.state.requestsTimedOut(before: context.eventLoop.now - timeout)
             let status = GRPCStatus(.deadlineExceeded, "the request did not arrive within \(timeout.nanoseconds / 1_000_000) ms")
             for stream in late { handler.writeRefusal(stream, .status(status), reset: true, context: context) }
+            // Their bytes no longer hold the connection window: a client waiting for it may go on.
+            if handler.grantWindow(context: context) { handler.flushSoon(context: context) }
             handler.armRequestTimer(context: context)
         }
     }

@@ -86,10 +86,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelReadComplete(context: ChannelHandlerContext) {
         reading = false
-        if let increment = state.windowIncrement() {
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))), promise: nil)
-            flushPending = true
-        }
+        if grantWindow(context: context) { flushPending = true }
         armRequestTimer(context: context)
         if flushPending {
             flushPending = false
@@ -180,6 +177,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             handler.flushQueued = false
             handler.context?.flush()
         }
+    }
+
+    /// Writes the connection window to grant back, if it is time; true if it wrote one (to flush).
+    func grantWindow(context: ChannelHandlerContext) -> Bool {
+        guard let increment = state.windowIncrement() else { return false }
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))), promise: nil)
+        return true
     }
 
     /// Draining and nothing left in flight: close, on the next tick (the answer just written is
