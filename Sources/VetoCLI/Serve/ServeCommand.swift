@@ -169,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
                             tls: configuration.grpcTLSCertificateFile.flatMap { certificate in
                                 configuration.grpcTLSKeyFile.map { GRPCFrontDoor.TLSFiles(certificateChain: certificate, privateKey: $0) }
                             },
-                            eventLoopGroup: group, logger: logger)
+                            settings: GRPCSettings(limits: configuration.limits), eventLoopGroup: group, logger: logger)
                     ]
                 })
             try await built.run()
