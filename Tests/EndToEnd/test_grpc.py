@@ -3,6 +3,7 @@ envoy.service.auth.v3.Authorization/Check and grpc.health.v1.Health. Messages ar
 (grpc_wire.py), so a wrong field number in Veto's generated code would fail here. Envoy itself runs
 in Tests/Ecosystem/test_envoy.py."""
 import json
+import signal
 import subprocess
 
 import grpc
@@ -208,3 +209,22 @@ def test_tls_settings_go_together_and_files_must_be_readable(veto_bin, keyring, 
         p = subprocess.run([veto_bin, "serve", "--issuer", ISS, "--key", f"ES256:{keyring.dir / 'es256.pem'}", "--grpc-listen", "127.0.0.1:0",
                             *args], cwd=tmp_path, capture_output=True, text=True, timeout=30)
         assert p.returncode == 2 and field in p.stderr, p.stderr
+
+
+def test_a_watch_says_not_serving_and_ends_when_the_server_drains(veto_bin, keyring, tmp_path):
+    (tmp_path / "rsa.pem").write_bytes((keyring.dir / keyring.files["RS256"]).read_bytes())
+    port = free_port()
+    veto = VetoServer(veto_bin, ["--issuer", ISS, "--audience", AUD, "--key", "RS256:rsa.pem", "--grpc-listen", f"127.0.0.1:{port}"],
+                      cwd=tmp_path)
+    wait_for(lambda: listening(port), what="Veto's gRPC port")
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        watch = channel.unary_stream("/grpc.health.v1.Health/Watch", request_serializer=None, response_deserializer=None)(b"", timeout=20)
+        statuses = [first(parse(next(watch)), 1)]
+        veto.process.send_signal(signal.SIGTERM)
+        statuses += [first(parse(message), 1) for message in watch]
+        assert statuses == [1, 2] and watch.code() == grpc.StatusCode.OK, "SERVING, then NOT_SERVING, then the call ends"
+        assert veto.process.wait(timeout=20) == 0
+    finally:
+        channel.close()
+        veto.stop()

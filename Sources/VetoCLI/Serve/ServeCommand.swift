@@ -170,7 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
                             tls: configuration.grpcTLSCertificateFile.flatMap { certificate in
                                 configuration.grpcTLSKeyFile.map { GRPCFrontDoor.TLSFiles(certificateChain: certificate, privateKey: $0) }
                             },
-                            eventLoopGroup: group, logger: logger)
+                            settings: GRPCSettings(limits: configuration.limits), eventLoopGroup: group, logger: logger)
                     ]
                 },
                 addOns: { context in [try await Signals.addOn(context)] })

@@ -3,17 +3,17 @@ import Synchronization
 /// Caps the open client connections (`limits.max_connections`). A connection beyond the cap is
 /// accepted and closed at once, so a flood of idle sockets cannot exhaust file descriptors or memory
 /// and starve the gateways' connections (security finding 15).
-final class ConnectionLimit: Sendable {
-    let maximum: Int
+package final class ConnectionLimit: Sendable {
+    package let maximum: Int
     private let open = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
 
-    init(maximum: Int) {
+    package init(maximum: Int) {
         self.maximum = maximum
     }
 
     /// Claims a slot; false when the cap is reached (nothing is claimed then).
-    func admit() -> Bool {
+    package func admit() -> Bool {
         let now = open.add(1, ordering: .relaxed).newValue
         guard now <= maximum else {
             open.subtract(1, ordering: .relaxed)
@@ -23,10 +23,10 @@ final class ConnectionLimit: Sendable {
         return true
     }
 
-    func release() {
+    package func release() {
         open.subtract(1, ordering: .relaxed)
     }
 
-    var openConnections: Int { open.load(ordering: .relaxed) }
-    var refusedConnections: Int { refused.load(ordering: .relaxed) }
+    package var openConnections: Int { open.load(ordering: .relaxed) }
+    package var refusedConnections: Int { refused.load(ordering: .relaxed) }
 }

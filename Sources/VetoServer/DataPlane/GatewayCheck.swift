@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import VetoCore
 
@@ -14,6 +15,8 @@ package struct GatewayCheck: Sendable {
 
     /// Checks the bearer token of an `Authorization` header value (nil: the request had none).
     /// - Parameter then: called exactly once, on `eventLoop`.
+    /// - Important: call it on `eventLoop`: the verification cache is per loop and only read on its
+    ///   own thread, so a check from elsewhere verifies the token again every time.
     package func check(authorization: String?, on eventLoop: any EventLoop, then: @escaping @Sendable (GatewayVerdict) -> Void) {
         let started = NIODeadline.now()
         let token: [UInt8]
@@ -40,11 +43,10 @@ package struct GatewayCheck: Sendable {
         }
     }
 
-    /// The same, awaited.
-    package func check(authorization: String?, on eventLoop: any EventLoop) async -> GatewayVerdict {
-        await withCheckedContinuation { continuation in
-            check(authorization: authorization, on: eventLoop) { continuation.resume(returning: $0) }
-        }
+    /// A connection of this front door was closed at once: `limits.max_connections` were open
+    /// (veto_connections_refused_total, shared with the HTTP port).
+    package func connectionRefused() {
+        plane.metrics.connectionsRefused.increment()
     }
 
     private static let allocator = ByteBufferAllocator()

@@ -172,25 +172,16 @@ struct WireResponse: Sendable {
 }
 
 extension WireResponse {
-    /// The header lines as (name, value) pairs and the body as text: the same answer for a front door
-    /// that writes its own framing (gRPC). The lines were written by `appendHeader`, so each is one
-    /// legal `Name: value`.
-    var parts: (fields: [(name: String, value: String)], body: String) {
-        let head: [UInt8], body: [UInt8]
+    /// The header lines and the body as bytes, in place: the same answer for a front door that writes
+    /// its own framing (gRPC). The lines were written by `appendHeader`, so each is one legal `Name: value`.
+    func withHeaderLinesAndBody<Result>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         switch content {
-        case let .parts(headerLines, bodyBuffer): (head, body) = (Array(headerLines.readableBytesView), Array(bodyBuffer.readableBytesView))
-        case let .rendered(bytes, headerLength): (head, body) = (Array(bytes[..<headerLength]), Array(bytes[headerLength...]))
-        }
-        var fields: [(name: String, value: String)] = []
-        var start = 0
-        while let end = head[start...].firstIndex(of: 13), end + 1 < head.count, head[end + 1] == 10 {
-            let line = head[start..<end]
-            if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                let valueStart = line.index(colon, offsetBy: 2, limitedBy: line.endIndex) ?? line.endIndex
-                fields.append((String(decoding: line[..<colon], as: UTF8.self), String(decoding: line[valueStart...], as: UTF8.self)))
+        case let .parts(headerLines, bodyBuffer):
+            try headerLines.withUnsafeReadableBytes { lines in try bodyBuffer.withUnsafeReadableBytes { try body(lines, $0) } }
+        case let .rendered(bytes, headerLength):
+            try bytes.withUnsafeBytes { all in
+                try body(UnsafeRawBufferPointer(rebasing: all[..<headerLength]), UnsafeRawBufferPointer(rebasing: all[headerLength...]))
             }
-            start = end + 2
         }
-        return (fields, String(decoding: body, as: UTF8.self))
     }
 }
