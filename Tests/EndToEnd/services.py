@@ -78,8 +78,9 @@ class Redis:
 
 
 class VetoServer:
-    def __init__(self, binary, args, cwd, env=None):
-        self.port = free_port()
+    def __init__(self, binary, args, cwd, env=None, port=None):
+        """`port`: one picked beforehand (a configuration that names Veto's own URL); else a free one."""
+        self.port = port or free_port()
         self.log = Path(tempfile.mkstemp(prefix="veto-serve-", suffix=".log")[1])
         full_env = dict(os.environ)
         full_env.update(env or {})

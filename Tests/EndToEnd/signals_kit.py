@@ -12,8 +12,6 @@ import hmac
 import http.server
 import json
 import os
-import subprocess
-import tempfile
 import textwrap
 import threading
 import time
@@ -25,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from replica_kit import metric, metrics
-from services import VetoServer, free_port, request, wait_for
+from services import VetoServer, request, wait_for
 
 BCL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
@@ -192,24 +190,6 @@ class OpenIDProvider(Stub):
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
-class VetoAt(VetoServer):
-    """`veto serve` on a port picked before its configuration is written, so that a stream it
-    creates can name its own push URL."""
-
-    def __init__(self, binary, args, cwd, port, env=None):  # pylint: disable=super-init-not-called
-        self.port = port
-        self.log = Path(tempfile.mkstemp(prefix="veto-serve-", suffix=".log")[1])
-        full_env = dict(os.environ)
-        full_env.update(env or {})
-        self.process = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", *args], cwd=cwd, env=full_env,
-                                        stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            wait_for(self._healthy, what=f"veto serve on {port}")
-        except AssertionError:
-            self.stop()
-            raise AssertionError(f"veto serve did not become healthy:\n{self.log.read_text()[-3000:]}")
-
-
 def check(port, token):
     """(status, X-Veto-Error) of GET /v1/check."""
     status, headers, _ = request(port, "GET", "/v1/check", token, timeout=10)
@@ -238,7 +218,7 @@ def start_veto(veto_bin, workdir, config, store, redis=None, port=None, command_
     else:
         head += "data_dir: data\n"
     (workdir / "veto.yaml").write_text(head + textwrap.dedent(config))
-    return VetoAt(veto_bin, ["--config", "veto.yaml"], workdir, port or free_port())
+    return VetoServer(veto_bin, ["--config", "veto.yaml"], workdir, port=port)
 
 
 def admin(port, method, path, body=None, **query):

@@ -66,6 +66,7 @@ import VetoTestSupport
         #expect(try await fixture.store.cutoffs().map(\.kind) == [kind])
         #expect(try await fixture.store.cutoffs(issuer: issuer, kind: kind).count == 1)
         #expect(try await fixture.store.cutoffs(issuer: "https://other.example.com").isEmpty)
+        #expect(try await fixture.store.cutoffs(issuer: issuer).map(\.kind) == [kind])
         #expect(try await fixture.store.count() == BlocklistCount(tokens: 0, cutoffs: [kind: 1]))
         #expect(try await fixture.store.removeCutoff(issuer: issuer, kind: kind, value: value))
         #expect(try await fixture.store.status(Self.query(iat: before)) == .notRevoked)
@@ -84,6 +85,22 @@ import VetoTestSupport
             #expect(try await fixture.store.status(Self.query(iat: base)) == .cutOff(session))
             #expect(try await fixture.store.status(Self.query(iat: base + 11)) == .notRevoked)
         }
+    }
+
+    /// An email cut-off matches the address whatever its case, on both sides.
+    @Test(arguments: StoreKind.testable)
+    func emailCutoffsIgnoreCase(_ store: StoreKind) async throws {
+        try await withStore(store) { fixture in
+            let before = now().rounded(.down) - 30
+            let stored = try await fixture.store.cutoff(
+                CutoffRequest(issuer: issuer, kind: .email, value: "A@Example.COM", before: before, createdBy: "admin"))
+            #expect(stored.value == "a@example.com")
+            let token = RevocationQuery(
+                issuer: issuer, jti: "e", issuedAt: before, values: CutoffValues(email: CutoffKind.email.stored("a@EXAMPLE.com")))
+            #expect(try await fixture.store.status(token) == .cutOff(stored))
+            #expect(try await fixture.store.cutoff(issuer: issuer, kind: .email, value: "a@example.COM") != nil)
+        }
+        #expect(CutoffKind.email.stored("ÉVE@x.org") == "éve@x.org" && CutoffKind.subject.stored("Alice") == "Alice")
     }
 
     @Test(arguments: StoreKind.testable)

@@ -36,8 +36,11 @@ package enum CutoffKind: String, CaseIterable, Sendable, Hashable, CustomStringC
     /// The value as cut-offs store and match it: an email address in lower case (an issuer and a Shared
     /// Signals transmitter may spell one address differently, and refusing a few more tokens is the safe
     /// side); every other kind byte for byte.
+    /// Keys are built from it on every check of a token with `email`: an address already in lower-case
+    /// ASCII (as `CutoffValues` keeps it) is returned as it is, without a new string.
     package func stored(_ value: String) -> String {
-        self == .email ? value.lowercased() : value
+        guard self == .email, !value.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) else { return value }
+        return value.lowercased()
     }
 
     /// How a refusal names what was cut off: `session "abc"`, `every token of the issuer`.

@@ -32,7 +32,7 @@ extension AdminAPI {
         } catch {
             throw storeFailure(error)
         }
-        metrics.revocation("subject")
+        if request.kind == .subject { metrics.revocation("subject") }
         metrics.cutoff(request.kind, createdBy: request.createdBy)
         logger.info(
             "cut-off stored",

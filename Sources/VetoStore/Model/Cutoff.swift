@@ -32,9 +32,6 @@ package struct Cutoff: Sendable, Equatable {
         self.createdBy = createdBy
         self.entryExpiresAt = entryExpiresAt
     }
-
-    /// The subject of a ``CutoffKind/subject`` cut-off (the value of any other).
-    package var subject: String { value }
 }
 
 /// What to cut off: every token of (issuer, kind, value) issued up to ``before``.

@@ -54,7 +54,7 @@ struct BlocklistKeys: Sendable {
     }
 
     func subject(issuer: String, subject: String) -> [UInt8] {
-        key(.subject, issuer: issuer, id: subject)
+        cutoff(issuer: issuer, kind: .subject, value: subject)
     }
 
     func cutoff(issuer: String, kind: CutoffKind, value: String) -> [UInt8] {

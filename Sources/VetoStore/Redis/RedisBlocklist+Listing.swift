@@ -57,33 +57,33 @@ extension RedisBlocklist {
         }
     }
 
-    /// Every cut-off key of the wanted kinds on every master, read with its TTL. Keys that expired meanwhile
-    /// are skipped; an unreadable value is shown as such (the key still refuses tokens).
+    /// Every cut-off key of the wanted kind (all kinds: one SCAN of everything, not one per kind) on every
+    /// master, read with its TTL. Keys that expired meanwhile are skipped; an unreadable value is shown as
+    /// such (the key still refuses tokens).
     private func allCutoffs(issuer: String?, kind: CutoffKind?, on eventLoop: any EventLoop) async throws -> [Cutoff] {
         if let issuer, !validator.isStorable(issuer) { return [] }
-        let kinds = kind.map { [$0] } ?? CutoffKind.allCases
+        let pattern = kind.map { keys.pattern(.init($0), issuer: issuer) } ?? keys.everything
         var found = [Cutoff]()
         for master in try await client.masters(on: eventLoop).get() {
-            for kind in kinds {
-                var cursor = "0"
-                repeat {
-                    let batch = try await scan(master, cursor, pattern: keys.pattern(.init(kind), issuer: issuer), on: eventLoop)
-                    for key in batch.keys {
-                        guard let parsed = keys.parse(key), parsed.kind.cutoffKind == kind,
-                            let stored = try await read(key, on: eventLoop).get()
-                        else { continue }
-                        var cutoff =
-                            EntryJSON.cutoff(stored.value)
-                            ?? Cutoff(
-                                issuer: parsed.issuer, kind: kind, value: parsed.id, cutoff: 0, revokedAt: 0,
-                                reason: "(unreadable value)", actor: nil, entryExpiresAt: stored.expiry ?? RevocationRules.latestExpiry)
-                        (cutoff.issuer, cutoff.kind, cutoff.value) = (parsed.issuer, kind, parsed.id)
-                        cutoff.entryExpiresAt = Self.expiry(stored: cutoff.entryExpiresAt, fromTTL: stored.expiry)
-                        found.append(cutoff)
-                    }
-                    cursor = batch.next
-                } while cursor != "0"
-            }
+            var cursor = "0"
+            repeat {
+                let batch = try await scan(master, cursor, pattern: pattern, on: eventLoop)
+                for key in batch.keys {
+                    guard let parsed = keys.parse(key), let parsedKind = parsed.kind.cutoffKind, kind == nil || parsedKind == kind,
+                        issuer.map({ parsed.issuer.utf8.elementsEqual($0.utf8) }) ?? true,
+                        let stored = try await read(key, on: eventLoop).get()
+                    else { continue }
+                    var cutoff =
+                        EntryJSON.cutoff(stored.value)
+                        ?? Cutoff(
+                            issuer: parsed.issuer, kind: parsedKind, value: parsed.id, cutoff: 0, revokedAt: 0,
+                            reason: "(unreadable value)", actor: nil, entryExpiresAt: stored.expiry ?? RevocationRules.latestExpiry)
+                    (cutoff.issuer, cutoff.kind, cutoff.value) = (parsed.issuer, parsedKind, parsed.id)
+                    cutoff.entryExpiresAt = Self.expiry(stored: cutoff.entryExpiresAt, fromTTL: stored.expiry)
+                    found.append(cutoff)
+                }
+                cursor = batch.next
+            } while cursor != "0"
         }
         return found.sorted { ($0.issuer, $0.kind.rawValue, $0.value) < ($1.issuer, $1.kind.rawValue, $1.value) }
     }
